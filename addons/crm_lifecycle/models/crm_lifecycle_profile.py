@@ -1,0 +1,671 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import profile as profile_tools
+
+STAGE_SELECTION = [
+    ("prospect", "Prospect"),
+    ("new", "New"),
+    ("active", "Active"),
+    ("loyal", "Loyal"),
+    ("at_risk", "At risk"),
+    ("dormant", "Dormant"),
+    ("churned", "Churned"),
+    ("won_back", "Won back"),
+]
+SEGMENT_SELECTION = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential_loyalist", "Potential loyalist"),
+    ("new", "New"),
+    ("promising", "Promising"),
+    ("need_attention", "Need attention"),
+    ("about_to_sleep", "About to sleep"),
+    ("at_risk", "At risk"),
+    ("cant_lose", "Can't lose them"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+VALUE_CLASS_SELECTION = [
+    ("high_value", "High value"),
+    ("potential", "Potential"),
+    ("regular", "Regular"),
+    ("lost", "Lost"),
+]
+PREDICTION_SELECTION = [("model", "Purchase model"), ("heuristic", "Heuristic")]
+
+# Columns the batch writes, with their SQL types for unnest().
+WRITTEN_COLUMNS = (
+    ("stage", "varchar"),
+    ("computed_stage", "varchar"),
+    ("order_count", "int4"),
+    ("purchase_days", "int4"),
+    ("first_order_date", "date"),
+    ("last_order_date", "date"),
+    ("return_date", "date"),
+    ("days_since_last_order", "int4"),
+    ("avg_order_value", "numeric"),
+    ("avg_days_between_orders", "float8"),
+    ("expected_next_order_date", "date"),
+    ("historic_clv", "numeric"),
+    ("rfm_recency_days", "int4"),
+    ("rfm_frequency", "int4"),
+    ("rfm_monetary", "numeric"),
+    ("rfm_r", "int4"),
+    ("rfm_f", "int4"),
+    ("rfm_m", "int4"),
+    ("rfm_segment", "varchar"),
+    ("value_class", "varchar"),
+    ("prob_alive", "float8"),
+    ("expected_purchases_90", "float8"),
+    ("expected_purchases_365", "float8"),
+    ("predicted_clv_12m", "numeric"),
+    ("prediction_method", "varchar"),
+    ("purchase_model_id", "int4"),
+    ("is_pinned", "bool"),
+    ("pin_until", "date"),
+    ("stage_date", "date"),
+    ("computed_on", "date"),
+)
+# Columns whose change alone does not justify rewriting a row.
+VOLATILE_COLUMNS = {"computed_on", "days_since_last_order"}
+
+
+class CrmLifecycleProfile(models.Model):
+    """Lifecycle facts and scores of one customer in one company.
+
+    A narrow table instead of columns on res_partner: the nightly run rewrites
+    these values for every customer, and res_partner carries dozens of indexes
+    and mail tracking (see readme/DEVELOP.md). Only the stage, the segment and
+    the value class are mirrored on the partner, where they must be searchable
+    and groupable, and only when they change.
+    """
+
+    _name = "crm.lifecycle.profile"
+    _description = "Customer Lifecycle Profile"
+    _order = "partner_id, company_id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    stage = fields.Selection(STAGE_SELECTION, readonly=True, index=True)
+    computed_stage = fields.Selection(
+        STAGE_SELECTION,
+        readonly=True,
+        help="Stage given by the rules, whatever a manager pinned.",
+    )
+    stage_date = fields.Date("In stage since", readonly=True)
+    is_pinned = fields.Boolean("Pinned", readonly=True)
+    pin_until = fields.Date("Pinned until", readonly=True)
+    pin_reason = fields.Char(readonly=True)
+    pinned_by_id = fields.Many2one("res.users", "Pinned by", readonly=True)
+    order_count = fields.Integer("Orders", readonly=True, aggregator="sum")
+    purchase_days = fields.Integer(
+        readonly=True, help="Days with at least one confirmed order."
+    )
+    first_order_date = fields.Date(readonly=True)
+    last_order_date = fields.Date(readonly=True)
+    return_date = fields.Date(
+        "Came back on",
+        readonly=True,
+        help="Latest order placed after a silence long enough to be Dormant.",
+    )
+    days_since_last_order = fields.Integer(readonly=True, aggregator="avg")
+    avg_order_value = fields.Monetary(readonly=True, aggregator="avg")
+    avg_days_between_orders = fields.Float(
+        "Average days between orders", digits=(16, 1), readonly=True, aggregator="avg"
+    )
+    expected_next_order_date = fields.Date(readonly=True)
+    historic_clv = fields.Monetary(
+        "Historic lifetime value",
+        readonly=True,
+        help="Net revenue of all confirmed orders, less credit notes, in company "
+        "currency.",
+    )
+    rfm_recency_days = fields.Integer("Recency (days)", readonly=True, aggregator="avg")
+    rfm_frequency = fields.Integer(
+        "Frequency (orders)", readonly=True, aggregator="avg"
+    )
+    rfm_monetary = fields.Monetary("Monetary", readonly=True)
+    rfm_r = fields.Integer("R", readonly=True, aggregator="avg")
+    rfm_f = fields.Integer("F", readonly=True, aggregator="avg")
+    rfm_m = fields.Integer("M", readonly=True, aggregator="avg")
+    rfm_score = fields.Char("RFM", compute="_compute_rfm_score")
+    rfm_segment = fields.Selection(
+        SEGMENT_SELECTION, "Segment", readonly=True, index=True
+    )
+    value_class = fields.Selection(VALUE_CLASS_SELECTION, readonly=True, index=True)
+    prob_alive = fields.Float(
+        "Probability alive", digits=(16, 3), readonly=True, aggregator="avg"
+    )
+    expected_purchases_90 = fields.Float(
+        "Expected purchases (90 days)", digits=(16, 2), readonly=True
+    )
+    expected_purchases_365 = fields.Float(
+        "Expected purchases (365 days)", digits=(16, 2), readonly=True
+    )
+    predicted_clv_12m = fields.Monetary("Predicted value (12 months)", readonly=True)
+    prediction_method = fields.Selection(PREDICTION_SELECTION, readonly=True)
+    purchase_model_id = fields.Many2one(
+        "crm.purchase.model", readonly=True, ondelete="set null"
+    )
+    computed_on = fields.Date(readonly=True)
+    customer_count = fields.Integer(
+        "Customers", compute="_compute_customer_count", aggregator="sum"
+    )
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "UNIQUE(partner_id, company_id)",
+            "A customer has one lifecycle profile per company.",
+        ),
+    ]
+
+    def _compute_rfm_score(self):
+        for profile in self:
+            scores = (profile.rfm_r, profile.rfm_f, profile.rfm_m)
+            profile.rfm_score = "".join(map(str, scores)) if all(scores) else False
+
+    def _compute_customer_count(self):
+        for profile in self:
+            profile.customer_count = 1
+
+    # ------------------------------------------------------------------
+    # Gathering inputs
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _company_settings(self, company_ids, cuts=None, models=None):
+        """Settings per company for ``tools.profile.evaluate``."""
+        cuts = cuts or {}
+        models = models or {}
+        settings = {}
+        for company in self.env["res.company"].browse(company_ids):
+            model = models.get(company.id)
+            settings[company.id] = profile_tools.CompanySettings(
+                thresholds=company._lifecycle_thresholds(),
+                monetary=company.lifecycle_rfm_monetary,
+                cuts=cuts.get(str(company.id)) or cuts.get(company.id),
+                model=model._as_prediction_model() if model else None,
+            )
+        return settings
+
+    @api.model
+    def _facts_query(self, as_of, partner_ids=None):
+        """One aggregate over sale orders (and credit notes) per customer and company.
+
+        ``partner_ids`` are commercial partners; None means everyone. The
+        result has one row per customer and company with at least one order in
+        any state, so that customers with quotations only are Prospects.
+        """
+        companies = self.env["res.company"].sudo().search([])
+        margin = (
+            SQL("so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)")
+            if "margin" in self.env["sale.order"]._fields
+            else SQL("NULL::numeric")
+        )
+        partner_filter = (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        refund_filter = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        until = as_of + timedelta(days=1)
+        return SQL(
+            """
+            WITH cfg AS (
+                SELECT *
+                  FROM unnest(%(company_ids)s::int[], %(window_starts)s::date[],
+                              %(dormant)s::int[])
+                       AS c(company_id, window_start, dormant_days)
+            ), orders AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id, so.state,
+                       so.date_order::date AS day,
+                       so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount,
+                       %(margin)s AS margin
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.date_order < %(until)s
+                   %(partner_filter)s
+            ), days AS (
+                SELECT partner_id, company_id, day, COUNT(*) AS n,
+                       SUM(amount) AS amount, SUM(margin) AS margin
+                  FROM orders
+                 WHERE state = 'sale'
+                 GROUP BY partner_id, company_id, day
+            ), ranked AS (
+                SELECT d.*, d.day - LAG(d.day) OVER w AS gap, ROW_NUMBER() OVER w AS rn
+                  FROM days d
+                WINDOW w AS (PARTITION BY d.partner_id, d.company_id ORDER BY d.day)
+            ), sales AS (
+                SELECT r.partner_id, r.company_id,
+                       SUM(r.n) AS order_count,
+                       COUNT(*) AS purchase_days,
+                       MIN(r.day) AS first_day,
+                       MAX(r.day) AS last_day,
+                       MAX(r.day) FILTER (WHERE r.gap >= c.dormant_days) AS return_day,
+                       SUM(r.amount) AS revenue,
+                       SUM(r.amount) FILTER (WHERE r.rn > 1) AS repeat_revenue,
+                       SUM(r.n) FILTER (WHERE r.day >= c.window_start) AS window_orders,
+                       SUM(r.amount) FILTER (WHERE r.day >= c.window_start)
+                           AS window_revenue,
+                       SUM(r.margin) FILTER (WHERE r.day >= c.window_start)
+                           AS window_margin,
+                       MAX(r.day) FILTER (WHERE r.day >= c.window_start)
+                           AS window_last_day
+                  FROM ranked r
+                  JOIN cfg c ON c.company_id = r.company_id
+                 GROUP BY r.partner_id, r.company_id
+            ), refunds AS (
+                SELECT m.commercial_partner_id AS partner_id, m.company_id,
+                       SUM(m.amount_untaxed_signed) AS refunded,
+                       SUM(m.amount_untaxed_signed)
+                           FILTER (WHERE m.invoice_date >= c.window_start)
+                           AS window_refunded
+                  FROM account_move m
+                  JOIN cfg c ON c.company_id = m.company_id
+                 WHERE m.move_type = 'out_refund'
+                   AND m.state = 'posted'
+                   AND m.invoice_date < %(until)s
+                   %(refund_filter)s
+                 GROUP BY 1, 2
+            ), known AS (
+                SELECT DISTINCT partner_id, company_id FROM orders
+            )
+            SELECT k.partner_id, k.company_id,
+                   COALESCE(s.order_count, 0), COALESCE(s.purchase_days, 0),
+                   s.first_day, s.last_day, s.return_day,
+                   COALESCE(s.revenue, 0), COALESCE(f.refunded, 0),
+                   COALESCE(s.repeat_revenue, 0),
+                   COALESCE(s.window_orders, 0), COALESCE(s.window_revenue, 0),
+                   s.window_margin, COALESCE(f.window_refunded, 0), s.window_last_day
+              FROM known k
+              LEFT JOIN sales s
+                ON s.partner_id = k.partner_id AND s.company_id = k.company_id
+              LEFT JOIN refunds f
+                ON f.partner_id = k.partner_id AND f.company_id = k.company_id
+             ORDER BY k.partner_id, k.company_id
+            """,
+            company_ids=companies.ids,
+            window_starts=[
+                as_of - timedelta(days=c.lifecycle_rfm_window_days) for c in companies
+            ],
+            dormant=[c.lifecycle_dormant_days for c in companies],
+            margin=margin,
+            until=until,
+            partner_filter=partner_filter,
+            refund_filter=refund_filter,
+        )
+
+    _FACT_KEYS = (
+        "partner_id",
+        "company_id",
+        "order_count",
+        "purchase_days",
+        "first_day",
+        "last_day",
+        "return_day",
+        "revenue",
+        "refunded",
+        "repeat_revenue",
+        "window_orders",
+        "window_revenue",
+        "window_margin",
+        "window_refunded",
+        "window_last_day",
+    )
+
+    @api.model
+    def _fetch_facts(self, as_of, partner_ids=None):
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model(
+            ["move_type", "state", "invoice_date", "amount_untaxed_signed"]
+        )
+        rows = self.env.execute_query(self._facts_query(as_of, partner_ids))
+        facts = []
+        for row in rows:
+            fact = dict(zip(self._FACT_KEYS, row, strict=True))
+            for key in (
+                "revenue",
+                "refunded",
+                "repeat_revenue",
+                "window_revenue",
+                "window_refunded",
+            ):
+                fact[key] = float(fact[key])
+            if fact["window_margin"] is not None:
+                fact["window_margin"] = float(fact["window_margin"])
+            facts.append(fact)
+        return facts
+
+    @api.model
+    def _population_cuts(self, as_of):
+        """RFM cut points per company over the whole customer base."""
+        facts = self._fetch_facts(as_of)
+        by_company = {}
+        for fact in facts:
+            by_company.setdefault(fact["company_id"], []).append(fact)
+        settings = self._company_settings(list(by_company))
+        return {
+            str(company_id): profile_tools.population_cuts(
+                company_facts, settings[company_id], as_of
+            )
+            for company_id, company_facts in by_company.items()
+        }
+
+    # ------------------------------------------------------------------
+    # Computing and writing back
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _refresh_partners(self, partner_ids, as_of=None, cuts=None, models=None):
+        """Recompute the profiles of these commercial partners, in bulk.
+
+        Used by the nightly batches and, for one customer, when an order is
+        confirmed or cancelled. Only rows whose values changed are written;
+        stage and segment changes close the open history stay and open a new
+        one. Returns the number of profiles written.
+        """
+        if not partner_ids:
+            return 0
+        as_of = as_of or fields.Date.context_today(self)
+        facts = self._fetch_facts(as_of, partner_ids)
+        company_ids = sorted({fact["company_id"] for fact in facts})
+        if cuts is None:
+            cuts = self.env["crm.lifecycle.run"]._latest_cuts()
+        if models is None:
+            models = self.env["crm.purchase.model"]._latest(company_ids)
+        settings = self._company_settings(company_ids, cuts, models)
+        results = profile_tools.evaluate(facts, settings, as_of)
+        existing = self._existing_rows(partner_ids)
+        changed, stage_moves, segment_moves = [], [], []
+        seen = set()
+        for row in results:
+            key = (row["partner_id"], row["company_id"])
+            seen.add(key)
+            old = existing.get(key, {})
+            model = models.get(row["company_id"])
+            row["prediction_method"] = (
+                "model" if model and model.state == "fitted" else "heuristic"
+            )
+            row["purchase_model_id"] = model.id if model else None
+            row["computed_on"] = as_of
+            pinned = old.get("is_pinned") and (
+                not old.get("pin_until") or old["pin_until"] >= as_of
+            )
+            row["is_pinned"] = bool(pinned)
+            row["pin_until"] = old.get("pin_until") if pinned else None
+            row["stage"] = old["stage"] if pinned else row["computed_stage"]
+            row["stage_date"] = old.get("stage_date")
+            if row["stage"] != old.get("stage"):
+                row["stage_date"] = as_of
+                stage_moves.append(
+                    (
+                        row["partner_id"],
+                        row["company_id"],
+                        old.get("stage"),
+                        row["stage"],
+                    )
+                )
+            if row["rfm_segment"] != old.get("rfm_segment"):
+                segment_moves.append(
+                    (
+                        row["partner_id"],
+                        row["company_id"],
+                        old.get("rfm_segment"),
+                        row["rfm_segment"],
+                    )
+                )
+            if (
+                any(
+                    _differs(row[col], old.get(col))
+                    for col, _type in WRITTEN_COLUMNS
+                    if col not in VOLATILE_COLUMNS
+                )
+                or not old
+            ):
+                changed.append(row)
+        gone = [key for key in existing if key not in seen]
+        self._write_rows(changed)
+        self._delete_rows(gone)
+        self._write_partner_mirror(changed, gone)
+        self.env["crm.lifecycle.stage.history"]._record_moves(stage_moves, as_of)
+        self.env["crm.rfm.segment.history"]._record_moves(segment_moves, as_of)
+        self.invalidate_model()
+        return len(changed)
+
+    @api.model
+    def _existing_rows(self, partner_ids):
+        columns = [col for col, _type in WRITTEN_COLUMNS]
+        self.flush_model()
+        query = SQL(
+            "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile"
+            " WHERE partner_id = ANY(%s)",
+            SQL(", ").join(SQL.identifier(col) for col in columns),
+            list(partner_ids),
+        )
+        existing = {}
+        for row in self.env.execute_query(query):
+            values = dict(zip(columns, row[2:], strict=True))
+            for col, col_type in WRITTEN_COLUMNS:
+                if col_type == "numeric" and values[col] is not None:
+                    values[col] = float(values[col])
+            existing[(row[0], row[1])] = values
+        return existing
+
+    @api.model
+    def _write_rows(self, rows):
+        """UPSERT the changed rows in one statement (no ORM: see DEVELOP.md)."""
+        if not rows:
+            return
+        columns = [col for col, _type in WRITTEN_COLUMNS]
+        arrays = [
+            [row["partner_id"] for row in rows],
+            [row["company_id"] for row in rows],
+        ] + [[row.get(col) for row in rows] for col in columns]
+        types = ["int4", "int4"] + [col_type for _col, col_type in WRITTEN_COLUMNS]
+        unnest = SQL(", ").join(
+            SQL("%s::%s[]", array, SQL(col_type))
+            for array, col_type in zip(arrays, types, strict=True)
+        )
+        names = SQL(", ").join(SQL.identifier(col) for col in columns)
+        updates = SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
+            for col in columns
+        )
+        uid = self.env.uid
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_lifecycle_profile
+                       (partner_id, company_id, %(names)s,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT v.*, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(unnest)s) AS v
+                ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET %(updates)s, write_uid = EXCLUDED.write_uid,
+                       write_date = EXCLUDED.write_date
+                """,
+                names=names,
+                uid=uid,
+                unnest=unnest,
+                updates=updates,
+            )
+        )
+
+    @api.model
+    def _delete_rows(self, keys):
+        if not keys:
+            return
+        self.env.execute_query(
+            SQL(
+                """
+                DELETE FROM crm_lifecycle_profile p
+                 USING unnest(%s::int[], %s::int[]) AS k(partner_id, company_id)
+                 WHERE p.partner_id = k.partner_id AND p.company_id = k.company_id
+                """,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+            )
+        )
+
+    @api.model
+    def _write_partner_mirror(self, rows, gone=()):
+        """Mirror stage, segment and value class on res_partner (company-dependent).
+
+        One statement per batch; rows whose mirrored values did not change are
+        skipped by the WHERE clause, so res_partner is rewritten only on change.
+        """
+        entries = [
+            (
+                row["partner_id"],
+                row["company_id"],
+                row["stage"],
+                row["rfm_segment"],
+                row["value_class"],
+            )
+            for row in rows
+        ] + [(key[0], key[1], None, None, None) for key in gone]
+        if not entries:
+            return
+        self.env["res.partner"].flush_model(
+            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                WITH v AS (
+                    SELECT *
+                      FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::varchar[],
+                                  %s::varchar[])
+                           AS v(partner_id, company_id, stage, segment, value_class)
+                ), agg AS (
+                    SELECT partner_id,
+                           jsonb_object_agg(company_id::text, stage) AS stage,
+                           jsonb_object_agg(company_id::text, segment) AS segment,
+                           jsonb_object_agg(company_id::text, value_class)
+                               AS value_class
+                      FROM v GROUP BY partner_id
+                )
+                UPDATE res_partner p
+                   SET lifecycle_stage = COALESCE(p.lifecycle_stage, '{}') || agg.stage,
+                       rfm_segment = COALESCE(p.rfm_segment, '{}') || agg.segment,
+                       lifecycle_value_class =
+                           COALESCE(p.lifecycle_value_class, '{}') || agg.value_class
+                  FROM agg
+                 WHERE p.id = agg.partner_id
+                   AND (COALESCE(p.lifecycle_stage, '{}') || agg.stage
+                            IS DISTINCT FROM p.lifecycle_stage
+                        OR COALESCE(p.rfm_segment, '{}') || agg.segment
+                            IS DISTINCT FROM p.rfm_segment
+                        OR COALESCE(p.lifecycle_value_class, '{}') || agg.value_class
+                            IS DISTINCT FROM p.lifecycle_value_class)
+                """,
+                [e[0] for e in entries],
+                [e[1] for e in entries],
+                [e[2] for e in entries],
+                [e[3] for e in entries],
+                [e[4] for e in entries],
+            )
+        )
+        self.env["res.partner"].invalidate_model(
+            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
+        )
+
+    # ------------------------------------------------------------------
+    # Manual pinning
+    # ------------------------------------------------------------------
+
+    def _pin(self, stage, reason, until=False):
+        """Pin these profiles' stage; the nightly run leaves them alone."""
+        today = fields.Date.context_today(self)
+        moves = [
+            (profile.partner_id.id, profile.company_id.id, profile.stage, stage)
+            for profile in self
+            if profile.stage != stage
+        ]
+        moved = self.filtered(lambda profile: profile.stage != stage)
+        moved.write({"stage_date": today})
+        self.write(
+            {
+                "stage": stage,
+                "is_pinned": True,
+                "pin_until": until or False,
+                "pin_reason": reason,
+                "pinned_by_id": self.env.uid,
+            }
+        )
+        self.env["crm.lifecycle.stage.history"]._record_moves(
+            moves, today, manual=True, reason=reason
+        )
+        self._write_partner_mirror(
+            [
+                {
+                    "partner_id": p.partner_id.id,
+                    "company_id": p.company_id.id,
+                    "stage": p.stage,
+                    "rfm_segment": p.rfm_segment,
+                    "value_class": p.value_class,
+                }
+                for p in self
+            ]
+        )
+        for profile in self:
+            profile.partner_id.message_post(
+                body=self.env._(
+                    "Lifecycle stage pinned to %(stage)s in %(company)s%(until)s. "
+                    "Reason: %(reason)s",
+                    stage=dict(STAGE_SELECTION)[stage],
+                    company=profile.company_id.name,
+                    until=(self.env._(" until %(date)s", date=until) if until else ""),
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _unpin(self):
+        """Release the pin and let the rules decide again."""
+        pinned = self.filtered("is_pinned")
+        if not pinned:
+            return
+        pinned.write(
+            {
+                "is_pinned": False,
+                "pin_until": False,
+                "pin_reason": False,
+                "pinned_by_id": False,
+            }
+        )
+        for profile in pinned:
+            profile.partner_id.message_post(
+                body=self.env._(
+                    "Lifecycle stage unpinned in %(company)s: the rules apply again.",
+                    company=profile.company_id.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        self._refresh_partners(pinned.partner_id.ids)
+
+
+def _differs(new, old):
+    if isinstance(new, float) or isinstance(old, float):
+        if new is None or old is None:
+            return new is not old
+        return abs(float(new) - float(old)) > 1e-6
+    return new != old

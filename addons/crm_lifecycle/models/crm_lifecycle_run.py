@@ -1,0 +1,328 @@
+import logging
+import time
+from datetime import datetime, timedelta
+from datetime import time as datetime_time
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+SYNC_LIMIT = 10000
+
+
+class CrmLifecycleRun(models.Model):
+    """A recompute of every customer, processed in resumable batches.
+
+    The run remembers the last commercial partner id it finished; a crashed or
+    timed-out cron picks up after it. Population-wide inputs (RFM cut points,
+    purchase-model fits) are computed once at the start and stored here, so
+    every batch, and every order confirmation after the run, scores against
+    the same population.
+    """
+
+    _name = "crm.lifecycle.run"
+    _description = "Lifecycle Recompute Run"
+    _order = "id desc"
+    _rec_name = "as_of"
+
+    as_of = fields.Date(required=True, readonly=True)
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done")],
+        default="running",
+        required=True,
+        readonly=True,
+    )
+    forced = fields.Boolean(readonly=True, help="Requested with Recompute now.")
+    cursor = fields.Integer(
+        readonly=True, help="Last commercial partner id processed by this run."
+    )
+    rfm_cuts = fields.Json(readonly=True)
+    customers_total = fields.Integer(readonly=True)
+    customers_done = fields.Integer(readonly=True)
+    profiles_written = fields.Integer(readonly=True)
+    batch_count = fields.Integer(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_nightly(self, batch_size=None):
+        """Process one batch of the current run (the cron calls this up to 10 times).
+
+        Safe to run twice: once today's run is done, nothing happens.
+        """
+        run = self._current_run()
+        if not run:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        done, remaining = run._process_batch(batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def action_recompute_now(self):
+        """Managers' button: start a fresh run.
+
+        Small databases are recomputed at once; larger ones in the background
+        by the nightly cron, triggered now.
+        """
+        self.check_access("create")
+        today = fields.Date.context_today(self)
+        self.search([("state", "=", "running")]).write({"state": "done"})
+        run = self.create({"as_of": today, "forced": True})
+        if run.customers_total <= SYNC_LIMIT:
+            while run.state == "running":
+                run._process_batch(SYNC_LIMIT)
+            message = self.env._(
+                "%(count)s customers recomputed.", count=run.customers_done
+            )
+        else:
+            # Triggering needs write access on ir.cron, reserved to admins; the
+            # caller was checked above for the right to start a run.
+            self.env.ref("crm_lifecycle.ir_cron_lifecycle_nightly").sudo()._trigger()
+            message = self.env._(
+                "%(count)s customers will be recomputed in the background.",
+                count=run.customers_total,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Lifecycle"),
+                "message": message,
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = super().create(vals_list)
+        for run in runs:
+            run._prepare()
+        return runs
+
+    @api.model
+    def _current_run(self):
+        today = fields.Date.context_today(self)
+        running = self.search([("state", "=", "running")], order="id", limit=1)
+        if running:
+            return running
+        if self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1):
+            return self.browse()
+        return self.create({"as_of": today})
+
+    def _prepare(self):
+        """Population-wide steps: refit stale purchase models, RFM cut points."""
+        self.ensure_one()
+        started = time.monotonic()
+        self._refit_stale_models()
+        self.write(
+            {
+                "rfm_cuts": self.env["crm.lifecycle.profile"]._population_cuts(
+                    self.as_of
+                ),
+                "customers_total": self._count_customers(),
+                "started_at": fields.Datetime.now(),
+                "cursor": 0,
+            }
+        )
+        _logger.info(
+            "Lifecycle run %s prepared in %.1fs for %s customers",
+            self.as_of,
+            time.monotonic() - started,
+            self.customers_total,
+        )
+
+    def _refit_stale_models(self):
+        Model = self.env["crm.purchase.model"]
+        companies = self.env["res.company"].search([])
+        latest = Model._latest(companies.ids)
+        for company in companies:
+            model = latest.get(company.id)
+            age = company.lifecycle_refit_days
+            if (
+                model
+                and model.fit_date
+                and (fields.Datetime.now() - model.fit_date < timedelta(days=age))
+            ):
+                continue
+            Model.create(
+                {"company_id": company.id, "calibration_end": self.as_of}
+            )._fit()
+
+    def _count_customers(self, after=0):
+        query = SQL(
+            "SELECT COUNT(*) FROM res_partner"
+            " WHERE id = commercial_partner_id AND id > %s",
+            after,
+        )
+        return self.env.execute_query(query)[0][0]
+
+    def _next_partner_ids(self, batch_size):
+        query = SQL(
+            """
+            SELECT id FROM res_partner
+             WHERE id = commercial_partner_id AND id > %s
+             ORDER BY id LIMIT %s
+            """,
+            self.cursor,
+            batch_size,
+        )
+        return [row[0] for row in self.env.execute_query(query)]
+
+    def _process_batch(self, batch_size=None):
+        """Recompute the next batch of customers; return (done, remaining)."""
+        self.ensure_one()
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_lifecycle.batch_size", DEFAULT_BATCH_SIZE)
+        )
+        started = time.monotonic()
+        partner_ids = self._next_partner_ids(batch_size)
+        Profile = self.env["crm.lifecycle.profile"]
+        written = 0
+        if partner_ids:
+            models = self.env["crm.purchase.model"]._latest(
+                self.env["res.company"].search([]).ids
+            )
+            written = Profile._refresh_partners(
+                partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, models=models
+            )
+        vals = {
+            "cursor": partner_ids[-1] if partner_ids else self.cursor,
+            "customers_done": self.customers_done + len(partner_ids),
+            "profiles_written": self.profiles_written + written,
+            "batch_count": self.batch_count + 1,
+        }
+        remaining = self._count_customers(vals["cursor"]) if partner_ids else 0
+        if not remaining:
+            vals.update(
+                state="done",
+                finished_at=fields.Datetime.now(),
+            )
+        self.write(vals)
+        if self.state == "done" and self.started_at:
+            self.duration = (self.finished_at - self.started_at).total_seconds()
+        _logger.info(
+            "Lifecycle run %s: %s customers in %.2fs, %s written, %s remaining",
+            self.as_of,
+            len(partner_ids),
+            time.monotonic() - started,
+            written,
+            remaining,
+        )
+        return max(len(partner_ids), 1), remaining
+
+    @api.model
+    def _latest_cuts(self):
+        # Cut points are population statistics, not customer data: read them
+        # whoever confirms the order that triggers the refresh.
+        run = self.sudo().search([], order="id desc", limit=1)
+        return run.rfm_cuts or {}
+
+    # ------------------------------------------------------------------
+    # History rebuild and demo data
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _rebuild_history(self, months=24, today=None):
+        """Replay the rules at every past month end to fill the stage history.
+
+        Stages are a pure function of the order history and the date, so the
+        past can be reconstructed; used by the demo data and after installing
+        the module on a database that already has years of orders.
+        """
+        today = today or fields.Date.context_today(self)
+        Profile = self.env["crm.lifecycle.profile"]
+        partner_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL("SELECT id FROM res_partner WHERE id = commercial_partner_id")
+            )
+        ]
+        first_of_month = today.replace(day=1)
+        for back in range(months, 0, -1):
+            month_end = _add_months(first_of_month, -back + 1) - timedelta(days=1)
+            cuts = Profile._population_cuts(month_end)
+            for start in range(0, len(partner_ids), DEFAULT_BATCH_SIZE):
+                Profile._refresh_partners(
+                    partner_ids[start : start + DEFAULT_BATCH_SIZE],
+                    as_of=month_end,
+                    cuts=cuts,
+                    models={},
+                )
+
+    @api.model
+    def _load_demo_data(self, customers=220, seed=42):
+        """Create a generated two-year sales history and compute everything."""
+        from ..tools import demo_history
+
+        today = fields.Date.context_today(self)
+        plan = demo_history.generate(customers, today=today, seed=seed)
+        product = self.env["product.product"].create(
+            {
+                "name": self.env._("Lifecycle demo product"),
+                "type": "service",
+                "list_price": 100.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        partners = self.env["res.partner"].create(
+            [{"name": customer["name"], "is_company": True} for customer in plan]
+        )
+        order_vals = []
+        for partner, customer in zip(partners, plan, strict=True):
+            for day, amount in customer["orders"]:
+                order_vals.append(
+                    {
+                        "partner_id": partner.id,
+                        "state": "sale",
+                        "date_order": datetime.combine(day, datetime_time(10)),
+                        "order_line": [
+                            Command.create(
+                                {
+                                    "product_id": product.id,
+                                    "product_uom_qty": 1,
+                                    "price_unit": amount,
+                                    "tax_id": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                )
+            for _quote in range(customer["quotes"]):
+                order_vals.append(
+                    {
+                        "partner_id": partner.id,
+                        "order_line": [
+                            Command.create(
+                                {
+                                    "product_id": product.id,
+                                    "product_uom_qty": 1,
+                                    "tax_id": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                )
+        self.env["sale.order"].with_context(tracking_disable=True).create(order_vals)
+        self._rebuild_history(months=24, today=today)
+        run = self.create({"as_of": today})
+        while run.state == "running":
+            run._process_batch()
+
+
+def _add_months(day, months):
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)

@@ -1,0 +1,312 @@
+from datetime import timedelta
+
+import numpy as np
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import clv
+from ..tools.profile import TIME_UNIT_DAYS
+
+
+class CrmPurchaseModel(models.Model):
+    """One fit of the BG/NBD purchase and Gamma-Gamma spend models.
+
+    Fits are kept as records so that users can see which parameters produced
+    the predictions, refit on an earlier calibration end and compare the
+    predictions with what customers actually did afterwards (the holdout).
+    """
+
+    _name = "crm.purchase.model"
+    _description = "Customer Purchase Model"
+    _order = "fit_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    calibration_end = fields.Date(
+        required=True,
+        default=fields.Date.context_today,
+        help="Orders after this date are ignored by the fit, so that they can "
+        "serve as a holdout to check the predictions.",
+    )
+    time_unit = fields.Selection(
+        [("day", "Days"), ("week", "Weeks"), ("month", "Months")],
+        default="week",
+        required=True,
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Not fitted"),
+            ("fitted", "Fitted"),
+            ("heuristic", "Heuristic fallback"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+    )
+    message = fields.Text(readonly=True)
+    r = fields.Float(digits=(16, 6), readonly=True)
+    alpha = fields.Float(digits=(16, 6), readonly=True)
+    a = fields.Float(digits=(16, 6), readonly=True)
+    b = fields.Float(digits=(16, 6), readonly=True)
+    p = fields.Float(digits=(16, 6), readonly=True)
+    q = fields.Float(digits=(16, 6), readonly=True)
+    gamma = fields.Float(digits=(16, 6), readonly=True)
+    customer_count = fields.Integer("Customers used", readonly=True)
+    repeat_customer_count = fields.Integer("Repeat customers", readonly=True)
+    log_likelihood = fields.Float(
+        "BG/NBD log-likelihood", digits=(16, 2), readonly=True
+    )
+    gg_log_likelihood = fields.Float(
+        "Gamma-Gamma log-likelihood", digits=(16, 2), readonly=True
+    )
+    fit_date = fields.Datetime(readonly=True)
+    holdout_days = fields.Integer(readonly=True)
+    holdout_predicted = fields.Float(
+        "Predicted repeat purchases in holdout", digits=(16, 1), readonly=True
+    )
+    holdout_actual = fields.Integer("Actual repeat purchases in holdout", readonly=True)
+    holdout_error = fields.Float(
+        "Holdout error (%)",
+        digits=(16, 1),
+        readonly=True,
+        help="(predicted - actual) / actual over the holdout period.",
+    )
+
+    @api.depends("company_id", "calibration_end", "state")
+    def _compute_name(self):
+        for model in self:
+            model.name = self.env._(
+                "%(company)s, calibrated to %(date)s",
+                company=model.company_id.name,
+                date=model.calibration_end,
+            )
+
+    def _fit_inputs(self, until=None):
+        """Per-customer (x, t_x, T, repeat spend) as of the calibration end.
+
+        Orders on the same day count as one purchase, as in the literature.
+        """
+        self.ensure_one()
+        self.env["sale.order"].flush_model(
+            ["state", "date_order", "partner_id", "company_id", "amount_untaxed"]
+        )
+        end = until or self.calibration_end + timedelta(days=1)
+        query = SQL(
+            """
+            WITH days AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       so.date_order::date AS day,
+                       SUM(so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = %(company)s
+                   AND so.date_order < %(end)s
+                 GROUP BY 1, 2
+            ), ranked AS (
+                SELECT partner_id, day, amount,
+                       ROW_NUMBER() OVER (PARTITION BY partner_id ORDER BY day) AS rn
+                  FROM days
+            )
+            SELECT partner_id, COUNT(*) - 1, MIN(day), MAX(day),
+                   COALESCE(SUM(amount) FILTER (WHERE rn > 1), 0)
+              FROM ranked
+             GROUP BY partner_id
+             ORDER BY partner_id
+            """,
+            company=self.company_id.id,
+            end=end,
+        )
+        return self.env.execute_query(query)
+
+    def _holdout_actuals(self, partner_ids, start, end):
+        query = SQL(
+            """
+            SELECT COUNT(DISTINCT (p.commercial_partner_id, so.date_order::date))
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale'
+               AND so.company_id = %(company)s
+               AND so.date_order >= %(start)s AND so.date_order < %(end)s
+               AND p.commercial_partner_id = ANY(%(partners)s)
+            """,
+            company=self.company_id.id,
+            start=start,
+            end=end,
+            partners=partner_ids,
+        )
+        return self.env.execute_query(query)[0][0]
+
+    def action_fit(self):
+        """Fit both models by maximum likelihood and score the holdout."""
+        self.check_access("write")
+        for model in self:
+            model._fit()
+        return True
+
+    def _fit(self):
+        self.ensure_one()
+        rows = self._fit_inputs()
+        unit = TIME_UNIT_DAYS[self.time_unit]
+        cal_end = self.calibration_end
+        vals = {
+            "fit_date": fields.Datetime.now(),
+            "customer_count": len(rows),
+            "r": 0.0,
+            "alpha": 0.0,
+            "a": 0.0,
+            "b": 0.0,
+            "p": 0.0,
+            "q": 0.0,
+            "gamma": 0.0,
+            "log_likelihood": 0.0,
+            "gg_log_likelihood": 0.0,
+            "holdout_days": 0,
+            "holdout_predicted": 0.0,
+            "holdout_actual": 0,
+            "holdout_error": 0.0,
+        }
+        if not rows:
+            vals.update(
+                state="heuristic",
+                repeat_customer_count=0,
+                message=self.env._(
+                    "No confirmed orders up to the calibration end: predictions use "
+                    "the heuristic."
+                ),
+            )
+            self.write(vals)
+            return
+        x = np.array([row[1] for row in rows], dtype=float)
+        t_x = np.array([(row[3] - row[2]).days for row in rows], dtype=float) / unit
+        big_t = np.array([(cal_end - row[2]).days for row in rows], dtype=float) / unit
+        spend = np.array([float(row[4]) for row in rows], dtype=float)
+        m = np.divide(spend, x, out=np.zeros_like(spend), where=x > 0)
+        repeaters = int((x > 0).sum())
+        vals["repeat_customer_count"] = repeaters
+        stable = False
+        if len(rows) >= clv.MIN_CUSTOMERS and repeaters >= clv.MIN_REPEAT_CUSTOMERS:
+            fit = clv.fit_bgnbd(x, t_x, big_t)
+            stable = clv.fit_is_stable(fit)
+        if not stable:
+            vals.update(
+                state="heuristic",
+                message=self.env._(
+                    "Too little data for a stable fit (%(customers)s customers, "
+                    "%(repeaters)s repeat buyers; at least %(min_c)s and %(min_r)s "
+                    "are needed, and the optimiser must converge). Predictions use "
+                    "the heuristic: purchase rate = purchases / customer age, "
+                    "probability alive = chance of such a customer being silent "
+                    "this long.",
+                    customers=len(rows),
+                    repeaters=repeaters,
+                    min_c=clv.MIN_CUSTOMERS,
+                    min_r=clv.MIN_REPEAT_CUSTOMERS,
+                ),
+            )
+            self.write(vals)
+            return
+        vals.update(
+            state="fitted",
+            r=fit["r"],
+            alpha=fit["alpha"],
+            a=fit["a"],
+            b=fit["b"],
+            log_likelihood=fit["log_likelihood"],
+            message=False,
+        )
+        gg = clv.fit_gamma_gamma(x[x > 0], m[x > 0])
+        if gg["converged"] and gg["q"] > 1:
+            vals.update(
+                p=gg["p"],
+                q=gg["q"],
+                gamma=gg["gamma"],
+                gg_log_likelihood=gg["log_likelihood"],
+            )
+        else:
+            vals["message"] = self.env._(
+                "The spend model did not converge: predicted value uses each "
+                "customer's own average spend."
+            )
+        today = fields.Date.context_today(self)
+        if today > cal_end:
+            holdout = (today - cal_end).days
+            predicted = clv.bgnbd_expected_purchases(
+                fit["r"],
+                fit["alpha"],
+                fit["a"],
+                fit["b"],
+                holdout / unit,
+                x,
+                t_x,
+                big_t,
+            )
+            actual = self._holdout_actuals(
+                [row[0] for row in rows],
+                cal_end + timedelta(days=1),
+                today + timedelta(days=1),
+            )
+            vals.update(
+                holdout_days=holdout,
+                holdout_predicted=float(predicted.sum()),
+                holdout_actual=actual,
+                holdout_error=(
+                    100.0 * (float(predicted.sum()) - actual) / actual
+                    if actual
+                    else 0.0
+                ),
+            )
+        self.write(vals)
+
+    def _as_prediction_model(self):
+        """Parameters in the shape ``tools.profile.predict`` expects."""
+        self.ensure_one()
+        if self.state != "fitted":
+            return {"method": "heuristic", "time_unit": self.time_unit}
+        return {
+            "method": "model",
+            "time_unit": self.time_unit,
+            "r": self.r,
+            "alpha": self.alpha,
+            "a": self.a,
+            "b": self.b,
+            "p": self.p,
+            "q": self.q,
+            "gamma": self.gamma,
+        }
+
+    @api.model
+    def _latest(self, company_ids):
+        """Latest usable fit per company id."""
+        models_ = self.sudo().search(
+            [
+                ("company_id", "in", company_ids),
+                ("state", "in", ("fitted", "heuristic")),
+            ],
+            order="fit_date desc, id desc",
+        )
+        latest = {}
+        for model in models_:
+            latest.setdefault(model.company_id.id, model)
+        return latest
+
+    def unlink(self):
+        if (
+            self.env["crm.lifecycle.profile"]
+            .sudo()
+            .search_count([("purchase_model_id", "in", self.ids)], limit=1)
+        ):
+            raise UserError(
+                self.env._(
+                    "This fit produced the current predictions of some customers; "
+                    "fit a new model before deleting it."
+                )
+            )
+        return super().unlink()

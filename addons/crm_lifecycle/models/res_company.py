@@ -1,0 +1,106 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import stages
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    lifecycle_new_days = fields.Integer(
+        string="New for (days)",
+        default=90,
+        help="A customer whose first order is this recent is New.",
+    )
+    lifecycle_won_back_days = fields.Integer(
+        string="Won back for (days)",
+        default=90,
+        help="A customer who bought again after being Dormant or Churned stays "
+        "Won back for this many days.",
+    )
+    lifecycle_loyal_min_orders = fields.Integer(
+        string="Loyal after (orders)",
+        default=5,
+        help="Orders needed, together with the tenure below, to become Loyal.",
+    )
+    lifecycle_loyal_min_days = fields.Integer(
+        string="Loyal after (days of tenure)",
+        default=365,
+        help="Days since the first order needed to become Loyal.",
+    )
+    lifecycle_at_risk_factor = fields.Float(
+        string="At risk when overdue by (x usual gap)",
+        default=1.5,
+        help="A customer silent for longer than this factor times their usual "
+        "gap between orders is At risk.",
+    )
+    lifecycle_dormant_days = fields.Integer(
+        string="Dormant after (days)",
+        default=180,
+        help="Days without an order after which a customer is Dormant.",
+    )
+    lifecycle_churned_days = fields.Integer(
+        string="Churned after (days)",
+        default=365,
+        help="Days without an order after which a customer is Churned.",
+    )
+    lifecycle_rfm_window_days = fields.Integer(
+        string="RFM analysis window (days)",
+        default=730,
+        help="Only orders of this many past days count for RFM scores.",
+    )
+    lifecycle_rfm_monetary = fields.Selection(
+        [("revenue", "Net revenue"), ("margin", "Margin")],
+        string="RFM monetary value",
+        default="revenue",
+        required=True,
+        help="Margin needs the Sales Margin app (sale_margin); without it net "
+        "revenue is used.",
+    )
+    lifecycle_refit_days = fields.Integer(
+        string="Refit purchase model every (days)",
+        default=7,
+        help="The nightly run fits a new purchase model when the latest fit is "
+        "older than this.",
+    )
+
+    @api.constrains(
+        "lifecycle_new_days",
+        "lifecycle_won_back_days",
+        "lifecycle_loyal_min_orders",
+        "lifecycle_loyal_min_days",
+        "lifecycle_at_risk_factor",
+        "lifecycle_dormant_days",
+        "lifecycle_churned_days",
+        "lifecycle_rfm_window_days",
+        "lifecycle_refit_days",
+    )
+    def _check_lifecycle_thresholds(self):
+        for company in self:
+            problems = company._lifecycle_thresholds().validate()
+            if company.lifecycle_rfm_window_days <= 0:
+                problems.append("rfm_window_days")
+            if company.lifecycle_refit_days <= 0:
+                problems.append("refit_days")
+            if problems:
+                raise ValidationError(
+                    self.env._(
+                        "The lifecycle settings of %(company)s are inconsistent. "
+                        "Day counts must be positive, New < Dormant < Churned, "
+                        "Loyal needs at least 2 orders and the at-risk factor must "
+                        "be at least 1.",
+                        company=company.name,
+                    )
+                )
+
+    def _lifecycle_thresholds(self):
+        self.ensure_one()
+        return stages.StageThresholds(
+            new_days=self.lifecycle_new_days,
+            won_back_days=self.lifecycle_won_back_days,
+            loyal_min_orders=self.lifecycle_loyal_min_orders,
+            loyal_min_days=self.lifecycle_loyal_min_days,
+            at_risk_factor=self.lifecycle_at_risk_factor,
+            dormant_days=self.lifecycle_dormant_days,
+            churned_days=self.lifecycle_churned_days,
+        )

@@ -1,0 +1,172 @@
+from odoo import api, fields, models
+
+from .crm_lifecycle_profile import (
+    SEGMENT_SELECTION,
+    STAGE_SELECTION,
+    VALUE_CLASS_SELECTION,
+)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Company-dependent: one jsonb column each, so the value read is the one of
+    # the current company, and the partner list can search and group on it.
+    lifecycle_stage = fields.Selection(
+        STAGE_SELECTION,
+        string="Lifecycle stage",
+        company_dependent=True,
+        readonly=True,
+        help="Lifecycle stage of the customer in the current company, computed "
+        "from confirmed sale orders.",
+    )
+    rfm_segment = fields.Selection(
+        SEGMENT_SELECTION,
+        string="RFM segment",
+        company_dependent=True,
+        readonly=True,
+    )
+    lifecycle_value_class = fields.Selection(
+        VALUE_CLASS_SELECTION,
+        string="Value class",
+        company_dependent=True,
+        readonly=True,
+    )
+    lifecycle_profile_id = fields.Many2one(
+        "crm.lifecycle.profile",
+        string="Lifecycle profile",
+        compute="_compute_lifecycle_profile_id",
+        search="_search_lifecycle_profile_id",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_stage_history_ids = fields.One2many(
+        "crm.lifecycle.stage.history",
+        "partner_id",
+        string="Stage history",
+        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_is_pinned = fields.Boolean(
+        related="lifecycle_profile_id.is_pinned",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_stage_date = fields.Date(
+        related="lifecycle_profile_id.stage_date",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_order_count = fields.Integer(
+        related="lifecycle_profile_id.order_count",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_first_order_date = fields.Date(
+        related="lifecycle_profile_id.first_order_date",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_last_order_date = fields.Date(
+        related="lifecycle_profile_id.last_order_date",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_avg_order_value = fields.Monetary(
+        related="lifecycle_profile_id.avg_order_value",
+        currency_field="lifecycle_currency_id",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_avg_days_between_orders = fields.Float(
+        related="lifecycle_profile_id.avg_days_between_orders",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_expected_next_order_date = fields.Date(
+        related="lifecycle_profile_id.expected_next_order_date",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_historic_clv = fields.Monetary(
+        related="lifecycle_profile_id.historic_clv",
+        currency_field="lifecycle_currency_id",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_currency_id = fields.Many2one(
+        related="lifecycle_profile_id.currency_id",
+        string="Lifecycle currency",
+        groups="sales_team.group_sale_salesman",
+    )
+    rfm_r = fields.Integer(
+        related="lifecycle_profile_id.rfm_r", groups="sales_team.group_sale_salesman"
+    )
+    rfm_f = fields.Integer(
+        related="lifecycle_profile_id.rfm_f", groups="sales_team.group_sale_salesman"
+    )
+    rfm_m = fields.Integer(
+        related="lifecycle_profile_id.rfm_m", groups="sales_team.group_sale_salesman"
+    )
+    rfm_score = fields.Char(
+        related="lifecycle_profile_id.rfm_score",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_prob_alive = fields.Float(
+        related="lifecycle_profile_id.prob_alive",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_expected_purchases_90 = fields.Float(
+        related="lifecycle_profile_id.expected_purchases_90",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_expected_purchases_365 = fields.Float(
+        related="lifecycle_profile_id.expected_purchases_365",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_predicted_clv_12m = fields.Monetary(
+        related="lifecycle_profile_id.predicted_clv_12m",
+        currency_field="lifecycle_currency_id",
+        groups="sales_team.group_sale_salesman",
+    )
+    lifecycle_prediction_method = fields.Selection(
+        related="lifecycle_profile_id.prediction_method",
+        groups="sales_team.group_sale_salesman",
+    )
+
+    @api.depends_context("company")
+    def _compute_lifecycle_profile_id(self):
+        commercial = self.commercial_partner_id
+        profiles = self.env["crm.lifecycle.profile"].search_fetch(
+            [
+                ("partner_id", "in", commercial.ids),
+                ("company_id", "=", self.env.company.id),
+            ],
+            ["partner_id"],
+        )
+        by_partner = {profile.partner_id.id: profile for profile in profiles}
+        for partner in self:
+            partner.lifecycle_profile_id = by_partner.get(
+                partner.commercial_partner_id.id, False
+            )
+
+    def _search_lifecycle_profile_id(self, operator, value):
+        profiles = self.env["crm.lifecycle.profile"]._search(
+            [("id", operator, value), ("company_id", "=", self.env.company.id)]
+        )
+        return [("commercial_partner_id", "in", profiles.select("partner_id"))]
+
+    def action_lifecycle_pin(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pin lifecycle stage"),
+            "res_model": "crm.lifecycle.pin.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_lifecycle_unpin(self):
+        self.ensure_one()
+        self.env["crm.lifecycle.profile"].check_access("write")
+        self.lifecycle_profile_id._unpin()
+        return True
+
+    def action_lifecycle_refresh(self):
+        """Recompute this customer now (managers)."""
+        self.env["crm.lifecycle.profile"].check_access("write")
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            self.commercial_partner_id.ids
+        )
+        return True

@@ -1,0 +1,26 @@
+from odoo import models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        self._lifecycle_refresh()
+        return res
+
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        self._lifecycle_refresh()
+        return res
+
+    def _lifecycle_refresh(self):
+        """Refresh only these orders' customers: one aggregate, a few writes.
+
+        Runs as superuser because profiles and histories are derived data that
+        salespeople may read but not write; the customers touched are exactly
+        those of the orders the user was allowed to confirm or cancel.
+        """
+        partner_ids = self.partner_id.commercial_partner_id.ids
+        if partner_ids:
+            self.env["crm.lifecycle.profile"].sudo()._refresh_partners(partner_ids)

@@ -1,0 +1,7 @@
+# Pure functions: no Odoo import below this folder (see readme/DEVELOP.md).
+from . import clv
+from . import demo_history
+from . import profile
+from . import rfm
+from . import stages
+from . import xlsx_report
