@@ -7,7 +7,7 @@
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
-    "depends": ["sale"],
+    "depends": ["sale_management"],
     "external_dependencies": {"python": ["numpy", "pandas", "scipy", "xlsxwriter"]},
     "data": [
         "security/crm_lifecycle_security.xml",

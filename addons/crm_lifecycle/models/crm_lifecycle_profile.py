@@ -159,9 +159,6 @@ class CrmLifecycleProfile(models.Model):
         "crm.purchase.model", readonly=True, ondelete="set null"
     )
     computed_on = fields.Date(readonly=True)
-    customer_count = fields.Integer(
-        "Customers", compute="_compute_customer_count", aggregator="sum"
-    )
 
     _sql_constraints = [
         (
@@ -175,10 +172,6 @@ class CrmLifecycleProfile(models.Model):
         for profile in self:
             scores = (profile.rfm_r, profile.rfm_f, profile.rfm_m)
             profile.rfm_score = "".join(map(str, scores)) if all(scores) else False
-
-    def _compute_customer_count(self):
-        for profile in self:
-            profile.customer_count = 1
 
     # ------------------------------------------------------------------
     # Gathering inputs

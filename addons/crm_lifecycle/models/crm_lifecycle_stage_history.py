@@ -45,9 +45,6 @@ class CrmLifecycleStageHistory(models.Model):
     is_manual = fields.Boolean("Manual", readonly=True)
     changed_by_id = fields.Many2one("res.users", "Changed by", readonly=True)
     reason = fields.Char(readonly=True)
-    transition_count = fields.Integer(
-        "Transitions", compute="_compute_transition_count", aggregator="sum"
-    )
 
     @api.depends("date_end")
     def _compute_is_current(self):
@@ -59,10 +56,6 @@ class CrmLifecycleStageHistory(models.Model):
             return NotImplemented
         current = (operator == "=") == bool(value)
         return [("date_end", "=" if current else "!=", False)]
-
-    def _compute_transition_count(self):
-        for stay in self:
-            stay.transition_count = 1
 
     @api.model
     def _record_moves(self, moves, day, manual=False, reason=False):

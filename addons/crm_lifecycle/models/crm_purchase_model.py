@@ -222,8 +222,9 @@ class CrmPurchaseModel(models.Model):
             log_likelihood=fit["log_likelihood"],
             message=False,
         )
-        gg = clv.fit_gamma_gamma(x[x > 0], m[x > 0])
-        if gg["converged"] and gg["q"] > 1:
+        repeat = (x > 0) & (m > 0)
+        gg = clv.fit_gamma_gamma(x[repeat], m[repeat]) if repeat.any() else None
+        if gg and gg["converged"] and gg["q"] > 1:
             vals.update(
                 p=gg["p"],
                 q=gg["q"],

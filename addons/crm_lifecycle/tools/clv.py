@@ -256,7 +256,7 @@ def _maximise(objective, initial, names):
         if np.isfinite(res.fun) and res.fun <= best_value:
             best_phi, best_value, converged = res.x, res.fun, bool(res.success)
     except (ValueError, FloatingPointError, ArithmeticError):
-        pass
+        converged = False  # numerical trouble: the Nelder-Mead fallback runs
     if not converged:
         try:
             res = optimize.minimize(
@@ -271,7 +271,7 @@ def _maximise(objective, initial, names):
                 best_phi, best_value = res.x, res.fun
                 converged = bool(res.success)
         except (ValueError, FloatingPointError, ArithmeticError):
-            pass
+            converged = False  # keep the best point found so far, unconverged
     if not np.isfinite(best_value):
         converged = False
     params = dict(zip(names, (float(v) for v in np.exp(best_phi)), strict=True))
@@ -293,7 +293,7 @@ def fit_bgnbd(x, t_x, T, initial=(1.0, 1.0, 1.0, 1.0), penalizer=0.0):
         raise ValueError("penalizer must be a non-negative number")
     (ux, utx, uT), weights = _compress(x, np.where(x > 0, t_x, 0.0), T)
     total = weights.sum()
-    # rows are sorted by x, so the distinct counts come out sorted as well
+    # the distinct purchase counts, for the x-only terms (see _by_x)
     x_groups = np.unique(ux, return_inverse=True)
 
     def objective(phi, gradient):
@@ -432,9 +432,9 @@ def _alive_expectation(r, alpha, a, b, t, x, T):
 
     The prefactor 1/(a-1) of FHL eq. 10 blows up at a = 1 although the
     expectation does not (the bracket vanishes too): within _A_NUDGE of 1 we
-    interpolate linearly between the values at 1 +/- _A_NUDGE.  For a < 1 the formula stays valid
-    as it is (both factors change sign).  Any non-finite or negative value
-    left over is recomputed by quadrature.
+    interpolate linearly between the values at 1 +/- _A_NUDGE.  For a < 1
+    the formula stays valid as it is (both factors change sign).  Any
+    non-finite or negative value left over is recomputed by quadrature.
     """
     if abs(a - 1.0) < _A_NUDGE:
         below = _alive_expectation_hyp(r, alpha, 1.0 - _A_NUDGE, b, t, x, T)
@@ -700,7 +700,7 @@ def simulate_bgnbd(r, alpha, a, b, T, n, seed):
     p = np.clip(rng.beta(a, b, size=n), 1e-12, 1.0)
     purchases_before_dropout = rng.geometric(p)
     arrivals = rng.poisson(lam * T)
-    x = np.minimum(purchases_before_dropout + 1, arrivals)
+    x = np.minimum(purchases_before_dropout, arrivals)
     repeat = x > 0
     order = rng.beta(np.where(repeat, x, 1), np.where(repeat, arrivals - x + 1, 1))
     t_x = np.where(repeat, T * order, 0.0)

@@ -12,8 +12,6 @@ single customer (or a population of identical values) scores 3, and two
 customers score 2 and 4.
 """
 
-import math
-
 import numpy as np
 
 SCORES = (1, 2, 3, 4, 5)
@@ -48,8 +46,8 @@ VALUE_CLASSES = ("high_value", "potential", "regular", "lost")
 def cut_points(values):
     """Summarise a population into the 4 values where scores 2..5 start.
 
-    Returns a list of 4 floats (``inf`` when a score is never reached), or
-    None for an empty population.
+    Returns a list of 4 floats (None when a score is never reached, which
+    keeps the result JSON-serialisable), or None for an empty population.
     """
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
@@ -63,7 +61,7 @@ def cut_points(values):
     cuts = []
     for k in (2, 3, 4, 5):
         reached = uniques[scores >= k]
-        cuts.append(float(reached[0]) if reached.size else math.inf)
+        cuts.append(float(reached[0]) if reached.size else None)
     return cuts
 
 
@@ -71,9 +69,10 @@ def score(value, cuts):
     """Score one value (or a numpy array) against cut points; None if unknown."""
     if cuts is None or value is None:
         return None
+    reachable = [c for c in cuts if c is not None]
     if isinstance(value, np.ndarray):
-        return 1 + np.sum(value[:, None] >= np.asarray(cuts)[None, :], axis=1)
-    return 1 + sum(1 for c in cuts if value >= c)
+        return 1 + np.sum(value[:, None] >= np.asarray(reachable)[None, :], axis=1)
+    return 1 + sum(1 for c in reachable if value >= c)
 
 
 def recency_value(days_since_last):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..models.crm_lifecycle_profile import STAGE_SELECTION
 
@@ -25,7 +25,9 @@ class CrmLifecyclePinWizard(models.TransientModel):
         today = fields.Date.context_today(self)
         for wizard in self:
             if wizard.pin_until and wizard.pin_until < today:
-                raise UserError(self.env._("The pin end date cannot be in the past."))
+                raise ValidationError(
+                    self.env._("The pin end date cannot be in the past.")
+                )
 
     def action_pin(self):
         self.ensure_one()

@@ -1,0 +1,67 @@
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+function openLifecycleMenu(menuXmlid, content) {
+    return [
+        {
+            content: "Open the Lifecycle menu",
+            trigger:
+                ".o_menu_sections button[data-menu-xmlid='crm_lifecycle.crm_lifecycle_menu_root']",
+            run: "click",
+        },
+        {
+            content,
+            trigger: `.dropdown-item[data-menu-xmlid='${menuXmlid}']`,
+            run: "click",
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("crm_lifecycle_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...stepUtils.goToAppSteps("sale.sale_menu_root", "Open the Sales app"),
+        ...openLifecycleMenu(
+            "crm_lifecycle.crm_lifecycle_stage_report_menu",
+            "Open the stages-over-time analysis"
+        ),
+        {
+            content: "The analysis graph is drawn",
+            trigger: ".o_graph_view .o_graph_renderer canvas",
+        },
+        ...openLifecycleMenu(
+            "crm_lifecycle.crm_lifecycle_transitions_menu",
+            "Open the transitions analysis"
+        ),
+        {
+            content: "The transitions pivot is drawn",
+            trigger: ".o_pivot_view .o_pivot table",
+        },
+        ...openLifecycleMenu("crm_lifecycle.crm_lifecycle_profile_menu", "Open the customers"),
+        {
+            content: "Open the tour customer's profile",
+            trigger: ".o_kanban_record:contains('Tour Customer')",
+            run: "click",
+        },
+        {
+            content: "Follow the link to the customer",
+            trigger: ".o_form_view .o_field_widget[name='partner_id'] a",
+            run: "click",
+        },
+        {
+            content: "Open the Lifecycle tab",
+            trigger: ".o_notebook .nav-link:contains('Lifecycle')",
+            run: "click",
+        },
+        {
+            content: "The stage badge shows",
+            trigger:
+                ".o_notebook .tab-pane.active .o_field_widget[name='lifecycle_stage']:contains('Active')",
+        },
+        {
+            content: "The stage history shows",
+            trigger:
+                ".o_notebook .tab-pane.active .o_field_widget[name='lifecycle_stage_history_ids'] .o_data_row",
+        },
+    ],
+});

@@ -1,0 +1,73 @@
+from datetime import date, datetime, time, timedelta
+
+from odoo import Command
+from odoo.tests import TransactionCase
+
+TODAY = date(2026, 6, 30)
+
+
+class LifecycleCommon(TransactionCase):
+    """Customers with hand-made order histories, on a frozen today."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.product = cls.env["product.product"].create(
+            {"name": "Lifecycle test product", "type": "service", "list_price": 100}
+        )
+        cls.Profile = cls.env["crm.lifecycle.profile"]
+        cls.Run = cls.env["crm.lifecycle.run"]
+
+    @classmethod
+    def _customer(cls, name, days_ago=(), amounts=None, company=None, state="sale"):
+        """A company customer with one order per entry of ``days_ago``."""
+        partner = cls.env["res.partner"].create({"name": name, "is_company": True})
+        amounts = amounts or [100.0] * len(days_ago)
+        for ago, amount in zip(days_ago, amounts, strict=True):
+            cls._order(partner, TODAY - timedelta(days=ago), amount, company, state)
+        return partner
+
+    @classmethod
+    def _order(cls, partner, day, amount=100.0, company=None, state="sale"):
+        company = company or cls.company
+        return (
+            cls.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "date_order": datetime.combine(day, time(12)),
+                    "state": state,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": amount,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+
+    def _recompute(self, partners=None):
+        """The nightly run for everyone, or a refresh of some customers."""
+        if partners is not None:
+            self.Profile._refresh_partners(partners.ids)
+            return None
+        self.Run.search([("state", "=", "running")]).write({"state": "done"})
+        run = self.Run.create({"as_of": TODAY})
+        while run.state == "running":
+            run._process_batch()
+        return run
+
+    def _profile(self, partner, company=None):
+        company = company or self.company
+        return self.Profile.search(
+            [("partner_id", "=", partner.id), ("company_id", "=", company.id)]
+        )

@@ -1,0 +1,80 @@
+from datetime import timedelta
+
+import numpy as np
+
+from odoo.tests import freeze_time, tagged
+
+from ..tools import clv
+from .common import TODAY, LifecycleCommon
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestPurchaseModel(LifecycleCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # 160 customers drawn from a known BG/NBD story, in days.
+        x, t_x, _big_t = clv.simulate_bgnbd(0.9, 40.0, 0.6, 2.5, 300.0, 160, seed=3)
+        rng = np.random.default_rng(3)
+        start = TODAY - timedelta(days=360)
+        cls.customers = cls.env["res.partner"]
+        for i in range(160):
+            first = start + timedelta(days=int(rng.integers(0, 60)))
+            count = int(x[i])
+            repeats = sorted(rng.uniform(0, t_x[i], count)) if count else []
+            if count:
+                repeats[-1] = t_x[i]
+            days = [first] + [first + timedelta(days=int(d)) for d in repeats]
+            spend = float(rng.gamma(4.0, 25.0))
+            partner = cls.env["res.partner"].create(
+                {"name": f"Sim {i}", "is_company": True}
+            )
+            for day in days:
+                cls._order(partner, min(day, TODAY - timedelta(days=1)), spend)
+            cls.customers |= partner
+
+    def test_fit_is_a_record_with_parameters_and_holdout(self):
+        model = self.env["crm.purchase.model"].create(
+            {"calibration_end": TODAY - timedelta(days=60), "time_unit": "week"}
+        )
+        model.action_fit()
+        self.assertEqual(model.state, "fitted", model.message)
+        for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
+            self.assertGreater(model[name], 0, name)
+        self.assertGreater(model.customer_count, 100)
+        self.assertLess(model.log_likelihood, 0)
+        self.assertEqual(model.holdout_days, 60)
+        self.assertGreater(model.holdout_actual, 0)
+        self.assertGreater(model.holdout_predicted, 0)
+
+    def test_calibration_end_hides_later_orders(self):
+        early = self.env["crm.purchase.model"].create(
+            {"calibration_end": TODAY - timedelta(days=330)}
+        )
+        late = self.env["crm.purchase.model"].create({"calibration_end": TODAY})
+        self.assertLess(len(early._fit_inputs()), len(late._fit_inputs()))
+
+    def test_predictions_use_the_latest_fit(self):
+        self._recompute()
+        profile = self._profile(self.customers[0])
+        self.assertEqual(profile.prediction_method, "model")
+        self.assertTrue(profile.purchase_model_id)
+        self.assertTrue(0 <= profile.prob_alive <= 1)
+        self.assertGreaterEqual(
+            profile.expected_purchases_365, profile.expected_purchases_90
+        )
+        self.assertGreaterEqual(profile.predicted_clv_12m, 0)
+
+    def test_too_little_data_falls_back_to_the_heuristic(self):
+        other = self.env["res.company"].create({"name": "Tiny Co"})
+        self.env.user.company_ids |= other
+        partner = self.env["res.partner"].create({"name": "Lonely", "is_company": True})
+        self._order(partner, TODAY - timedelta(days=10), company=other)
+        model = self.env["crm.purchase.model"].create({"company_id": other.id})
+        model.action_fit()
+        self.assertEqual(model.state, "heuristic")
+        self.assertIn("heuristic", model.message)
+        self.Profile._refresh_partners(partner.ids)
+        profile = self._profile(partner, other)
+        self.assertEqual(profile.prediction_method, "heuristic")

@@ -1,0 +1,131 @@
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, LifecycleCommon
+
+PROFILE_FIELDS = [
+    "stage",
+    "order_count",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "rfm_segment",
+    "value_class",
+    "historic_clv",
+    "prob_alive",
+]
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestNightlyRun(LifecycleCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = cls.env["res.partner"]
+        for i in range(12):
+            days = [400 - 37 * k for k in range(i % 6 + 1)]
+            cls.customers |= cls._customer(
+                f"Batch customer {i}",
+                [d - 3 * i for d in days],
+                [50.0 + 20 * i] * len(days),
+            )
+
+    def _snapshot(self):
+        profiles = self.Profile.search([("partner_id", "in", self.customers.ids)])
+        return {p.partner_id.id: tuple(p[f] for f in PROFILE_FIELDS) for p in profiles}
+
+    def test_resume_after_interruption_gives_the_same_result(self):
+        self._recompute()
+        reference = self._snapshot()
+        self.Profile.search([]).unlink()
+        self.env["crm.lifecycle.stage.history"].search([]).unlink()
+        # Day two: the cron processes one small batch, then the worker dies.
+        # (In production every batch is committed by ir.cron.)
+        self.Run.search([]).write({"state": "done", "as_of": TODAY.replace(day=1)})
+        run = self.Run.create({"as_of": TODAY})
+        run._process_batch(batch_size=5)
+        self.assertEqual(run.state, "running")
+        first_cursor = run.cursor
+        self.assertTrue(first_cursor)
+        self.assertEqual(run.customers_done, 5)
+        # The next cron call picks the same run up after the cursor.
+        while run.state == "running":
+            self.Run._cron_nightly(batch_size=5)
+        self.assertEqual(self.Run.search_count([("as_of", "=", TODAY)]), 1)
+        self.assertGreater(run.batch_count, 2)
+        self.assertEqual(self._snapshot(), reference)
+        # One open stay per customer: no batch was applied twice.
+        History = self.env["crm.lifecycle.stage.history"]
+        for customer in self.customers:
+            self.assertEqual(
+                History.search_count(
+                    [("partner_id", "=", customer.id), ("date_end", "=", False)]
+                ),
+                1,
+            )
+
+    def test_second_run_the_same_day_does_nothing(self):
+        self.Run._cron_nightly()
+        while self.Run.search([("state", "=", "running")]):
+            self.Run._cron_nightly()
+        runs = self.Run.search([])
+        self.Run._cron_nightly()
+        self.assertEqual(self.Run.search([]), runs)
+
+    def test_rewrites_only_what_changed(self):
+        first = self._recompute()
+        self.assertEqual(first.profiles_written, len(self.customers))
+        second = self._recompute()
+        self.assertEqual(second.profiles_written, 0)
+        self._order(self.customers[0], TODAY)
+        third = self._recompute()
+        self.assertGreaterEqual(third.profiles_written, 1)
+        self.assertLess(third.profiles_written, len(self.customers))
+
+    def test_batch_query_count_does_not_grow_with_customers(self):
+        """A per-customer ORM loop would make queries grow with the batch."""
+        self._recompute()
+        self.Profile.search([]).unlink()
+        small, large = self.customers[:3], self.customers
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=9):
+            self.Profile._refresh_partners(small.ids, cuts={}, models={})
+        self.Profile.search([]).unlink()
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=9):
+            self.Profile._refresh_partners(large.ids, cuts={}, models={})
+
+    def test_recompute_now(self):
+        self.env["crm.lifecycle.run"].action_recompute_now()
+        run = self.Run.search([], limit=1)
+        self.assertEqual(run.state, "done")
+        self.assertTrue(run.forced)
+        self.assertEqual(
+            len(self.Profile.search([("partner_id", "in", self.customers.ids)])), 12
+        )
+
+    def test_demo_generator_populates_every_stage_and_segment(self):
+        self.Run._load_demo_data(customers=220, seed=7)
+        groups = self.Profile._read_group([], ["stage"], ["__count"])
+        stages = {stage for stage, _count in groups}
+        self.assertEqual(
+            stages,
+            {
+                "prospect",
+                "new",
+                "active",
+                "loyal",
+                "at_risk",
+                "dormant",
+                "churned",
+                "won_back",
+            },
+        )
+        segments = {
+            s for s, _c in self.Profile._read_group([], ["rfm_segment"], ["__count"])
+        }
+        self.assertGreaterEqual(len(segments - {False}), 10)
+        months = self.env["crm.lifecycle.stage.report"]._read_group(
+            [], ["date:month"], ["__count"]
+        )
+        self.assertGreaterEqual(len(months), 20)

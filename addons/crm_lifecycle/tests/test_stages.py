@@ -1,0 +1,165 @@
+from datetime import timedelta
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, freeze_time, tagged
+
+from .common import TODAY, LifecycleCommon
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestStages(LifecycleCommon):
+    def test_stage_rules(self):
+        expectations = {
+            "prospect": self._customer("Quote only", [10], state="draft"),
+            "new": self._customer("First order", [20]),
+            "active": self._customer("Repeat", [140, 110, 80, 50, 20]),
+            "loyal": self._customer("Regular", [400, 330, 260, 190, 120, 50, 20]),
+            "at_risk": self._customer("Overdue", [200, 180, 160, 140, 120, 100]),
+            "dormant": self._customer("Silent", [400, 300, 200]),
+            "churned": self._customer("Gone", [600, 500, 400]),
+            "won_back": self._customer("Returned", [700, 650, 30]),
+        }
+        self._recompute()
+        for stage, partner in expectations.items():
+            self.assertEqual(partner.lifecycle_stage, stage, partner.name)
+            self.assertEqual(self._profile(partner).stage, stage, partner.name)
+
+    def test_one_time_buyer_becomes_at_risk_after_new_window(self):
+        partner = self._customer("One-off", [150])
+        self._recompute()
+        self.assertEqual(partner.lifecycle_stage, "at_risk")
+        self.company.lifecycle_at_risk_factor = 2.0
+        self._recompute()
+        self.assertEqual(partner.lifecycle_stage, "new")
+
+    def test_stages_move_both_ways_with_history(self):
+        partner = self._customer("Mover", [300, 270, 240, 210])
+        with freeze_time(TODAY - timedelta(days=200)):
+            self.Profile._refresh_partners(partner.ids)
+        self.assertEqual(partner.lifecycle_stage, "active")
+        self._recompute(partner)
+        self.assertEqual(partner.lifecycle_stage, "dormant")
+        self._order(partner, TODAY)
+        self._recompute(partner)
+        self.assertEqual(partner.lifecycle_stage, "won_back")
+        stays = self.env["crm.lifecycle.stage.history"].search(
+            [("partner_id", "=", partner.id)], order="date_start, id"
+        )
+        self.assertEqual(stays.mapped("stage"), ["active", "dormant", "won_back"])
+        self.assertEqual(stays.mapped("previous_stage"), [False, "active", "dormant"])
+        self.assertEqual(stays[0].date_end, TODAY)
+        self.assertEqual(stays[0].duration_days, 200)
+        self.assertFalse(stays[-1].date_end)
+
+    def test_confirmation_and_cancellation_refresh_the_customer(self):
+        partner = self._customer("Live", [])
+        other = self._customer("Bystander", [40, 10])
+        order = self._order(partner, TODAY, state="draft")
+        order.action_confirm()
+        self.assertEqual(partner.lifecycle_stage, "new")
+        self.assertEqual(self._profile(partner).order_count, 1)
+        self.assertFalse(self._profile(other), "no work on other customers")
+        order._action_cancel()
+        self.assertEqual(partner.lifecycle_stage, "prospect")
+        self.assertEqual(self._profile(partner).order_count, 0)
+
+    def test_contacts_count_with_their_company(self):
+        company = self._customer("Holding", [50])
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": company.id}
+        )
+        self._order(contact, TODAY - timedelta(days=10))
+        self._recompute(company)
+        profile = self._profile(company)
+        self.assertEqual(profile.order_count, 2)
+        self.assertFalse(self._profile(contact))
+        self.assertEqual(contact.lifecycle_profile_id, profile)
+
+    def test_credit_notes_reduce_historic_value(self):
+        self.env["account.chart.template"].try_loading(
+            "generic_coa", company=self.company, install_demo=False
+        )
+        partner = self._customer("Refunded", [30], [500.0])
+        self._recompute(partner)
+        self.assertAlmostEqual(self._profile(partner).historic_clv, 500.0)
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": partner.id,
+                "invoice_date": TODAY,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Refund",
+                            "quantity": 1,
+                            "price_unit": 200.0,
+                            "tax_ids": [(5, 0, 0)],
+                        },
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        self._recompute(partner)
+        self.assertAlmostEqual(self._profile(partner).historic_clv, 300.0)
+
+    def test_pin_stage_with_reason(self):
+        partner = self._customer("Key account", [300, 200])
+        self._recompute()
+        self.assertEqual(partner.lifecycle_stage, "dormant")
+        action = partner.action_lifecycle_pin()
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
+        wizard.stage = "loyal"
+        wizard.reason = "Framework contract signed"
+        wizard.pin_until = TODAY + timedelta(days=10)
+        wizard.save().action_pin()
+        profile = self._profile(partner)
+        self.assertTrue(profile.is_pinned)
+        self.assertEqual(partner.lifecycle_stage, "loyal")
+        stay = partner.lifecycle_stage_history_ids.filtered(lambda s: not s.date_end)
+        self.assertTrue(stay.is_manual)
+        self.assertEqual(stay.changed_by_id, self.env.user)
+        self.assertEqual(stay.reason, "Framework contract signed")
+        self.assertIn("Framework contract signed", partner.message_ids[0].body)
+        # The nightly run respects the pin until its end date...
+        self._recompute()
+        self.assertEqual(partner.lifecycle_stage, "loyal")
+        self.assertEqual(profile.computed_stage, "dormant")
+        # ... and the rules take over again afterwards.
+        with freeze_time(TODAY + timedelta(days=11)):
+            self.Profile._refresh_partners(partner.ids)
+        self.assertEqual(partner.lifecycle_stage, "dormant")
+        self.assertFalse(profile.is_pinned)
+
+    def test_unpin(self):
+        partner = self._customer("Pinned", [20])
+        self._recompute(partner)
+        self._profile(partner)._pin("loyal", "VIP")
+        self.assertEqual(partner.lifecycle_stage, "loyal")
+        partner.action_lifecycle_unpin()
+        self.assertEqual(partner.lifecycle_stage, "new")
+        self.assertIn("unpinned", partner.message_ids[0].body)
+
+    def test_pin_needs_a_lifecycle_and_a_future_date(self):
+        partner = self._customer("Nobody", [])
+        wizard = self.env["crm.lifecycle.pin.wizard"].create(
+            {"partner_id": partner.id, "stage": "loyal", "reason": "x"}
+        )
+        with self.assertRaises(UserError):
+            wizard.action_pin()
+        with self.assertRaises(ValidationError):
+            self.env["crm.lifecycle.pin.wizard"].create(
+                {
+                    "partner_id": partner.id,
+                    "stage": "loyal",
+                    "reason": "x",
+                    "pin_until": TODAY - timedelta(days=1),
+                }
+            )
+
+    def test_inconsistent_thresholds_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.company.lifecycle_dormant_days = 400  # above churned (365)
