@@ -34,3 +34,92 @@ def load_tools(addon):
 @pytest.fixture(scope="session")
 def lifecycle_tools():
     return load_tools("crm_lifecycle")
+
+
+# ---------------------------------------------------------------------------
+# End-to-end tests against a running Odoo (databases prepared by
+# scripts/test.sh, which exports CRM_SUITE_* variables).
+# ---------------------------------------------------------------------------
+
+import os
+import shlex
+import socket
+import subprocess
+import time
+import xmlrpc.client
+
+
+class OdooServer:
+    def __init__(self, db, port):
+        self.db = db
+        self.url = f"http://127.0.0.1:{port}"
+
+    def login(self, login, password):
+        common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common")
+        uid = common.authenticate(self.db, login, password, {})
+        assert uid, f"cannot log in as {login}"
+        models = xmlrpc.client.ServerProxy(
+            f"{self.url}/xmlrpc/2/object", allow_none=True
+        )
+
+        def call(model, method, *args, **kwargs):
+            return models.execute_kw(
+                self.db, uid, password, model, method, list(args), kwargs
+            )
+
+        call.uid = uid
+        return call
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(db):
+    addons_path = os.environ.get("CRM_SUITE_ADDONS_PATH")
+    if not (db and addons_path):
+        pytest.skip("needs the databases prepared by scripts/test.sh")
+    port = _free_port()
+    cmd = [
+        "python3",
+        "-m",
+        "odoo",
+        "-d",
+        db,
+        f"--addons-path={addons_path}",
+        f"--http-port={port}",
+        "--http-interface=127.0.0.1",
+        f"--db-filter=^{db}$",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        *shlex.split(os.environ.get("CRM_SUITE_DB_ARGS", "")),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.5)
+    return proc, OdooServer(db, port)
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    proc, server = _start_server(os.environ.get("CRM_SUITE_DB"))
+    yield server
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="session")
+def nodemo_server():
+    proc, server = _start_server(os.environ.get("CRM_SUITE_DB_NODEMO"))
+    yield server
+    proc.terminate()
+    proc.wait(30)

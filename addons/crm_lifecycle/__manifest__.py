@@ -8,7 +8,7 @@
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
     "depends": ["sale_management"],
-    "external_dependencies": {"python": ["numpy", "pandas", "scipy", "xlsxwriter"]},
+    "external_dependencies": {"python": ["numpy", "scipy", "xlsxwriter"]},
     "data": [
         "security/crm_lifecycle_security.xml",
         "security/ir.model.access.csv",

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Run every check and test of the suite against the importable Odoo 18:
+# ruff, pylint-odoo mandatory checks, the addons' Odoo tests (fresh database,
+# with demo data), install without demo data and uninstall, and the
+# repository-level pytest suite (pure tools, end-to-end over RPC).
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ADDONS="${ADDONS:-crm_lifecycle}"
+OUT="$ROOT/.ci/out"
+rm -rf "$OUT" && mkdir -p "$OUT"
+PASSED=0
+FAILED=0
+FAILURES=()
+
+record() { # record <name> <passed> <failed>
+    PASSED=$((PASSED + $2))
+    FAILED=$((FAILED + $3))
+    if [ "$3" -gt 0 ]; then FAILURES+=("$1: $3 failed"); fi
+    log "$1: $2 passed, $3 failed"
+}
+
+check() { # check <name> <command...>: a single pass/fail check
+    local name="$1"; shift
+    if "$@" >"$OUT/$name.log" 2>&1; then record "$name" 1 0; else
+        tail -n 40 "$OUT/$name.log" >&2; record "$name" 0 1; fi
+}
+
+require_odoo
+
+if [ "${SKIP_SETUP:-0}" != 1 ]; then
+    log "Python requirements"
+    "$PYTHON" -m pip install -q -r requirements.txt -r requirements-dev.txt \
+        >"$OUT/pip.log" 2>&1 || { tail -n 20 "$OUT/pip.log"; die "pip install failed"; }
+    if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null &&
+        ! command -v chromium-browser >/dev/null; then
+        log "Installing Chromium for the tours"
+        apt_install chromium || die "Chromium is needed for the tours and could not be installed"
+    fi
+fi
+"$PYTHON" -c 'import websocket' 2>/dev/null ||
+    die "websocket-client is missing: Odoo would silently skip every tour"
+ensure_postgres
+
+log "Lint"
+check ruff-check "$PYTHON" -m ruff check --no-fix addons tests
+check ruff-format "$PYTHON" -m ruff format --check addons tests
+check pylint-odoo "$PYTHON" -m pylint --rcfile=.pylintrc-mandatory addons/*/
+
+ADDONS_PATH="$(odoo_addons_path)"
+DB_ARGS=($(odoo_db_args))
+STAMP="$(date +%s)"
+DB="crm_suite_test_$STAMP"
+DB_NODEMO="crm_suite_nodemo_$STAMP"
+TAGS="$(echo "$ADDONS" | sed 's/\([a-z_]*\)/\/\1/g')"
+ODOO=("$PYTHON" -m odoo --addons-path="$ADDONS_PATH" "${DB_ARGS[@]}" --stop-after-init)
+
+log "Odoo tests: installing $ADDONS with demo data in $DB"
+"${ODOO[@]}" -d "$DB" -i sale_management --log-level=warn >"$OUT/odoo-base.log" 2>&1 ||
+    { tail -n 40 "$OUT/odoo-base.log"; die "could not create the test database"; }
+"${ODOO[@]}" -d "$DB" -i "$ADDONS" --test-enable --test-tags "$TAGS" \
+    --http-port="$(free_port)" --log-level=test >"$OUT/odoo-tests.log" 2>&1
+ODOO_RC=$?
+read -r ODOO_TOTAL ODOO_FAILED < <("$PYTHON" - "$OUT/odoo-tests.log" <<'PY'
+import re, sys
+log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+total = failed = 0
+for f, e, n in re.findall(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", log):
+    total += int(n); failed += int(f) + int(e)
+# A skipped test is a failure here (e.g. tours without websocket-client).
+skipped = len(re.findall(r"skipped|: SKIP", log))
+failed += skipped
+if not total:
+    failed += 1  # no result line: the run crashed
+print(total, failed)
+PY
+)
+grep -E "(ERROR|CRITICAL).*(FAIL|ERROR:|Traceback)|skipped" "$OUT/odoo-tests.log" | head -n 30 >&2
+if [ "$ODOO_RC" != 0 ] && [ "$ODOO_FAILED" = 0 ]; then ODOO_FAILED=1; fi
+record odoo-tests $((ODOO_TOTAL > ODOO_FAILED ? ODOO_TOTAL - ODOO_FAILED : 0)) "$ODOO_FAILED"
+
+log "Install without demo data"
+check install-without-demo "${ODOO[@]}" -d "$DB_NODEMO" -i "$ADDONS" --without-demo=all --log-level=warn
+
+log "Repository tests (pytest)"
+export CRM_SUITE_DB="$DB" CRM_SUITE_DB_NODEMO="$DB_NODEMO" CRM_SUITE_ADDONS_PATH="$ADDONS_PATH"
+export CRM_SUITE_DB_ARGS="${DB_ARGS[*]}"
+"$PYTHON" -m pytest tests -q -p no:cacheprovider --junitxml="$OUT/pytest.xml" >"$OUT/pytest.log" 2>&1
+tail -n 30 "$OUT/pytest.log" >&2
+read -r PY_PASSED PY_FAILED < <("$PYTHON" - "$OUT/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1); raise SystemExit
+suites = [root] if root.tag == "testsuite" else list(root)
+tests = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get(k, 0)) for s in suites for k in ("failures", "errors", "skipped"))
+print(tests - bad, bad if tests else bad + 1)
+PY
+)
+record pytest "$PY_PASSED" "$PY_FAILED"
+
+if [ "${KEEP_DB:-0}" != 1 ]; then
+    dropdb --if-exists "$DB" 2>/dev/null
+    dropdb --if-exists "$DB_NODEMO" 2>/dev/null
+fi
+for failure in "${FAILURES[@]}"; do echo "FAILED: $failure" >&2; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]

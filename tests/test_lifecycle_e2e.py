@@ -1,0 +1,144 @@
+"""End-to-end flows over XML-RPC against a running Odoo with the suite and demo data."""
+
+import base64
+import io
+import xmlrpc.client
+
+import pytest
+
+STAGES = {
+    "prospect",
+    "new",
+    "active",
+    "loyal",
+    "at_risk",
+    "dormant",
+    "churned",
+    "won_back",
+}
+
+
+@pytest.fixture(scope="module")
+def admin(demo_server):
+    return demo_server.login("admin", "admin")
+
+
+def test_demo_data_populates_every_stage_and_segment(admin):
+    groups = admin(
+        "res.partner",
+        "read_group",
+        [("lifecycle_stage", "!=", False)],
+        ["lifecycle_stage"],
+        ["lifecycle_stage"],
+    )
+    assert {g["lifecycle_stage"] for g in groups} == STAGES
+    segments = admin(
+        "crm.lifecycle.profile",
+        "read_group",
+        [("rfm_segment", "!=", False)],
+        ["rfm_segment"],
+        ["rfm_segment"],
+    )
+    assert len(segments) >= 10
+    assert admin("crm.purchase.model", "search_count", [])
+    assert admin("crm.lifecycle.stage.report", "search_count", []) > 50
+
+
+def test_confirming_an_order_over_rpc_updates_the_stage(admin):
+    partner = admin(
+        "res.partner", "create", {"name": "RPC customer", "is_company": True}
+    )
+    product = admin(
+        "product.product", "create", {"name": "RPC product", "type": "service"}
+    )
+    order = admin(
+        "sale.order",
+        "create",
+        {
+            "partner_id": partner,
+            "order_line": [
+                (0, 0, {"product_id": product, "product_uom_qty": 2, "price_unit": 60})
+            ],
+        },
+    )
+    [before] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
+    assert before["lifecycle_stage"] is False
+    admin("sale.order", "action_confirm", [order])
+    [after] = admin(
+        "res.partner",
+        "read",
+        [partner],
+        ["lifecycle_stage", "lifecycle_order_count", "lifecycle_historic_clv"],
+    )
+    assert after["lifecycle_stage"] == "new"
+    assert after["lifecycle_order_count"] == 1
+    assert after["lifecycle_historic_clv"] == pytest.approx(120.0)
+    admin("sale.order", "action_cancel", [order])
+    [cancelled] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
+    assert cancelled["lifecycle_stage"] == "prospect"
+
+
+def test_salesman_reads_but_cannot_write(admin, demo_server):
+    group = admin(
+        "ir.model.data",
+        "check_object_reference",
+        "sales_team",
+        "group_sale_salesman_all_leads",
+    )[1]
+    admin(
+        "res.users",
+        "create",
+        {
+            "name": "RPC Salesman",
+            "login": "rpc_salesman",
+            "password": "rpc-Salesman-1",
+            "groups_id": [
+                (
+                    6,
+                    0,
+                    [
+                        group,
+                        admin(
+                            "ir.model.data",
+                            "check_object_reference",
+                            "base",
+                            "group_user",
+                        )[1],
+                    ],
+                )
+            ],
+        },
+    )
+    salesman = demo_server.login("rpc_salesman", "rpc-Salesman-1")
+    profiles = salesman("crm.lifecycle.profile", "search_read", [], ["stage"], limit=5)
+    assert profiles
+    with pytest.raises(xmlrpc.client.Fault, match="AccessError|not allowed"):
+        salesman(
+            "crm.lifecycle.profile", "write", [profiles[0]["id"]], {"stage": "loyal"}
+        )
+    with pytest.raises(xmlrpc.client.Fault):
+        salesman("crm.lifecycle.run", "action_recompute_now")
+
+
+def test_segment_export_over_rpc(admin):
+    openpyxl = pytest.importorskip("openpyxl")
+    wizard = admin("crm.lifecycle.segment.export", "create", {})
+    admin("crm.lifecycle.segment.export", "action_export", [wizard])
+    [data] = admin("crm.lifecycle.segment.export", "read", [wizard], ["file_data"])
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["file_data"])))
+    assert book.sheetnames == ["Summary", "Customers"]
+    assert book["Customers"].max_row > 150
+
+
+def test_uninstall_leaves_no_trace(nodemo_server):
+    admin = nodemo_server.login("admin", "admin")
+    assert "lifecycle_stage" in admin(
+        "res.partner", "fields_get", [], attributes=["type"]
+    )
+    [module] = admin("ir.module.module", "search", [("name", "=", "crm_lifecycle")])
+    admin("ir.module.module", "button_immediate_uninstall", [module])
+    [state] = admin("ir.module.module", "read", [module], ["state"])
+    assert state["state"] == "uninstalled"
+    fields = admin("res.partner", "fields_get", [], attributes=["type"])
+    assert not {"lifecycle_stage", "rfm_segment", "lifecycle_value_class"} & set(fields)
+    assert not admin("ir.model", "search_count", [("model", "like", "crm.lifecycle.%")])
