@@ -619,18 +619,26 @@ class CrmLifecycleProfile(models.Model):
                 for p in self
             ]
         )
+        label = dict(self._fields["stage"]._description_selection(self.env))[stage]
         for profile in self:
-            profile.partner_id.message_post(
-                body=self.env._(
-                    "Lifecycle stage pinned to %(stage)s in %(company)s%(until)s. "
-                    "Reason: %(reason)s",
-                    stage=dict(STAGE_SELECTION)[stage],
+            if until:
+                body = self.env._(
+                    "Lifecycle stage pinned to %(stage)s in %(company)s until "
+                    "%(date)s. Reason: %(reason)s",
+                    stage=label,
                     company=profile.company_id.name,
-                    until=(self.env._(" until %(date)s", date=until) if until else ""),
+                    date=until,
                     reason=reason,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+                )
+            else:
+                body = self.env._(
+                    "Lifecycle stage pinned to %(stage)s in %(company)s until "
+                    "unpinned. Reason: %(reason)s",
+                    stage=label,
+                    company=profile.company_id.name,
+                    reason=reason,
+                )
+            profile.partner_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _unpin(self):
         """Release the pin and let the rules decide again."""

@@ -9,6 +9,8 @@ from odoo.tools import SQL
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
 
+PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
+
 
 class CrmPurchaseModel(models.Model):
     """One fit of the BG/NBD purchase and Gamma-Gamma spend models.
@@ -57,6 +59,12 @@ class CrmPurchaseModel(models.Model):
     p = fields.Float(digits=(16, 6), readonly=True)
     q = fields.Float(digits=(16, 6), readonly=True)
     gamma = fields.Float(digits=(16, 6), readonly=True)
+    penalizer = fields.Float(
+        "L2 penalty",
+        digits=(16, 4),
+        readonly=True,
+        help="Zero for a plain maximum-likelihood fit.",
+    )
     customer_count = fields.Integer("Customers used", readonly=True)
     repeat_customer_count = fields.Integer("Repeat customers", readonly=True)
     log_likelihood = fields.Float(
@@ -192,9 +200,17 @@ class CrmPurchaseModel(models.Model):
         repeaters = int((x > 0).sum())
         vals["repeat_customer_count"] = repeaters
         stable = False
+        penalizer = 0.0
         if len(rows) >= clv.MIN_CUSTOMERS and repeaters >= clv.MIN_REPEAT_CUSTOMERS:
-            fit = clv.fit_bgnbd(x, t_x, big_t)
-            stable = clv.fit_is_stable(fit)
+            # The plain optimum can sit at the edge of the parameter space
+            # (a, b -> infinity: every customer has the same dropout rate);
+            # a small L2 penalty, as in the lifetimes package, pulls it back.
+            for penalizer in PENALIZERS:
+                fit = clv.fit_bgnbd(x, t_x, big_t, penalizer=penalizer)
+                stable = clv.fit_is_stable(fit)
+                if stable:
+                    break
+        vals["penalizer"] = penalizer if stable else 0.0
         if not stable:
             vals.update(
                 state="heuristic",
@@ -220,7 +236,13 @@ class CrmPurchaseModel(models.Model):
             a=fit["a"],
             b=fit["b"],
             log_likelihood=fit["log_likelihood"],
-            message=False,
+            message=self.env._(
+                "The unpenalised optimum lies at the edge of the parameter space; "
+                "fitted with an L2 penalty of %(penalizer)s on the parameters.",
+                penalizer=penalizer,
+            )
+            if penalizer
+            else False,
         )
         repeat = (x > 0) & (m > 0)
         gg = clv.fit_gamma_gamma(x[repeat], m[repeat]) if repeat.any() else None
@@ -232,10 +254,15 @@ class CrmPurchaseModel(models.Model):
                 gg_log_likelihood=gg["log_likelihood"],
             )
         else:
-            vals["message"] = self.env._(
-                "The spend model did not converge: predicted value uses each "
-                "customer's own average spend."
-            )
+            notes = [
+                vals.get("message") or "",
+                self.env._(
+                    "The spend model did not converge: predicted value uses each "
+                    "customer's own average spend."
+                ),
+            ]
+            vals["message"] = "\n".join(note for note in notes if note)
+
         today = fields.Date.context_today(self)
         if today > cal_end:
             holdout = (today - cal_end).days

@@ -12,7 +12,15 @@ class LifecycleCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # A company of our own: the quintiles and fits of the tests must not
+        # depend on whatever customers (demo data included) the database has.
+        company = cls.env["res.company"].create({"name": "Lifecycle Test Co"})
+        cls.env.user.company_ids |= company
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context, tracking_disable=True, allowed_company_ids=company.ids
+            )
+        )
         cls.company = cls.env.company
         cls.product = cls.env["product.product"].create(
             {"name": "Lifecycle test product", "type": "service", "list_price": 100}

@@ -20,7 +20,10 @@ class TestSegmentExport(LifecycleCommon):
         ]
         self._recompute()
         salesman = new_test_user(
-            self.env, "lc_export", groups="sales_team.group_sale_salesman"
+            self.env,
+            "lc_export",
+            groups="sales_team.group_sale_salesman",
+            company_id=self.company.id,
         )
         wizard = self.env["crm.lifecycle.segment.export"].with_user(salesman).create({})
         action = wizard.action_export()

@@ -55,22 +55,30 @@ class TestSecurity(LifecycleCommon):
 
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_other_company_user_cannot_read(self):
-        profile_a = self._profile(self.customer)
-        Profile = self.Profile.with_user(self.user_b)
-        self.assertEqual(
-            Profile.search([("partner_id", "=", self.customer.id)]).company_id,
-            self.company_b,
+        env_b = self.env(
+            user=self.user_b, context={"allowed_company_ids": self.company_b.ids}
         )
+        profiles = env_b["crm.lifecycle.profile"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(profiles.company_id, self.company_b)
+        profile_a = self._profile(self.customer)
         with self.assertRaises(AccessError):
-            profile_a.with_user(self.user_b).read(["stage"])
+            profile_a.with_env(env_b).read(["stage"])
+        stay_a = self.env["crm.lifecycle.stage.history"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        self.assertTrue(stay_a)
         with self.assertRaises(AccessError):
-            self.env["crm.lifecycle.stage.history"].with_user(self.user_b).search(
+            stay_a.with_env(env_b).read(["stage"])
+        self.assertFalse(
+            env_b["crm.lifecycle.stage.history"].search(
                 [("company_id", "=", self.company.id)]
-            ).browse(
-                self.env["crm.lifecycle.stage.history"]
-                .search([("company_id", "=", self.company.id)], limit=1)
-                .id
-            ).read(["stage"])
+            )
+        )
+        self.assertEqual(
+            self.customer.with_env(env_b).lifecycle_stage, "new", "company B's stage"
+        )
 
     def test_salesman_reads_but_cannot_change(self):
         customer = self.customer.with_user(self.salesman)

@@ -39,6 +39,16 @@ registry.category("web_tour.tours").add("crm_lifecycle_tour", {
         },
         ...openLifecycleMenu("crm_lifecycle.crm_lifecycle_profile_menu", "Open the customers"),
         {
+            content: "Search the tour customer",
+            trigger: ".o_searchview_input",
+            run: "edit Tour Customer",
+        },
+        {
+            content: "Apply the search",
+            trigger: ".o_searchview_input",
+            run: "press Enter",
+        },
+        {
             content: "Open the tour customer's profile",
             trigger: ".o_kanban_record:contains('Tour Customer')",
             run: "click",
