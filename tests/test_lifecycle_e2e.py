@@ -2,6 +2,7 @@
 
 import base64
 import io
+import uuid
 import xmlrpc.client
 
 import pytest
@@ -73,12 +74,16 @@ def test_confirming_an_order_over_rpc_updates_the_stage(admin):
     assert after["lifecycle_stage"] == "new"
     assert after["lifecycle_order_count"] == 1
     assert after["lifecycle_historic_clv"] == pytest.approx(120.0)
-    admin("sale.order", "action_cancel", [order])
+    # A confirmed order opens a confirmation wizard unless told otherwise.
+    admin(
+        "sale.order", "action_cancel", [order], context={"disable_cancel_warning": True}
+    )
     [cancelled] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
     assert cancelled["lifecycle_stage"] == "prospect"
 
 
 def test_salesman_reads_but_cannot_write(admin, demo_server):
+    login = f"rpc_salesman_{uuid.uuid4().hex[:8]}"
     group = admin(
         "ir.model.data",
         "check_object_reference",
@@ -90,7 +95,7 @@ def test_salesman_reads_but_cannot_write(admin, demo_server):
         "create",
         {
             "name": "RPC Salesman",
-            "login": "rpc_salesman",
+            "login": login,
             "password": "rpc-Salesman-1",
             "groups_id": [
                 (
@@ -109,7 +114,7 @@ def test_salesman_reads_but_cannot_write(admin, demo_server):
             ],
         },
     )
-    salesman = demo_server.login("rpc_salesman", "rpc-Salesman-1")
+    salesman = demo_server.login(login, "rpc-Salesman-1")
     profiles = salesman("crm.lifecycle.profile", "search_read", [], ["stage"], limit=5)
     assert profiles
     with pytest.raises(xmlrpc.client.Fault, match="AccessError|not allowed"):
