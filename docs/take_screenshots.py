@@ -91,8 +91,18 @@ class Browser:
         self.wait_for(selector)
         self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
 
-    def shot(self, path):
+    def shot(self, path, scroll_to=None):
         time.sleep(1.5)
+        # Notifications (e.g. "page out of date" after an asset rebuild) hide
+        # the screen; close them.
+        self.evaluate(
+            "document.querySelectorAll('.o_notification_close').forEach(b => b.click())"
+        )
+        if scroll_to:
+            self.evaluate(
+                f"document.querySelector({json.dumps(scroll_to)}).scrollIntoView()"
+            )
+        time.sleep(0.5)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as handle:
             handle.write(base64.b64decode(data))
@@ -110,7 +120,7 @@ def main():
     parser.add_argument("--out", default="docs/images")
     args = parser.parse_args()
     session, _info = login(args.url, args.db, "admin", "admin")
-    browser = Browser(1400, 900)
+    browser = Browser(1400, 1000)
     host = args.url.split("//")[1].split(":")[0]
     browser.send(
         "Network.setCookie", name="session_id", value=session, domain=host, path="/"
@@ -144,7 +154,7 @@ def main():
     browser.send("Page.navigate", url=f"{args.url}/odoo/res.partner/{partner}")
     browser.click(".o_notebook a.nav-link[name='lifecycle']")
     browser.wait_for(".o_field_widget[name='lifecycle_stage_history_ids'] .o_data_row")
-    browser.shot(f"{args.out}/lifecycle_tab.png")
+    browser.shot(f"{args.out}/lifecycle_tab.png", scroll_to=".o_notebook")
     browser.close()
 
 

@@ -1,7 +1,8 @@
 """Nightly lifecycle values: columns on res_partner, or a narrow table?
 
-Usage (a scratch database where crm_lifecycle is installed; everything runs in
-one transaction that is rolled back, so the database is left unchanged):
+Usage, on a scratch database where crm_lifecycle is installed (the script adds
+customers and columns, times each write in its own transaction, and removes
+what it added at the end):
 
     python3 tests/benchmarks/bench_profile_storage.py --db <database> \
         [--customers 100000]
@@ -10,6 +11,7 @@ Prints the wall time of each way of writing one nightly result per customer.
 """
 
 import argparse
+import os
 import platform
 import random
 import time
@@ -101,14 +103,24 @@ def unnest_sql(types):
     return sql.SQL(", ").join(sql.SQL("%s::" + t + "[]") for t in types)
 
 
-def timed(cr, label, query, params, results):
-    cr.execute("SAVEPOINT bench")
+def timed(conn, label, query, params, keep=False):
+    """Run one statement in its own transaction; roll it back unless ``keep``."""
+    cr = conn.cursor()
     start = time.perf_counter()
     cr.execute(query, params)
+    conn.commit() if keep else None
     elapsed = time.perf_counter() - start
-    results.append((label, elapsed, cr.rowcount))
-    print(f"{label:<72} {elapsed:7.2f} s  ({cr.rowcount} rows)", flush=True)
-    cr.execute("RELEASE SAVEPOINT bench")
+    print(f"{label:<66} {elapsed:7.2f} s  ({cr.rowcount} rows)", flush=True)
+    if not keep:
+        conn.rollback()
+    vacuum(conn)
+
+
+def vacuum(conn):
+    conn.autocommit = True
+    conn.cursor().execute("VACUUM ANALYZE res_partner")
+    conn.cursor().execute("VACUUM ANALYZE crm_lifecycle_profile")
+    conn.autocommit = False
 
 
 def main():
@@ -119,13 +131,19 @@ def main():
     rng = random.Random(1)
     conn = psycopg2.connect(dbname=args.db)
     cr = conn.cursor()
-    print(
-        f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''}"
-    )
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores")
     cr.execute("SELECT version()")
     print(cr.fetchone()[0])
-    cr.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'res_partner'")
-    print(f"res_partner indexes: {cr.fetchone()[0]}; customers: {args.customers}")
+    cr.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", ["res_partner"])
+    partner_indexes = cr.fetchone()[0]
+    cr.execute(
+        "SELECT count(*) FROM pg_indexes WHERE tablename = %s",
+        ["crm_lifecycle_profile"],
+    )
+    print(
+        f"indexes: res_partner {partner_indexes}, crm_lifecycle_profile "
+        f"{cr.fetchone()[0]}; customers: {args.customers}"
+    )
     cr.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
     company = cr.fetchone()[0]
     cr.execute(
@@ -141,136 +159,134 @@ def main():
     cr.execute(
         "UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", (ids,)
     )
-    first = rows_for(ids, rng)
-    second = rows_for(ids, rng, changed_share=0.1, base=first)
-    results = []
     types = ["int4"] + [t for _n, t in METRICS]
     names = sql.SQL(", ").join(sql.Identifier(n) for n, _t in METRICS)
     bench = [sql.Identifier("bench_" + n) for n, _t in METRICS]
     values = [sql.SQL("v.{}").format(sql.Identifier(n)) for n, _t in METRICS]
-
-    # (a) every value as a column of res_partner
     for column, (_name, col_type) in zip(bench, METRICS, strict=True):
         cr.execute(
             sql.SQL("ALTER TABLE res_partner ADD COLUMN {} {}").format(
                 column, sql.SQL(col_type)
             )
         )
-    update_partner = sql.SQL(
-        "UPDATE res_partner p SET {sets} FROM unnest({arrays}) AS v(id, {names})"
-        " WHERE p.id = v.id"
-    ).format(
-        sets=sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(c, v) for c, v in zip(bench, values, strict=True)
-        ),
-        arrays=unnest_sql(types),
-        names=names,
-    )
-    timed(
-        cr,
-        "(a) UPDATE res_partner, 24 columns, every customer",
-        update_partner,
-        arrays(first),
-        results,
-    )
-    guard = sql.SQL(" OR ").join(
-        sql.SQL("p.{} IS DISTINCT FROM {}").format(c, v)
-        for c, v, (n, _t) in zip(bench, values, METRICS, strict=True)
-        if n not in ("computed_on", "days_since_last_order")
-    )
-    timed(
-        cr,
-        "(a') same, rewriting only the 10% that changed",
-        update_partner + sql.SQL(" AND ({})").format(guard),
-        arrays(second),
-        results,
-    )
-
-    # (b) a narrow table, one row per customer and company
-    upsert = sql.SQL(
-        "INSERT INTO crm_lifecycle_profile (partner_id, company_id, {names})"
-        " SELECT v.id, {company}, {values} FROM unnest({arrays}) AS v(id, {names})"
-        " ON CONFLICT (partner_id, company_id) DO UPDATE SET {updates}"
-    ).format(
-        names=names,
-        company=sql.Literal(company),
-        values=sql.SQL(", ").join(values),
-        arrays=unnest_sql(types),
-        updates=sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n, _t in METRICS
-        ),
-    )
-    timed(
-        cr,
-        "(b) UPSERT crm_lifecycle_profile, first fill",
-        upsert,
-        arrays(first),
-        results,
-    )
-    timed(
-        cr,
-        "(b) UPSERT crm_lifecycle_profile, every row again",
-        upsert,
-        arrays(first),
-        results,
-    )
+    conn.commit()
+    vacuum(conn)
+    first = rows_for(ids, rng)
+    second = rows_for(ids, rng, changed_share=0.1, base=first)
     changed = {i: second[i] for i in ids if second[i] is not first[i]}
-    timed(
-        cr,
-        "(b') UPSERT only the 10% changed rows (as the suite does)",
-        upsert,
-        arrays(changed),
-        results,
-    )
+    try:
+        # (a) every value as a column of res_partner
+        update_partner = sql.SQL(
+            "UPDATE res_partner p SET {sets} FROM unnest({arrays}) AS v(id, {names})"
+            " WHERE p.id = v.id"
+        ).format(
+            sets=sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(c, v)
+                for c, v in zip(bench, values, strict=True)
+            ),
+            arrays=unnest_sql(types),
+            names=names,
+        )
+        guard = sql.SQL(" OR ").join(
+            sql.SQL("p.{} IS DISTINCT FROM {}").format(c, v)
+            for c, v, (n, _t) in zip(bench, values, METRICS, strict=True)
+            if n not in ("computed_on", "days_since_last_order")
+        )
+        timed(
+            conn,
+            "(a) UPDATE res_partner, 24 columns, every customer",
+            update_partner,
+            arrays(first),
+            keep=True,
+        )
+        timed(conn, "(a) same again, every customer", update_partner, arrays(second))
+        timed(
+            conn,
+            "(a') only the 10% that changed (IS DISTINCT FROM guard)",
+            update_partner + sql.SQL(" AND ({})").format(guard),
+            arrays(second),
+        )
 
-    # (c) the suite's mirror: stage/segment/value class as company-dependent jsonb
-    mirror = """
-        UPDATE res_partner p
-           SET lifecycle_stage =
-                   COALESCE(p.lifecycle_stage, '{}') || jsonb_build_object(%s, v.s),
-               rfm_segment =
-                   COALESCE(p.rfm_segment, '{}') || jsonb_build_object(%s, v.g),
-               lifecycle_value_class = COALESCE(p.lifecycle_value_class, '{}')
-                   || jsonb_build_object(%s, v.c)
-          FROM unnest(%s::int4[], %s::varchar[], %s::varchar[], %s::varchar[])
-               AS v(id, s, g, c)
-         WHERE p.id = v.id
-           AND (p.lifecycle_stage->>%s IS DISTINCT FROM v.s
-                OR p.rfm_segment->>%s IS DISTINCT FROM v.g
-                OR p.lifecycle_value_class->>%s IS DISTINCT FROM v.c)
-    """
-    key = str(company)
+        # (b) a narrow table, one row per customer and company
+        upsert = sql.SQL(
+            "INSERT INTO crm_lifecycle_profile (partner_id, company_id, {names})"
+            " SELECT v.id, {company}, {values} FROM unnest({arrays}) AS v(id, {names})"
+            " ON CONFLICT (partner_id, company_id) DO UPDATE SET {updates}"
+        ).format(
+            names=names,
+            company=sql.Literal(company),
+            values=sql.SQL(", ").join(values),
+            arrays=unnest_sql(types),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
+                for n, _t in METRICS
+            ),
+        )
+        timed(
+            conn,
+            "(b) UPSERT crm_lifecycle_profile, first fill",
+            upsert,
+            arrays(first),
+            keep=True,
+        )
+        timed(conn, "(b) UPSERT every row again", upsert, arrays(second))
+        timed(
+            conn,
+            "(b') UPSERT only the 10% changed rows (the suite's way)",
+            upsert,
+            arrays(changed),
+        )
 
-    def mirror_params(rows):
-        return [
-            key,
-            key,
-            key,
-            list(rows),
-            [r[0] for r in rows.values()],
-            [r[17] for r in rows.values()],
-            [r[18] for r in rows.values()],
-            key,
-            key,
-            key,
-        ]
+        # (c) the suite's mirror: stage/segment/value class, company-dependent jsonb
+        key = str(company)
 
-    timed(
-        cr,
-        "(c) mirror 3 jsonb values on res_partner, first fill",
-        mirror,
-        mirror_params(first),
-        results,
-    )
-    timed(
-        cr,
-        "(c') mirror again, only changed values are written",
-        mirror,
-        mirror_params(second),
-        results,
-    )
-    conn.rollback()
-    conn.close()
+        def mirror_params(rows):
+            stages = [r[0] for r in rows.values()]
+            segments = [r[17] for r in rows.values()]
+            classes = [r[18] for r in rows.values()]
+            return [key, key, key, list(rows), stages, segments, classes, key, key, key]
+
+        timed(
+            conn,
+            "(c) mirror 3 jsonb values on res_partner, first fill",
+            MIRROR,
+            mirror_params(first),
+            keep=True,
+        )
+        timed(
+            conn,
+            "(c') mirror again: only changed values are written",
+            MIRROR,
+            mirror_params(second),
+        )
+    finally:
+        conn.rollback()
+        cr = conn.cursor()
+        cr.execute(
+            "DELETE FROM crm_lifecycle_profile WHERE partner_id = ANY(%s)", (ids,)
+        )
+        cr.execute("DELETE FROM res_partner WHERE id = ANY(%s)", (ids,))
+        for column in bench:
+            cr.execute(sql.SQL("ALTER TABLE res_partner DROP COLUMN {}").format(column))
+        conn.commit()
+        conn.close()
+
+
+MIRROR = """
+    UPDATE res_partner p
+       SET lifecycle_stage =
+               COALESCE(p.lifecycle_stage, '{}') || jsonb_build_object(%s, v.s),
+           rfm_segment =
+               COALESCE(p.rfm_segment, '{}') || jsonb_build_object(%s, v.g),
+           lifecycle_value_class = COALESCE(p.lifecycle_value_class, '{}')
+               || jsonb_build_object(%s, v.c)
+      FROM unnest(%s::int4[], %s::varchar[], %s::varchar[], %s::varchar[])
+           AS v(id, s, g, c)
+     WHERE p.id = v.id
+       AND (p.lifecycle_stage->>%s IS DISTINCT FROM v.s
+            OR p.rfm_segment->>%s IS DISTINCT FROM v.g
+            OR p.lifecycle_value_class->>%s IS DISTINCT FROM v.c)
+"""
 
 
 if __name__ == "__main__":

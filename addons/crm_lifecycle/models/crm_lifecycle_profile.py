@@ -112,19 +112,25 @@ class CrmLifecycleProfile(models.Model):
     purchase_days = fields.Integer(
         readonly=True, help="Days with at least one confirmed order."
     )
-    first_order_date = fields.Date(readonly=True)
-    last_order_date = fields.Date(readonly=True)
+    first_order_date = fields.Date("First order", readonly=True)
+    last_order_date = fields.Date("Last order", readonly=True)
     return_date = fields.Date(
         "Came back on",
         readonly=True,
         help="Latest order placed after a silence long enough to be Dormant.",
     )
     days_since_last_order = fields.Integer(readonly=True, aggregator="avg")
-    avg_order_value = fields.Monetary(readonly=True, aggregator="avg")
+    avg_order_value = fields.Monetary(
+        "Average order value", readonly=True, aggregator="avg"
+    )
     avg_days_between_orders = fields.Float(
         "Average days between orders", digits=(16, 1), readonly=True, aggregator="avg"
     )
-    expected_next_order_date = fields.Date(readonly=True)
+    expected_next_order_date = fields.Date(
+        "Expected next order",
+        readonly=True,
+        help="Last order plus the customer's average gap between orders.",
+    )
     historic_clv = fields.Monetary(
         "Historic lifetime value",
         readonly=True,
