@@ -131,3 +131,16 @@ class TestNightlyRun(LifecycleCommon):
             mine, ["date:month"], ["__count"]
         )
         self.assertGreaterEqual(len(months), 20)
+
+    def test_cron_reports_progress_per_batch(self):
+        self.env["ir.config_parameter"].set_param("crm_lifecycle.batch_size", 5)
+        cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_nightly")
+        cron.method_direct_trigger()
+        progress = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", cron.id)], order="id desc", limit=1
+        )
+        self.assertEqual(progress.done, 5)
+        self.assertGreater(progress.remaining, 0)
+        run = self.Run.search([("state", "=", "running")])
+        self.assertEqual(run.customers_done, 5)
+        self.assertEqual(progress.remaining, run.customers_total - 5)
