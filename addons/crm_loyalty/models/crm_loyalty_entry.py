@@ -1,0 +1,410 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import ledger
+
+ENTRY_TYPES = [
+    ("earn", "Earned"),
+    ("redeem", "Redeemed"),
+    ("expire", "Expired"),
+    ("adjust", "Adjustment"),
+    ("reversal", "Reversal"),
+    ("behaviour", "Behaviour"),
+    ("bonus", "Bonus"),
+]
+# Negative entries of these types are refused when the balance is too small;
+# a reversal of earned points takes what is left and records the shortfall.
+STRICT_TYPES = {"redeem", "adjust", "expire", "behaviour", "bonus"}
+POSTING = "crm_loyalty_posting"
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmLoyaltyEntry(models.Model):
+    """One movement of a loyalty card's points.
+
+    Entries are append-only: nothing edits or deletes them, corrections are
+    new entries. ``loyalty.card.points`` always equals the sum of the card's
+    entries because the only code that changes it is :meth:`_post`, in the
+    same transaction as the entry.
+    """
+
+    _name = "crm.loyalty.entry"
+    _description = "Loyalty Ledger Entry"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char("Reference", compute="_compute_name")
+    entry_type = fields.Selection(ENTRY_TYPES, "Type", required=True, readonly=True)
+    points = fields.Float(required=True, readonly=True, digits=(16, 2))
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    card_id = fields.Many2one(
+        "loyalty.card", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    program_id = fields.Many2one("loyalty.program", required=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    source_model = fields.Char(readonly=True)
+    source_id = fields.Many2oneReference(model_field="source_model", readonly=True)
+    source_key = fields.Char(
+        required=True,
+        readonly=True,
+        help="Identifies the event that posted the entry; an event is posted once.",
+    )
+    reason = fields.Char(readonly=True)
+    user_id = fields.Many2one("res.users", "Posted by", readonly=True)
+    reversed_entry_id = fields.Many2one("crm.loyalty.entry", "Reverses", readonly=True)
+    shortfall = fields.Float(
+        readonly=True,
+        digits=(16, 2),
+        help="Points this entry should have taken but the balance did not hold.",
+    )
+    lot_id = fields.Many2one("crm.loyalty.lot", "Lot", readonly=True)
+    expiry_date = fields.Date(related="lot_id.expiry_date")
+    allocation_ids = fields.One2many(
+        "crm.loyalty.allocation", "entry_id", readonly=True
+    )
+
+    _sql_constraints = [
+        (
+            "source_key_uniq",
+            "UNIQUE(source_key)",
+            "This event has already been posted to the points ledger.",
+        ),
+    ]
+
+    def _compute_name(self):
+        for entry in self:
+            entry.name = f"LE/{entry.id:06d}" if entry.id else "/"
+
+    # ------------------------------------------------------------------
+    # Immutability
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(POSTING):
+            raise UserError(
+                self.env._(
+                    "Ledger entries are posted by the loyalty ledger only; use an "
+                    "adjustment to change a balance."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise UserError(
+            self.env._(
+                "Posted ledger entries cannot be changed; post a correcting entry."
+            )
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self.env._(
+                "Posted ledger entries cannot be deleted; post a correcting entry."
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # The service: every change of a ledger card's points comes through here
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _post(
+        self,
+        card,
+        entry_type,
+        points,
+        key,
+        reason=False,
+        source=None,
+        reverses=None,
+        date=None,
+    ):
+        """Post one entry and move the card's balance and lots with it.
+
+        Returns the entry, or the existing one when ``key`` was already posted
+        (a retried request or cron changes nothing). Runs as superuser: the
+        callers check the user's rights (wizards, order hooks, crons).
+        """
+        card.ensure_one()
+        return (
+            self.sudo()
+            .with_context(**{POSTING: True})
+            ._post_as_ledger(
+                card, entry_type, points, key, reason, source, reverses, date
+            )
+        )
+
+    def _post_as_ledger(
+        self, card, entry_type, points, key, reason, source, reverses, date
+    ):
+        existing = self.search([("source_key", "=", key)], limit=1)
+        if existing:
+            return existing
+        program = card.program_id
+        date = date or fields.Datetime.now()
+        shortfall = 0.0
+        if points >= 0:
+            self._bump_card(card, points)
+        elif entry_type in STRICT_TYPES:
+            if not self._take_from_card(card, -points):
+                raise UserError(
+                    self.env._(
+                        "Card %(card)s holds %(balance)s points; %(points)s cannot "
+                        "be taken from it.",
+                        card=card.code,
+                        balance=self._locked_balance(card),
+                        points=-points,
+                    )
+                )
+        else:
+            balance = self._locked_balance(card)
+            taken = min(-points, max(balance, 0.0))
+            shortfall = round(-points - taken, 6)
+            points = -taken
+            self._bump_card(card, points)
+        entry = self.create(
+            {
+                "entry_type": entry_type,
+                "points": points,
+                "date": date,
+                "card_id": card.id,
+                "program_id": program.id,
+                "partner_id": card.partner_id.id,
+                "company_id": card.company_id.id or self.env.company.id,
+                "source_model": source._name if source else False,
+                "source_id": source.id if source else False,
+                "source_key": key,
+                "reason": reason,
+                "user_id": self.env.uid,
+                "reversed_entry_id": reverses.id if reverses else False,
+                "shortfall": shortfall,
+            }
+        )
+        if points > 0 and reverses and reverses.points < 0:
+            entry._restore_allocations(reverses)
+        elif points > 0:
+            entry._open_lot(program, date)
+        elif points < 0:
+            entry._consume_lots(
+                -points, first_lot=reverses.lot_id if reverses else None
+            )
+        card.invalidate_recordset(["points"])
+        return entry
+
+    def _bump_card(self, card, points):
+        self.env.execute_query(
+            SQL(
+                "UPDATE loyalty_card SET points = points + %s WHERE id = %s",
+                points,
+                card.id,
+            )
+        )
+
+    def _take_from_card(self, card, amount):
+        """Update the card row first, then check: under REPEATABLE READ a
+        lock alone would still let two spenders see the same old balance."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                UPDATE loyalty_card SET points = points - %(amount)s
+                 WHERE id = %(card)s AND points - %(amount)s >= -0.000001
+                RETURNING points
+                """,
+                amount=amount,
+                card=card.id,
+            )
+        )
+        return bool(rows)
+
+    def _locked_balance(self, card):
+        rows = self.env.execute_query(
+            SQL(
+                "UPDATE loyalty_card SET points = points"
+                " WHERE id = %s RETURNING points",
+                card.id,
+            )
+        )
+        return rows[0][0]
+
+    def _open_lot(self, program, date):
+        self.ensure_one()
+        lot = self.env["crm.loyalty.lot"].create(
+            {
+                "entry_id": self.id,
+                "card_id": self.card_id.id,
+                "program_id": program.id,
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "date": date,
+                "expiry_date": program._crm_expiry_date(fields.Date.to_date(date)),
+                "points": self.points,
+                "remaining": self.points,
+            }
+        )
+        self.env.execute_query(
+            SQL(
+                "UPDATE crm_loyalty_entry SET lot_id = %s WHERE id = %s",
+                lot.id,
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["lot_id"])
+
+    def _consume_lots(self, amount, first_lot=None):
+        """Take ``amount`` points from the card's lots, soonest expiry first
+        (a reversal of earned points takes them from their own lot first)."""
+        self.ensure_one()
+        Lot = self.env["crm.loyalty.lot"]
+        Lot.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, expiry_date, remaining FROM crm_loyalty_lot
+                 WHERE card_id = %s AND remaining > 0
+                """,
+                self.card_id.id,
+            )
+        )
+        lots = [row for row in rows if not first_lot or row[0] != first_lot.id]
+        plan = []
+        if first_lot:
+            own = next((row for row in rows if row[0] == first_lot.id), None)
+            if own:
+                take = min(own[2], amount)
+                plan.append((own[0], take))
+                amount -= take
+        more, _shortfall = ledger.allocate(amount, lots)
+        plan += more
+        self._write_allocations(plan)
+
+    def _restore_allocations(self, spend):
+        """Give a reversed spend's points back to the lots it took them from."""
+        self.ensure_one()
+        plan = [(alloc.lot_id.id, -alloc.points) for alloc in spend.allocation_ids]
+        self._write_allocations(plan)
+
+    def _write_allocations(self, plan):
+        plan = [(lot_id, points) for lot_id, points in plan if points]
+        if not plan:
+            return
+        self.env.execute_query(
+            SQL(
+                """
+                WITH plan AS (
+                    SELECT * FROM unnest(%(lots)s::int[], %(points)s::float8[])
+                           AS p(lot_id, points)
+                ), moved AS (
+                    UPDATE crm_loyalty_lot l SET remaining = l.remaining - plan.points
+                      FROM plan WHERE l.id = plan.lot_id
+                )
+                INSERT INTO crm_loyalty_allocation
+                       (entry_id, lot_id, points, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT %(entry)s, plan.lot_id, plan.points, %(uid)s,
+                       now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM plan
+                """,
+                lots=[lot_id for lot_id, _points in plan],
+                points=[points for _lot_id, points in plan],
+                entry=self.id,
+                uid=self.env.uid,
+            )
+        )
+        self.env["crm.loyalty.lot"].invalidate_model(["remaining"])
+        self.invalidate_recordset(["allocation_ids"])
+
+    @api.model
+    def _next_adjust_number(self, card):
+        """Adjustments have no natural source: number them per card. Two
+        concurrent adjustments get the same number and the second is refused
+        by the unique key instead of being applied twice."""
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM crm_loyalty_entry"
+                " WHERE card_id = %s AND source_key LIKE %s",
+                card.id,
+                f"loyalty.card:{card.id}:adjust:%",
+            )
+        )
+        return rows[0][0] + 1
+
+    # ------------------------------------------------------------------
+    # Expiry and reconciliation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_expire(self, limit=2000):
+        """Expire what is left of lapsed lots, in batches; safe to run twice
+        (each lot's expiry has its own key)."""
+        today = fields.Date.context_today(self)
+        Lot = self.env["crm.loyalty.lot"].sudo()
+        lots = Lot.search(
+            [("expiry_date", "<", today), ("remaining", ">", 0)], limit=limit
+        )
+        for lot in lots:
+            self._post(
+                lot.card_id,
+                "expire",
+                -lot.remaining,
+                key=f"crm.loyalty.lot:{lot.id}:expire",
+                reason=self.env._("Points earned on %(date)s expired", date=lot.date),
+                source=lot,
+                reverses=None,
+            )
+        remaining = Lot.search_count(
+            [("expiry_date", "<", today), ("remaining", ">", 0)]
+        )
+        self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
+        return len(lots)
+
+    @api.model
+    def _reconcile(self, card_ids=None):
+        """Cards whose balance differs from their entries or their lots.
+
+        Returns ``{card_id: (balance, sum of entries, sum of lots)}``.
+        """
+        self.env["loyalty.card"].flush_model(["points"])
+        self.flush_model()
+        self.env["crm.loyalty.lot"].flush_model()
+        card_filter = SQL("AND c.id = ANY(%s)", list(card_ids)) if card_ids else SQL()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.id, c.points,
+                       COALESCE(e.total, 0), COALESCE(l.total, 0)
+                  FROM loyalty_card c
+                  JOIN loyalty_program p ON p.id = c.program_id
+                  LEFT JOIN (SELECT card_id, SUM(points) AS total
+                               FROM crm_loyalty_entry GROUP BY card_id) e
+                         ON e.card_id = c.id
+                  LEFT JOIN (SELECT card_id, SUM(remaining) AS total
+                               FROM crm_loyalty_lot GROUP BY card_id) l
+                         ON l.card_id = c.id
+                 WHERE p.program_type = 'loyalty' AND p.crm_ledger_managed
+                   %s
+                   AND (abs(c.points - COALESCE(e.total, 0)) > 0.001
+                        OR abs(COALESCE(e.total, 0) - COALESCE(l.total, 0)) > 0.001)
+                """,
+                card_filter,
+            )
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    @api.model
+    def _cron_reconcile(self):
+        differences = self._reconcile()
+        if differences:
+            _logger.error(
+                "Loyalty ledger: %s card(s) differ from their entries: %s",
+                len(differences),
+                differences,
+            )
+        return differences

@@ -1,0 +1,28 @@
+from odoo import fields, models
+
+
+class CrmLoyaltyLot(models.Model):
+    """Points earned together, expiring together.
+
+    A lot is the running balance of one earning entry: ``remaining`` goes down
+    as spends, expiries and reversals consume it (each consumption is an
+    allocation row) and is only ever written by the ledger service.
+    """
+
+    _name = "crm.loyalty.lot"
+    _description = "Loyalty Points Lot"
+    _order = "expiry_date, id"
+    _rec_name = "entry_id"
+
+    entry_id = fields.Many2one(
+        "crm.loyalty.entry", "Earned by", required=True, readonly=True, index=True
+    )
+    card_id = fields.Many2one("loyalty.card", required=True, readonly=True, index=True)
+    program_id = fields.Many2one("loyalty.program", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    date = fields.Datetime("Earned on", readonly=True)
+    expiry_date = fields.Date(readonly=True, index=True)
+    points = fields.Float(readonly=True, digits=(16, 2))
+    remaining = fields.Float(readonly=True, digits=(16, 2))
+    allocation_ids = fields.One2many("crm.loyalty.allocation", "lot_id", readonly=True)

@@ -1,0 +1,2 @@
+from . import test_ledger
+from . import test_ledger_security

@@ -1,0 +1,220 @@
+from datetime import date
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, freeze_time, new_test_user, tagged
+
+from .common import LoyaltyLedgerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLedger(LoyaltyLedgerCommon):
+    @freeze_time("2026-03-15")
+    def test_confirmation_earns_a_lot(self):
+        order = self._order(120.0)
+        order.action_confirm()
+        card = self._card()
+        self.assertEqual(card.points, 120)
+        [entry] = card.crm_entry_ids
+        self.assertEqual(entry.entry_type, "earn")
+        self.assertEqual(entry.points, 120)
+        self.assertEqual(
+            (entry.source_model, entry.source_id), ("sale.order", order.id)
+        )
+        self.assertEqual(entry.lot_id.remaining, 120)
+        self.assertEqual(entry.expiry_date, date(2027, 3, 15))
+        self.assertBalanced(card)
+
+    def test_redeem_consumes_the_lot_that_expires_first(self):
+        with freeze_time("2026-01-10"):
+            card = self._card_with(0)
+            early = card._crm_post_adjustment(100, "January")
+        with freeze_time("2026-03-10"):
+            late = card._crm_post_adjustment(100, "March")
+            self.program.crm_expiry_policy = "never"
+            forever = card._crm_post_adjustment(100, "Never expires")
+        with freeze_time("2026-04-01"):
+            spend = self.Entry._post(card, "redeem", -150, "test:redeem:1", "Gift")
+        taken = {a.lot_id.entry_id: a.points for a in spend.allocation_ids}
+        self.assertEqual(taken, {early: 100, late: 50})
+        self.assertEqual(early.lot_id.remaining, 0)
+        self.assertEqual(late.lot_id.remaining, 50)
+        self.assertEqual(forever.lot_id.remaining, 100)
+        self.assertFalse(forever.expiry_date)
+        self.assertBalanced(card)
+
+    @freeze_time("2026-03-15")
+    def test_reward_on_an_order_redeems_then_earns(self):
+        card = self._card_with(80)
+        order = self._order(100.0)
+        order._apply_program_reward(self.reward, card)
+        order.action_confirm()
+        types = {e.entry_type: e.points for e in card.crm_entry_ids}
+        self.assertEqual(types["redeem"], -50)
+        self.assertEqual(types["adjust"], 80)
+        self.assertIn("earn", types)
+        self.assertAlmostEqual(card.points, 80 - 50 + types["earn"])
+        self.assertBalanced(card)
+
+    @freeze_time("2026-03-15")
+    def test_cancel_reverses_and_reconfirm_earns_again(self):
+        card = self._card_with(80)
+        order = self._order(100.0)
+        order._apply_program_reward(self.reward, card)
+        order.action_confirm()
+        balance = card.points
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(card.points, 80)
+        reversals = card.crm_entry_ids.filtered(lambda e: e.entry_type == "reversal")
+        self.assertEqual(len(reversals), 2)
+        self.assertEqual(
+            set(reversals.reversed_entry_id.mapped("entry_type")), {"earn", "redeem"}
+        )
+        # The redeemed points went back to the lot they came from.
+        initial_lot = card.crm_entry_ids.filtered(
+            lambda e: e.entry_type == "adjust"
+        ).lot_id
+        self.assertEqual(initial_lot.remaining, 80)
+        self.assertBalanced(card)
+        # History rows are kept (Odoo would delete its own).
+        self.assertEqual(len(card.crm_entry_ids), 5)
+        order.action_draft()
+        order._update_programs_and_rewards()
+        order.action_confirm()
+        earns = card.crm_entry_ids.filtered(lambda e: e.entry_type == "earn")
+        self.assertEqual(len(earns), 2)
+        self.assertEqual(len(set(earns.mapped("source_key"))), 2)
+        self.assertBalanced(card)
+        self.assertGreater(balance, 0)
+
+    @freeze_time("2026-03-15")
+    def test_an_event_is_posted_once(self):
+        order = self._order(100.0)
+        order.action_confirm()
+        card = self._card()
+        order._crm_loyalty_post_order()  # a retried hook
+        self.assertEqual(len(card.crm_entry_ids), 1)
+        self.assertEqual(card.points, 100)
+        again = self.Entry._post(card, "bonus", 5, "test:once", "Once")
+        self.assertEqual(self.Entry._post(card, "bonus", 5, "test:once", "Once"), again)
+        self.assertEqual(card.points, 105)
+
+    def test_overspending_is_refused_and_nothing_is_written(self):
+        card = self._card_with(30)
+        with self.assertRaises(UserError):
+            self.Entry._post(card, "redeem", -31, "test:overspend", "Too much")
+        card.invalidate_recordset()
+        self.assertEqual(card.points, 30)
+        self.assertFalse(self.Entry.search([("source_key", "=", "test:overspend")]))
+
+    @freeze_time("2026-03-15")
+    def test_reversal_takes_what_is_left_and_records_the_shortfall(self):
+        order = self._order(100.0)
+        order.action_confirm()
+        card = self._card()
+        self.Entry._post(card, "redeem", -80, "test:spent", "Spent elsewhere")
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        reversal = card.crm_entry_ids.filtered(lambda e: e.entry_type == "reversal")
+        self.assertEqual(reversal.points, -20)
+        self.assertEqual(reversal.shortfall, 80)
+        self.assertEqual(card.points, 0)
+        self.assertBalanced(card)
+
+    def test_update_balance_wizard_posts_a_signed_adjustment(self):
+        card = self._card_with(40)
+        wizard = self.env["loyalty.card.update.balance"].create(
+            {"card_id": card.id, "new_balance": 25, "description": "Damaged goods"}
+        )
+        wizard.action_update_card_point()
+        adjust = card.crm_entry_ids.filtered(lambda e: e.reason == "Damaged goods")
+        self.assertEqual(adjust.points, -15)
+        self.assertEqual(card.points, 25)
+        self.assertEqual(card.history_ids.used, 15)
+        self.assertBalanced(card)
+        salesman = new_test_user(
+            self.env, "ledger_salesman", groups="sales_team.group_sale_salesman"
+        )
+        wizard = (
+            self.env["loyalty.card.update.balance"]
+            .with_user(salesman)
+            .create({"card_id": card.id, "new_balance": 99, "description": "Oops"})
+        )
+        with self.assertRaises(UserError):
+            wizard.action_update_card_point()
+
+    def test_manager_adjustment_wizard(self):
+        card = self._card_with(10)
+        action = card.action_crm_adjust()
+        form = Form(self.env[action["res_model"]].with_context(**action["context"]))
+        form.points = 15
+        form.reason = "Goodwill"
+        form.save().action_adjust()
+        self.assertEqual(card.points, 25)
+        with self.assertRaises(ValidationError):
+            self.env["crm.loyalty.adjust.wizard"].create(
+                {"card_id": card.id, "points": 0, "reason": "Nothing"}
+            )
+
+    def test_direct_balance_writes_become_adjustments(self):
+        card = self._card_with(10)
+        card.points = 35
+        self.assertEqual(card.points, 35)
+        direct = card.crm_entry_ids.filtered(
+            lambda e: e.reason == "Balance changed directly"
+        )
+        self.assertEqual(direct.points, 25)
+        self.assertEqual(direct.entry_type, "adjust")
+        self.assertBalanced(card)
+
+    def test_entries_cannot_be_edited_or_deleted(self):
+        card = self._card_with(10)
+        entry = card.crm_entry_ids
+        with self.assertRaises(UserError):
+            entry.sudo().write({"points": 1000})
+        with self.assertRaises(UserError):
+            entry.sudo().unlink()
+        with self.assertRaises(UserError):
+            self.Entry.sudo().create(
+                {
+                    "entry_type": "bonus",
+                    "points": 5,
+                    "card_id": card.id,
+                    "program_id": self.program.id,
+                    "source_key": "forged",
+                }
+            )
+        self.assertEqual(entry.points, 10)
+
+    def test_expiry_runs_once(self):
+        with freeze_time("2025-01-10"):
+            card = self._card_with(0)
+            card._crm_post_adjustment(70, "Old points")
+        with freeze_time("2026-01-05"):
+            card._crm_post_adjustment(30, "Recent points")
+        with freeze_time("2026-02-01"):
+            self.assertEqual(self.Entry._cron_expire(), 1)
+            self.assertEqual(self.Entry._cron_expire(), 0)
+        expired = card.crm_entry_ids.filtered(lambda e: e.entry_type == "expire")
+        self.assertEqual(expired.points, -70)
+        self.assertEqual(card.points, 30)
+        self.assertBalanced(card)
+
+    def test_reconciliation_reports_a_tampered_balance(self):
+        card = self._card_with(10)
+        self.assertBalanced(card)
+        self.env.cr.execute(
+            "UPDATE loyalty_card SET points = 99 WHERE id = %s", [card.id]
+        )
+        self.assertEqual(self.Entry._reconcile(card.ids), {card.id: (99, 10, 10)})
+        self.assertIn(card.id, self.Entry._cron_reconcile())
+
+    def test_programs_outside_the_ledger_keep_odoo_behaviour(self):
+        self.program.crm_ledger_managed = False
+        card = self._card_with(10)
+        card.points = 20
+        self.assertFalse(card.crm_entry_ids)
+        self.assertEqual(card.points, 20)
+
+    def test_ledger_cannot_be_switched_off_once_used(self):
+        self._card_with(10)
+        with self.assertRaises(ValidationError):
+            self.program.crm_ledger_managed = False

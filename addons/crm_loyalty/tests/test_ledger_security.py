@@ -1,0 +1,65 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import LoyaltyLedgerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLedgerSecurity(LoyaltyLedgerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.card = cls._card_with(50)
+        cls.salesman = new_test_user(
+            cls.env, "ledger_sec_salesman", groups="sales_team.group_sale_salesman"
+        )
+        cls.portal = new_test_user(
+            cls.env, "ledger_sec_portal", groups="base.group_portal"
+        )
+        cls.company_b = cls.env["res.company"].create({"name": "Ledger Co B"})
+        cls.user_b = new_test_user(
+            cls.env,
+            "ledger_sec_b",
+            groups="sales_team.group_sale_salesman_all_leads",
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
+        )
+
+    def test_salesman_reads_but_cannot_write(self):
+        entries = self.Entry.with_user(self.salesman).search(
+            [("card_id", "=", self.card.id)]
+        )
+        self.assertEqual(len(entries), 1)
+        with self.assertRaises(UserError):
+            entries.write({"points": 1})
+        with self.assertRaises(UserError):
+            entries.unlink()
+        with self.assertRaises(UserError):
+            self.Entry.with_user(self.salesman).create(
+                {
+                    "entry_type": "bonus",
+                    "points": 5,
+                    "card_id": self.card.id,
+                    "program_id": self.program.id,
+                    "source_key": "forged",
+                }
+            )
+        with self.assertRaises(AccessError):
+            self.env["crm.loyalty.adjust.wizard"].with_user(self.salesman).create(
+                {"card_id": self.card.id, "points": 5, "reason": "no"}
+            )
+
+    @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
+    def test_portal_and_other_company_see_nothing(self):
+        for model in ("crm.loyalty.entry", "crm.loyalty.lot", "crm.loyalty.allocation"):
+            with self.assertRaises(AccessError, msg=model):
+                self.env[model].with_user(self.portal).search([])
+        env_b = self.env(
+            user=self.user_b, context={"allowed_company_ids": self.company_b.ids}
+        )
+        self.assertFalse(
+            env_b["crm.loyalty.entry"].search([("card_id", "=", self.card.id)])
+        )
+        with self.assertRaises(AccessError):
+            self.card.crm_entry_ids.with_env(env_b).read(["points"])

@@ -1,0 +1,2 @@
+# Pure functions: no Odoo import below this folder.
+from . import ledger

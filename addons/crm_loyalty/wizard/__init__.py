@@ -1,0 +1,2 @@
+from . import crm_loyalty_adjust_wizard
+from . import loyalty_card_update_balance

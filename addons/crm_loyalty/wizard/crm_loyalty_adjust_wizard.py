@@ -1,0 +1,36 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class CrmLoyaltyAdjustWizard(models.TransientModel):
+    _name = "crm.loyalty.adjust.wizard"
+    _description = "Adjust Loyalty Points"
+
+    card_id = fields.Many2one("loyalty.card", required=True, readonly=True)
+    balance = fields.Float(related="card_id.points", string="Current balance")
+    points = fields.Float(
+        required=True, help="Positive to add points, negative to take them away."
+    )
+    reason = fields.Char(required=True)
+
+    @api.constrains("points")
+    def _check_points(self):
+        for wizard in self:
+            if not wizard.points:
+                raise ValidationError(
+                    self.env._("An adjustment needs a non-zero number of points.")
+                )
+
+    def action_adjust(self):
+        self.ensure_one()
+        self.env["crm.loyalty.entry"].check_access("read")
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise UserError(self.env._("Only loyalty managers can adjust points."))
+        if not self.card_id.program_id._crm_is_ledger():
+            raise UserError(
+                self.env._("This card is not managed by the points ledger.")
+            )
+        self.card_id._crm_post_adjustment(
+            self.points, self.reason, key=f"{self._name}:{self.id}", source=self
+        )
+        return {"type": "ir.actions.act_window_close"}
