@@ -123,3 +123,8 @@ def nodemo_server():
     yield server
     proc.terminate()
     proc.wait(30)
+
+
+@pytest.fixture(scope="session")
+def loyalty_tools():
+    return load_tools("crm_loyalty")

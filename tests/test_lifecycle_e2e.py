@@ -147,3 +147,8 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     fields = admin("res.partner", "fields_get", [], attributes=["type"])
     assert not {"lifecycle_stage", "rfm_segment", "lifecycle_value_class"} & set(fields)
     assert not admin("ir.model", "search_count", [("model", "like", "crm.lifecycle.%")])
+    # crm_loyalty depends on crm_lifecycle: it goes too, and leaves no trace
+    assert not admin("ir.model", "search_count", [("model", "like", "crm.loyalty.%")])
+    assert "crm_ledger_managed" not in admin(
+        "loyalty.program", "fields_get", [], attributes=["type"]
+    )

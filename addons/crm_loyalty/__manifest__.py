@@ -19,6 +19,7 @@
         "wizard/crm_loyalty_adjust_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
 }

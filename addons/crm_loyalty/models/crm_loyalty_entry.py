@@ -62,7 +62,7 @@ class CrmLoyaltyEntry(models.Model):
         digits=(16, 2),
         help="Points this entry should have taken but the balance did not hold.",
     )
-    lot_id = fields.Many2one("crm.loyalty.lot", "Lot", readonly=True)
+    lot_id = fields.Many2one("crm.loyalty.lot", readonly=True)
     expiry_date = fields.Date(related="lot_id.expiry_date")
     allocation_ids = fields.One2many(
         "crm.loyalty.allocation", "entry_id", readonly=True
@@ -96,11 +96,13 @@ class CrmLoyaltyEntry(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(
-            self.env._(
-                "Posted ledger entries cannot be changed; post a correcting entry."
+        if self:
+            raise UserError(
+                self.env._(
+                    "Posted ledger entries cannot be changed; post a correcting entry."
+                )
             )
-        )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
@@ -319,6 +321,27 @@ class CrmLoyaltyEntry(models.Model):
         )
         self.env["crm.loyalty.lot"].invalidate_model(["remaining"])
         self.invalidate_recordset(["allocation_ids"])
+
+    @api.model
+    def _post_opening(self, card, balance):
+        """Opening entry for a card that already holds ``balance`` points
+        when its program joins the ledger: the lot is opened, the card row
+        is left as it is."""
+        Entry = self.sudo().with_context(**{POSTING: True})
+        key = f"loyalty.card:{card.id}:opening"
+        if Entry.search_count([("source_key", "=", key)]):
+            return
+        Entry._bump_card(card, -balance)
+        Entry._post_as_ledger(
+            card,
+            "adjust",
+            balance,
+            key,
+            self.env._("Opening balance"),
+            None,
+            None,
+            None,
+        )
 
     @api.model
     def _next_adjust_number(self, card):

@@ -58,4 +58,22 @@ class LoyaltyProgram(models.Model):
                         "managed by the ledger."
                     )
                 )
-        return super().write(vals)
+        switched_on = (
+            self.filtered(lambda program: not program.crm_ledger_managed)
+            if vals.get("crm_ledger_managed")
+            else self.browse()
+        )
+        res = super().write(vals)
+        switched_on._crm_open_ledger()
+        return res
+
+    def _crm_open_ledger(self):
+        """Book the current balance of every card as its opening entry."""
+        for program in self.filtered(lambda p: p._crm_is_ledger()):
+            cards = self.env["loyalty.card"].search(
+                [("program_id", "=", program.id), ("points", "!=", 0)]
+            )
+            for card in cards:
+                balance = card.points
+                # The balance is already on the card: record it without moving it.
+                self.env["crm.loyalty.entry"]._post_opening(card, balance)

@@ -218,3 +218,14 @@ class TestLedger(LoyaltyLedgerCommon):
         self._card_with(10)
         with self.assertRaises(ValidationError):
             self.program.crm_ledger_managed = False
+
+    def test_switching_an_existing_program_on_books_opening_balances(self):
+        self.program.write({"crm_ledger_managed": False})
+        card = self._card_with(42)
+        self.assertFalse(card.crm_entry_ids)
+        self.program.crm_ledger_managed = True
+        self.assertEqual(card.points, 42)
+        [opening] = card.crm_entry_ids
+        self.assertEqual((opening.entry_type, opening.points), ("adjust", 42))
+        self.assertEqual(opening.lot_id.remaining, 42)
+        self.assertBalanced(card)

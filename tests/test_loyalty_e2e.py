@@ -1,0 +1,144 @@
+"""crm_loyalty over XML-RPC with real concurrent transactions."""
+
+import threading
+import xmlrpc.client
+
+import pytest
+
+
+def _program_and_card(admin, points):
+    program = admin(
+        "loyalty.program",
+        "create",
+        {
+            "name": "RPC ledger",
+            "program_type": "loyalty",
+            "trigger": "auto",
+            "applies_on": "both",
+            "rule_ids": [
+                (0, 0, {"reward_point_mode": "money", "reward_point_amount": 1})
+            ],
+            "reward_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "reward_type": "discount",
+                        "discount_mode": "per_order",
+                        "discount": 5,
+                        "required_points": 10,
+                    },
+                )
+            ],
+        },
+    )
+    partner = admin("res.partner", "create", {"name": "RPC loyalty customer"})
+    card = admin(
+        "loyalty.card",
+        "create",
+        {"program_id": program, "partner_id": partner, "points": points},
+    )
+    return program, partner, card
+
+
+def _in_parallel(workers, target):
+    barrier = threading.Barrier(workers)
+    results = [None] * workers
+
+    def run(index):
+        barrier.wait()
+        try:
+            results[index] = ("ok", target(index))
+        except xmlrpc.client.Fault as fault:
+            results[index] = ("fault", fault.faultString.splitlines()[-1][:200])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def _ledger_total(admin, card):
+    entries = admin(
+        "crm.loyalty.entry", "search_read", [("card_id", "=", card)], ["points"]
+    )
+    return sum(e["points"] for e in entries), len(entries)
+
+
+@pytest.fixture(scope="module")
+def admin(demo_server):
+    return demo_server.login("admin", "admin")
+
+
+def test_concurrent_spends_never_overspend(admin, demo_server):
+    _program, _partner, card = _program_and_card(admin, 100)
+
+    def spend(_index):
+        me = demo_server.login("admin", "admin")  # one connection per thread
+        wizard = me(
+            "crm.loyalty.adjust.wizard",
+            "create",
+            {"card_id": card, "points": -30, "reason": "parallel spend"},
+        )
+        return me("crm.loyalty.adjust.wizard", "action_adjust", [wizard])
+
+    results = _in_parallel(8, spend)
+    succeeded = sum(1 for status, _ in results if status == "ok")
+    assert 1 <= succeeded <= 3, results
+    [balance] = admin("loyalty.card", "read", [card], ["points"])
+    total, count = _ledger_total(admin, card)
+    assert balance["points"] == 100 - 30 * succeeded >= 0
+    assert total == balance["points"]
+    assert count == 1 + succeeded
+
+
+def test_concurrent_confirmations_earn_once(admin, demo_server):
+    program, partner, card = _program_and_card(admin, 0)
+    product = admin(
+        "product.product",
+        "create",
+        {"name": "RPC ledger product", "type": "service", "taxes_id": [(5,)]},
+    )
+    order = admin(
+        "sale.order",
+        "create",
+        {
+            "partner_id": partner,
+            "order_line": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product,
+                        "product_uom_qty": 1,
+                        "price_unit": 100,
+                        "tax_id": [(5,)],
+                    },
+                )
+            ],
+        },
+    )
+
+    def confirm(_index):
+        me = demo_server.login("admin", "admin")
+        return me("sale.order", "action_confirm", [order])
+
+    results = _in_parallel(8, confirm)
+    assert any(status == "ok" for status, _ in results), results
+    earns = admin(
+        "crm.loyalty.entry",
+        "search_read",
+        [
+            ("source_model", "=", "sale.order"),
+            ("source_id", "=", order),
+            ("entry_type", "=", "earn"),
+        ],
+        ["points", "card_id"],
+    )
+    assert len(earns) == 1, earns
+    assert earns[0]["points"] == 100
+    [balance] = admin("loyalty.card", "read", [earns[0]["card_id"][0]], ["points"])
+    assert balance["points"] == 100
+    assert program and card

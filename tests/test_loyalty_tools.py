@@ -1,0 +1,47 @@
+"""Pure ledger rules of crm_loyalty: expiry dates and lot consumption."""
+
+from datetime import date
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def ledger(loyalty_tools):
+    return loyalty_tools.ledger
+
+
+def test_expiry_dates(ledger):
+    assert ledger.expiry_date("never", 12, date(2026, 3, 15)) is None
+    assert ledger.expiry_date("months", 12, date(2026, 3, 15)) == date(2027, 3, 15)
+    assert ledger.expiry_date("months", 1, date(2026, 1, 31)) == date(2026, 2, 28)
+    assert ledger.expiry_date("months", 1, date(2028, 1, 31)) == date(2028, 2, 29)
+    assert ledger.expiry_date("months", 14, date(2026, 11, 30)) == date(2028, 1, 30)
+    assert ledger.expiry_date("year_end", 0, date(2026, 3, 15)) == date(2026, 12, 31)
+    with pytest.raises(ValueError):
+        ledger.expiry_date("months", 0, date(2026, 3, 15))
+    with pytest.raises(ValueError):
+        ledger.expiry_date("weekly", 1, date(2026, 3, 15))
+
+
+def test_soonest_expiry_is_consumed_first(ledger):
+    lots = [
+        (1, None, 100.0),
+        (2, date(2027, 1, 1), 30.0),
+        (3, date(2026, 6, 1), 20.0),
+        (4, date(2026, 6, 1), 0.0),
+    ]
+    assert ledger.allocate(60, lots) == ([(3, 20.0), (2, 30.0), (1, 10.0)], 0)
+    assert ledger.allocate(10, lots) == ([(3, 10)], 0)
+
+
+def test_shortfall_when_lots_are_not_enough(ledger):
+    allocations, shortfall = ledger.allocate(200, [(1, None, 50.0), (2, None, 25.0)])
+    assert allocations == [(1, 50.0), (2, 25.0)]
+    assert shortfall == 125
+    with pytest.raises(ValueError):
+        ledger.allocate(-1, [])
+
+
+def test_equal_expiry_takes_the_oldest_lot_first(ledger):
+    same = date(2026, 12, 31)
+    assert ledger.allocate(5, [(9, same, 5.0), (4, same, 5.0)]) == ([(4, 5.0)], 0)
