@@ -4,3 +4,4 @@ from . import crm_loyalty_lot
 from . import crm_loyalty_allocation
 from . import loyalty_card
 from . import sale_order
+from . import account_move

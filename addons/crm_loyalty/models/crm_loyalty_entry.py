@@ -165,6 +165,8 @@ class CrmLoyaltyEntry(models.Model):
                         points=-points,
                     )
                 )
+        elif program.crm_refund_policy == "negative":
+            self._bump_card(card, points)
         else:
             balance = self._locked_balance(card)
             taken = min(-points, max(balance, 0.0))
@@ -258,6 +260,34 @@ class CrmLoyaltyEntry(models.Model):
             )
         )
         self.invalidate_recordset(["lot_id"])
+        self._pay_debts(lot)
+
+    def _pay_debts(self, lot):
+        """Points taken while the balance was negative are covered by the
+        next lot: allocate the uncovered part of earlier negative entries."""
+        self.flush_model()
+        self.env["crm.loyalty.allocation"].flush_model()
+        debts = self.env.execute_query(
+            SQL(
+                """
+                SELECT e.id, -e.points - COALESCE(SUM(a.points), 0)
+                  FROM crm_loyalty_entry e
+                  LEFT JOIN crm_loyalty_allocation a ON a.entry_id = e.id
+                 WHERE e.card_id = %s AND e.points < 0
+                 GROUP BY e.id
+                HAVING -e.points - COALESCE(SUM(a.points), 0) > 0.000001
+                 ORDER BY e.id
+                """,
+                self.card_id.id,
+            )
+        )
+        available = lot.points
+        for entry_id, owed in debts:
+            if available <= 0:
+                break
+            take = min(owed, available)
+            self.browse(entry_id)._write_allocations([(lot.id, take)])
+            available -= take
 
     def _consume_lots(self, amount, first_lot=None):
         """Take ``amount`` points from the card's lots, soonest expiry first
@@ -392,6 +422,8 @@ class CrmLoyaltyEntry(models.Model):
     def _reconcile(self, card_ids=None):
         """Cards whose balance differs from their entries or their lots.
 
+        balance = sum of entries = remaining points of the lots - points
+        taken while the balance was negative and not yet covered by a lot.
         Returns ``{card_id: (balance, sum of entries, sum of lots)}``.
         """
         self.env["loyalty.card"].flush_model(["points"])
@@ -411,10 +443,22 @@ class CrmLoyaltyEntry(models.Model):
                   LEFT JOIN (SELECT card_id, SUM(remaining) AS total
                                FROM crm_loyalty_lot GROUP BY card_id) l
                          ON l.card_id = c.id
+                  LEFT JOIN (SELECT n.card_id,
+                                    SUM(-n.points - COALESCE(a.taken, 0)) AS total
+                               FROM crm_loyalty_entry n
+                               LEFT JOIN (SELECT entry_id, SUM(points) AS taken
+                                            FROM crm_loyalty_allocation
+                                           GROUP BY entry_id) a
+                                      ON a.entry_id = n.id
+                              WHERE n.points < 0
+                              GROUP BY n.card_id) d
+                         ON d.card_id = c.id
                  WHERE p.program_type = 'loyalty' AND p.crm_ledger_managed
                    %s
                    AND (abs(c.points - COALESCE(e.total, 0)) > 0.001
-                        OR abs(COALESCE(e.total, 0) - COALESCE(l.total, 0)) > 0.001)
+                        OR abs(COALESCE(e.total, 0)
+                               - (COALESCE(l.total, 0) - COALESCE(d.total, 0)))
+                           > 0.001)
                 """,
                 card_filter,
             )

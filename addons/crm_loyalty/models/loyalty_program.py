@@ -25,6 +25,19 @@ class LoyaltyProgram(models.Model):
         required=True,
     )
     crm_expiry_months = fields.Integer("Expire after (months)", default=12)
+    crm_refund_policy = fields.Selection(
+        [
+            ("cap", "Take what is left and flag the shortfall"),
+            ("negative", "Allow a negative balance"),
+        ],
+        string="When refunded points were already spent",
+        default="cap",
+        required=True,
+        help="A credit note or a cancellation takes back the points its order "
+        "earned. If the customer already spent them, either take what is left "
+        "(the entry records the shortfall) or let the balance go negative; "
+        "a negative balance is paid back by the next points earned.",
+    )
 
     @api.constrains("crm_expiry_policy", "crm_expiry_months")
     def _check_crm_expiry(self):

@@ -1,2 +1,3 @@
 from . import test_ledger
 from . import test_ledger_security
+from . import test_refunds
