@@ -16,6 +16,7 @@
         "views/crm_loyalty_lot_views.xml",
         "views/loyalty_program_views.xml",
         "views/loyalty_card_views.xml",
+        "views/res_partner_views.xml",
         "wizard/crm_loyalty_adjust_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
     ],

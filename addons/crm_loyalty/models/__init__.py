@@ -5,3 +5,4 @@ from . import crm_loyalty_allocation
 from . import loyalty_card
 from . import sale_order
 from . import account_move
+from . import res_partner

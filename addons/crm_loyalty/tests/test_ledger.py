@@ -229,3 +229,24 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertEqual((opening.entry_type, opening.points), ("adjust", 42))
         self.assertEqual(opening.lot_id.remaining, 42)
         self.assertBalanced(card)
+
+    def test_customer_loyalty_tab(self):
+        with freeze_time("2025-04-10"):
+            card = self._card_with(30)
+        with freeze_time("2026-03-15"):
+            card._crm_post_adjustment(50, "Recent")
+            contact = self.env["res.partner"].create(
+                {"name": "Buyer", "parent_id": self.partner.id}
+            )
+            self.partner.is_company = True
+            (self.partner | contact).invalidate_recordset()
+            self.assertEqual(self.partner.loyalty_ledger_card_ids, card)
+            self.assertEqual(contact.loyalty_ledger_card_ids, card)
+            self.assertEqual(self.partner.loyalty_points_expiring_30, 30)
+            self.assertEqual(self.partner.loyalty_points_expiring_90, 30)
+            self.assertEqual(len(self.partner.loyalty_recent_entry_ids), 2)
+            action = self.partner.action_loyalty_open_ledger()
+            self.assertEqual(
+                self.env["crm.loyalty.entry"].search(action["domain"]),
+                card.crm_entry_ids,
+            )

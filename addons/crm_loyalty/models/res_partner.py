@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    loyalty_ledger_card_ids = fields.Many2many(
+        "loyalty.card",
+        string="Loyalty balances",
+        compute="_compute_loyalty_ledger",
+        groups="sales_team.group_sale_salesman",
+    )
+    loyalty_points_expiring_30 = fields.Float(
+        "Points expiring within 30 days",
+        compute="_compute_loyalty_ledger",
+        groups="sales_team.group_sale_salesman",
+    )
+    loyalty_points_expiring_90 = fields.Float(
+        "Points expiring within 90 days",
+        compute="_compute_loyalty_ledger",
+        groups="sales_team.group_sale_salesman",
+    )
+    loyalty_recent_entry_ids = fields.Many2many(
+        "crm.loyalty.entry",
+        string="Latest ledger entries",
+        compute="_compute_loyalty_ledger",
+        groups="sales_team.group_sale_salesman",
+    )
+
+    @api.depends_context("company")
+    def _compute_loyalty_ledger(self):
+        """Cards of the customer and its contacts in the current company's
+        ledger programs; one query per field family for the whole batch."""
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        members = self.search([("commercial_partner_id", "in", commercial.ids)])
+        cards = self.env["loyalty.card"].search(
+            [
+                ("partner_id", "in", members.ids),
+                ("program_id.program_type", "=", "loyalty"),
+                ("program_id.crm_ledger_managed", "=", True),
+                ("company_id", "in", (False, self.env.company.id)),
+            ]
+        )
+        expiring = {}
+        for days in (30, 90):
+            groups = self.env["crm.loyalty.lot"]._read_group(
+                [
+                    ("card_id", "in", cards.ids),
+                    ("remaining", ">", 0),
+                    ("expiry_date", ">=", today),
+                    ("expiry_date", "<=", today + timedelta(days=days)),
+                ],
+                ["partner_id"],
+                ["remaining:sum"],
+            )
+            for partner, remaining in groups:
+                key = (partner.commercial_partner_id.id, days)
+                expiring[key] = expiring.get(key, 0.0) + remaining
+        entries = self.env["crm.loyalty.entry"].search(
+            [("card_id", "in", cards.ids)], order="date desc, id desc", limit=200
+        )
+        for partner in self:
+            root = partner.commercial_partner_id
+            own_cards = cards.filtered(
+                lambda c, r=root: c.partner_id.commercial_partner_id == r
+            )
+            partner.loyalty_ledger_card_ids = own_cards
+            partner.loyalty_points_expiring_30 = expiring.get((root.id, 30), 0.0)
+            partner.loyalty_points_expiring_90 = expiring.get((root.id, 90), 0.0)
+            partner.loyalty_recent_entry_ids = entries.filtered(
+                lambda e, c=own_cards: e.card_id in c
+            )[:10]
+
+    def action_loyalty_open_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_loyalty.crm_loyalty_entry_action"
+        )
+        action["domain"] = [
+            ("partner_id", "child_of", self.commercial_partner_id.id),
+        ]
+        return action
