@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..tools import statement
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -83,3 +85,86 @@ class ResPartner(models.Model):
             ("partner_id", "child_of", self.commercial_partner_id.id),
         ]
         return action
+
+    def action_loyalty_statement(self):
+        """Download the customer's points statement as an Excel workbook."""
+        self.ensure_one()
+        self.env["crm.loyalty.entry"].check_access("read")
+        content = self._loyalty_statement_xlsx()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Points statement %(customer)s.xlsx", customer=self.display_name
+                ),
+                "raw": content,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument."
+                "spreadsheetml.sheet",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def _loyalty_statement_xlsx(self):
+        root = self.commercial_partner_id
+        types = dict(
+            self.env["crm.loyalty.entry"]
+            ._fields["entry_type"]
+            ._description_selection(self.env)
+        )
+        cards = [
+            {
+                "program": card.program_id.name,
+                "code": card.code,
+                "balance": card.points,
+                "expiring_30": 0.0,
+                "expiring_90": 0.0,
+            }
+            for card in root.loyalty_ledger_card_ids
+        ]
+        if cards:
+            cards[0]["expiring_30"] = root.loyalty_points_expiring_30
+            cards[0]["expiring_90"] = root.loyalty_points_expiring_90
+        entries = self.env["crm.loyalty.entry"].search_fetch(
+            [("card_id", "in", root.loyalty_ledger_card_ids.ids)],
+            ["date", "card_id", "entry_type", "points", "reason", "lot_id"],
+            order="date, id",
+        )
+        rows = [
+            {
+                "date": entry.date,
+                "card": entry.card_id.code,
+                "type": types[entry.entry_type],
+                "points": entry.points,
+                "reason": entry.reason,
+                "expiry": entry.expiry_date,
+            }
+            for entry in entries
+        ]
+        _ = self.env._
+        labels = {
+            "summary_sheet": _("Balances"),
+            "entries_sheet": _("Entries"),
+            "program": _("Program"),
+            "code": _("Card"),
+            "balance": _("Balance"),
+            "expiring_30": _("Expiring within 30 days"),
+            "expiring_90": _("Expiring within 90 days"),
+            "date": _("Date"),
+            "card": _("Card"),
+            "type": _("Type"),
+            "points": _("Points"),
+            "running": _("Running balance"),
+            "reason": _("Reason"),
+            "expiry": _("Expires on"),
+        }
+        title = _(
+            "Points statement of %(customer)s on %(date)s",
+            customer=root.display_name,
+            date=fields.Date.context_today(self),
+        )
+        return statement.points_statement(title, cards, rows, labels)

@@ -250,3 +250,26 @@ class TestLedger(LoyaltyLedgerCommon):
                 self.env["crm.loyalty.entry"].search(action["domain"]),
                 card.crm_entry_ids,
             )
+
+    @freeze_time("2026-03-15")
+    def test_excel_statement_reads_back(self):
+        import base64
+        import io
+
+        import openpyxl
+
+        card = self._card_with(40)
+        self._order(100.0).action_confirm()
+        self.Entry._post(card, "redeem", -25, "test:statement", "Gift")
+        action = self.partner.action_loyalty_statement()
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[-1].split("?")[0])
+        )
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
+        self.assertEqual(book.sheetnames, ["Balances", "Entries"])
+        balances = list(book["Balances"].iter_rows(min_row=4, values_only=True))
+        self.assertEqual(balances[0][2], 115)
+        rows = list(book["Entries"].iter_rows(min_row=2, values_only=True))
+        self.assertEqual([r[3] for r in rows], [40, 100, -25])
+        self.assertEqual([r[4] for r in rows], [40, 140, 115])
+        self.assertEqual(rows[-1][5], "Gift")

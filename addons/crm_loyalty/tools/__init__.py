@@ -1,2 +1,3 @@
 # Pure functions: no Odoo import below this folder.
 from . import ledger
+from . import statement
