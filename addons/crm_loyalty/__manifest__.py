@@ -7,7 +7,7 @@
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
-    "depends": ["sale_loyalty", "crm_lifecycle"],
+    "depends": ["sale_loyalty", "portal", "crm_lifecycle"],
     "data": [
         "security/crm_loyalty_security.xml",
         "security/ir.model.access.csv",
@@ -19,6 +19,7 @@
         "views/res_partner_views.xml",
         "wizard/crm_loyalty_adjust_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
+        "views/portal_templates.xml",
     ],
     "post_init_hook": "post_init_hook",
     "installable": True,

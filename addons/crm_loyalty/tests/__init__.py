@@ -1,3 +1,4 @@
 from . import test_ledger
 from . import test_ledger_security
 from . import test_refunds
+from . import test_portal

@@ -52,9 +52,12 @@ class TestLedgerSecurity(LoyaltyLedgerCommon):
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_portal_and_other_company_see_nothing(self):
-        for model in ("crm.loyalty.entry", "crm.loyalty.lot", "crm.loyalty.allocation"):
-            with self.assertRaises(AccessError, msg=model):
-                self.env[model].with_user(self.portal).search([])
+        for model in ("crm.loyalty.entry", "crm.loyalty.lot"):
+            self.assertFalse(self.env[model].with_user(self.portal).search([]), model)
+        with self.assertRaises(AccessError):
+            self.env["crm.loyalty.allocation"].with_user(self.portal).search([])
+        with self.assertRaises(AccessError):
+            self.card.crm_entry_ids.with_user(self.portal).read(["points"])
         env_b = self.env(
             user=self.user_b, context={"allowed_company_ids": self.company_b.ids}
         )
