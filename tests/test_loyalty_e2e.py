@@ -134,6 +134,7 @@ def test_concurrent_confirmations_earn_once(admin, demo_server):
             ("source_model", "=", "sale.order"),
             ("source_id", "=", order),
             ("entry_type", "=", "earn"),
+            ("program_id", "=", program),
         ],
         ["points", "card_id"],
     )
