@@ -45,3 +45,37 @@ def test_shortfall_when_lots_are_not_enough(ledger):
 def test_equal_expiry_takes_the_oldest_lot_first(ledger):
     same = date(2026, 12, 31)
     assert ledger.allocate(5, [(9, same, 5.0), (4, same, 5.0)]) == ([(4, 5.0)], 0)
+
+
+@pytest.fixture(scope="module")
+def multipliers(loyalty_tools):
+    return loyalty_tools.multipliers
+
+
+def test_member_day_birthday_and_campaigns(multipliers):
+    rules = multipliers.MultiplierRules(
+        member_day_kind="weekday",
+        member_day=2,  # Wednesday
+        campaigns=(("Double week", date(2026, 3, 16), date(2026, 3, 22), 2.0),),
+    )
+    wednesday = date(2026, 3, 18)
+    assert multipliers.applicable(rules, wednesday) == [
+        ("member_day", 2.0),
+        ("Double week", 2.0),
+    ]
+    assert multipliers.applicable(rules, date(2026, 3, 17), date(1990, 3, 2)) == [
+        ("birthday", 3.0),
+        ("Double week", 2.0),
+    ]
+    assert multipliers.applicable(rules, date(2026, 4, 2)) == []  # a Thursday
+    monthly = multipliers.MultiplierRules(member_day_kind="monthday", member_day=1)
+    assert multipliers.applicable(monthly, date(2026, 4, 1)) == [("member_day", 2.0)]
+    off = multipliers.MultiplierRules(birthday_factor=1.0)
+    assert multipliers.applicable(off, date(2026, 3, 1), date(1990, 3, 2)) == []
+
+
+def test_stacking(multipliers):
+    found = [("member_day", 2.0), ("birthday", 3.0)]
+    assert multipliers.combine(found, "multiply") == (6.0, found)
+    assert multipliers.combine(found, "max") == (3.0, [("birthday", 3.0)])
+    assert multipliers.combine([], "multiply") == (1.0, [])

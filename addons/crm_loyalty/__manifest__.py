@@ -17,6 +17,7 @@
         "views/loyalty_program_views.xml",
         "views/loyalty_card_views.xml",
         "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
         "wizard/crm_loyalty_adjust_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
         "views/portal_templates.xml",

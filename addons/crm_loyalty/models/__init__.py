@@ -1,4 +1,5 @@
 from . import loyalty_program
+from . import crm_loyalty_campaign
 from . import crm_loyalty_entry
 from . import crm_loyalty_lot
 from . import crm_loyalty_allocation

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import ledger
+from ..tools import ledger, multipliers
 
 
 class LoyaltyProgram(models.Model):
@@ -38,6 +38,89 @@ class LoyaltyProgram(models.Model):
         "(the entry records the shortfall) or let the balance go negative; "
         "a negative balance is paid back by the next points earned.",
     )
+
+    crm_member_day_kind = fields.Selection(
+        [
+            ("none", "None"),
+            ("weekday", "A day of the week"),
+            ("monthday", "A day of the month"),
+        ],
+        string="Member day",
+        default="none",
+        required=True,
+    )
+    crm_member_weekday = fields.Selection(
+        [
+            ("0", "Monday"),
+            ("1", "Tuesday"),
+            ("2", "Wednesday"),
+            ("3", "Thursday"),
+            ("4", "Friday"),
+            ("5", "Saturday"),
+            ("6", "Sunday"),
+        ],
+        string="Member weekday",
+        default="2",
+    )
+    crm_member_monthday = fields.Integer("Member day of the month", default=1)
+    crm_member_day_factor = fields.Float("Member day multiplier", default=2.0)
+    crm_birthday_factor = fields.Float(
+        "Birthday month multiplier",
+        default=3.0,
+        help="Applies during the customer's birthday month (field Birthday on the "
+        "contact). 1 switches it off.",
+    )
+    crm_stacking = fields.Selection(
+        [("multiply", "Multiply them"), ("max", "Take the highest")],
+        string="When several multipliers apply",
+        default="multiply",
+        required=True,
+    )
+    crm_campaign_ids = fields.One2many(
+        "crm.loyalty.campaign", "program_id", string="Campaigns"
+    )
+
+    @api.constrains(
+        "crm_member_monthday", "crm_member_day_factor", "crm_birthday_factor"
+    )
+    def _check_crm_multipliers(self):
+        for program in self:
+            if not 1 <= program.crm_member_monthday <= 31:
+                raise ValidationError(
+                    self.env._("The member day of the month must be between 1 and 31.")
+                )
+            if program.crm_member_day_factor < 1 or program.crm_birthday_factor < 1:
+                raise ValidationError(self.env._("Multipliers cannot be lower than 1."))
+
+    def _crm_multiplier(self, partner, day):
+        """Overall earn factor for ``partner`` on ``day`` and its explanation."""
+        self.ensure_one()
+        rules = multipliers.MultiplierRules(
+            member_day_kind=self.crm_member_day_kind,
+            member_day=(
+                int(self.crm_member_weekday or 0)
+                if self.crm_member_day_kind == "weekday"
+                else self.crm_member_monthday
+            ),
+            member_day_factor=self.crm_member_day_factor,
+            birthday_factor=self.crm_birthday_factor,
+            stacking=self.crm_stacking,
+            campaigns=tuple(
+                (c.name, c.date_from, c.date_to, c.factor)
+                for c in self.crm_campaign_ids
+            ),
+        )
+        found = multipliers.applicable(
+            rules,
+            day,
+            partner.commercial_partner_id.birthdate_date or partner.birthdate_date,
+        )
+        factor, used = multipliers.combine(found, self.crm_stacking)
+        names = {
+            "member_day": self.env._("member day"),
+            "birthday": self.env._("birthday month"),
+        }
+        return factor, [(names.get(label, label), value) for label, value in used]
 
     @api.constrains("crm_expiry_policy", "crm_expiry_months")
     def _check_crm_expiry(self):

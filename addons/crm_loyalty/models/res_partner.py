@@ -8,6 +8,9 @@ from ..tools import statement
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # Same name and type as OCA's partner_contact_birthdate, so that both
+    # modules share one column when installed together.
+    birthdate_date = fields.Date("Birthdate")
     loyalty_ledger_card_ids = fields.Many2many(
         "loyalty.card",
         string="Loyalty balances",

@@ -1,12 +1,48 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import api, fields, models
 
 from .loyalty_card import ORDER_FLOW
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    crm_loyalty_points_preview = fields.Char(
+        "Loyalty points",
+        compute="_compute_crm_loyalty_points_preview",
+        help="Points this order earns on confirmation, and why.",
+    )
+
+    @api.depends("coupon_point_ids.points", "date_order", "partner_id", "state")
+    def _compute_crm_loyalty_points_preview(self):
+        for order in self:
+            earned, _spent = order._crm_loyalty_point_changes()
+            day = order._crm_loyalty_day()
+            texts = []
+            for card, base in earned.items():
+                factor, used = card.program_id._crm_multiplier(order.partner_id, day)
+                texts.append(self._crm_loyalty_explain(base, factor, used))
+            order.crm_loyalty_points_preview = "; ".join(texts)
+
+    def _crm_loyalty_day(self):
+        self.ensure_one()
+        if self.state == "sale" and self.date_order:
+            return fields.Date.to_date(self.date_order)
+        return fields.Date.context_today(self)
+
+    @api.model
+    def _crm_loyalty_explain(self, base, factor, used):
+        """ "120 x 2 (member day) = 240" in the user's language."""
+        if not used:
+            return self.env._("%(points)s points", points=f"{base:g}")
+        return self.env._(
+            "%(base)s x %(factors)s (%(why)s) = %(points)s points",
+            base=f"{base:g}",
+            factors=" x ".join(f"{value:g}" for _label, value in used),
+            why=", ".join(label for label, _value in used),
+            points=f"{round(base * factor, 2):g}",
+        )
 
     def action_confirm(self):
         # sale_loyalty moves card points itself before confirming; for ledger
@@ -61,6 +97,7 @@ class SaleOrder(models.Model):
         for order in self:
             earned, spent = order._crm_loyalty_point_changes()
             reason = self.env._("Order %(order)s", order=order.name)
+            day = order._crm_loyalty_day()
             for card in set(earned) | set(spent):
                 cycle = order._crm_loyalty_cycle(card)
                 base = f"sale.order:{order.id}:card:{card.id}:{cycle}"
@@ -71,8 +108,21 @@ class SaleOrder(models.Model):
                         card, "redeem", -spent[card], f"{base}:redeem", reason, order
                     )
                 if earned.get(card):
+                    factor, used = card.program_id._crm_multiplier(
+                        order.partner_id, day
+                    )
+                    explained = self.env._(
+                        "%(reason)s: %(detail)s",
+                        reason=reason,
+                        detail=self._crm_loyalty_explain(earned[card], factor, used),
+                    )
                     Entry._post(
-                        card, "earn", earned[card], f"{base}:earn", reason, order
+                        card,
+                        "earn",
+                        round(earned[card] * factor, 2),
+                        f"{base}:earn",
+                        explained if used else reason,
+                        order,
                     )
 
     def _crm_loyalty_reverse_order(self):

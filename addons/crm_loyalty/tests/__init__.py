@@ -2,3 +2,4 @@ from . import test_ledger
 from . import test_ledger_security
 from . import test_refunds
 from . import test_portal
+from . import test_multipliers

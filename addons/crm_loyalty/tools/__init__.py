@@ -1,3 +1,4 @@
 # Pure functions: no Odoo import below this folder.
 from . import ledger
+from . import multipliers
 from . import statement

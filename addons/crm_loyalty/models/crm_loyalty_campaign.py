@@ -1,0 +1,31 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CrmLoyaltyCampaign(models.Model):
+    """A time-limited earn multiplier, e.g. a double-points week."""
+
+    _name = "crm.loyalty.campaign"
+    _description = "Loyalty Points Campaign"
+    _order = "date_from desc"
+
+    name = fields.Char(required=True, translate=True)
+    program_id = fields.Many2one(
+        "loyalty.program", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True)
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+    factor = fields.Float(default=2.0, required=True)
+
+    @api.constrains("date_from", "date_to", "factor")
+    def _check_campaign(self):
+        for campaign in self:
+            if campaign.date_to < campaign.date_from:
+                raise ValidationError(
+                    self.env._("A campaign cannot end before it starts.")
+                )
+            if campaign.factor <= 1:
+                raise ValidationError(
+                    self.env._("A campaign multiplies points by more than 1.")
+                )

@@ -1,0 +1,91 @@
+from datetime import date
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import freeze_time, tagged
+
+from .common import LoyaltyLedgerCommon
+
+WEDNESDAY = "2026-03-18"
+
+
+@tagged("post_install", "-at_install")
+class TestMultipliers(LoyaltyLedgerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program.write({"crm_member_day_kind": "weekday", "crm_member_weekday": "2"})
+
+    def _earned(self, order):
+        return self._card().crm_entry_ids.filtered(
+            lambda e: e.entry_type == "earn" and e.source_id == order.id
+        )
+
+    @freeze_time(WEDNESDAY)
+    def test_member_day_doubles_and_the_quotation_says_why(self):
+        order = self._order(120.0)
+        self.assertEqual(
+            order.crm_loyalty_points_preview, "120 x 2 (member day) = 240 points"
+        )
+        order.action_confirm()
+        entry = self._earned(order)
+        self.assertEqual(entry.points, 240)
+        self.assertIn("120 x 2 (member day)", entry.reason)
+
+    @freeze_time("2026-03-19")
+    def test_no_multiplier_on_other_days(self):
+        order = self._order(120.0)
+        self.assertEqual(order.crm_loyalty_points_preview, "120 points")
+        order.action_confirm()
+        self.assertEqual(self._earned(order).points, 120)
+
+    @freeze_time(WEDNESDAY)
+    def test_birthday_month_stacks_by_the_setting(self):
+        self.partner.birthdate_date = date(1990, 3, 2)
+        order = self._order(100.0)
+        self.assertEqual(
+            order.crm_loyalty_points_preview,
+            "100 x 2 x 3 (member day, birthday month) = 600 points",
+        )
+        self.program.crm_stacking = "max"
+        order.invalidate_recordset(["crm_loyalty_points_preview"])
+        self.assertEqual(
+            order.crm_loyalty_points_preview, "100 x 3 (birthday month) = 300 points"
+        )
+        order.action_confirm()
+        self.assertEqual(self._earned(order).points, 300)
+
+    @freeze_time("2026-03-20")
+    def test_campaign_and_credit_note_take_back_multiplied_points(self):
+        self.program.crm_campaign_ids = [
+            Command.create(
+                {
+                    "name": "Double week",
+                    "date_from": "2026-03-16",
+                    "date_to": "2026-03-22",
+                    "factor": 2,
+                }
+            )
+        ]
+        order = self._order(50.0)
+        order.action_confirm()
+        self.assertEqual(self._earned(order).points, 100)
+        self.assertIn("Double week", self._earned(order).reason)
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(self._card().points, 0)
+        self.assertBalanced(self._card())
+
+    def test_bad_settings_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.program.crm_birthday_factor = 0.5
+        with self.assertRaises(ValidationError):
+            self.program.crm_campaign_ids = [
+                Command.create(
+                    {
+                        "name": "Backwards",
+                        "date_from": "2026-03-22",
+                        "date_to": "2026-03-16",
+                        "factor": 2,
+                    }
+                )
+            ]
