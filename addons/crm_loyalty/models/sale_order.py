@@ -33,15 +33,19 @@ class SaleOrder(models.Model):
 
     @api.model
     def _crm_loyalty_explain(self, base, factor, used):
-        """ "120 x 2 (member day) = 240" in the user's language."""
+        """Say how the points were counted, e.g. 120 x 2 (member day) = 240."""
+        points = f"{base:g}"
         if not used:
-            return self.env._("%(points)s points", points=f"{base:g}")
+            return self.env._("%(points)s points", points=points)
+        total = f"{round(base * factor, 2):g}"
+        factors = " x ".join(f"{value:g}" for _label, value in used)
+        why = ", ".join(label for label, _value in used)
         return self.env._(
             "%(base)s x %(factors)s (%(why)s) = %(points)s points",
-            base=f"{base:g}",
-            factors=" x ".join(f"{value:g}" for _label, value in used),
-            why=", ".join(label for label, _value in used),
-            points=f"{round(base * factor, 2):g}",
+            base=points,
+            factors=factors,
+            why=why,
+            points=total,
         )
 
     def action_confirm(self):
