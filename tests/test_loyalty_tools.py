@@ -79,3 +79,14 @@ def test_stacking(multipliers):
     assert multipliers.combine(found, "multiply") == (6.0, found)
     assert multipliers.combine(found, "max") == (3.0, [("birthday", 3.0)])
     assert multipliers.combine([], "multiply") == (1.0, [])
+
+
+def test_period_starts(loyalty_tools):
+    periods = loyalty_tools.periods
+    wednesday = date(2026, 3, 18)
+    assert periods.period_start("day", wednesday) == wednesday
+    assert periods.period_start("week", wednesday) == date(2026, 3, 16)
+    assert periods.period_start("month", wednesday) == date(2026, 3, 1)
+    assert periods.period_start("year", wednesday) == date(2026, 1, 1)
+    with pytest.raises(ValueError):
+        periods.period_start("decade", wednesday)

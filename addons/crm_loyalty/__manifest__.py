@@ -19,6 +19,7 @@
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "wizard/crm_loyalty_adjust_wizard_views.xml",
+        "wizard/crm_loyalty_behaviour_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
         "views/portal_templates.xml",
     ],

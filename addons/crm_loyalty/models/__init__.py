@@ -1,5 +1,6 @@
 from . import loyalty_program
 from . import crm_loyalty_campaign
+from . import crm_loyalty_behaviour
 from . import crm_loyalty_entry
 from . import crm_loyalty_lot
 from . import crm_loyalty_allocation

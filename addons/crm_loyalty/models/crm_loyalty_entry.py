@@ -205,7 +205,8 @@ class CrmLoyaltyEntry(models.Model):
     def _bump_card(self, card, points):
         self.env.execute_query(
             SQL(
-                "UPDATE loyalty_card SET points = points + %s WHERE id = %s",
+                "UPDATE loyalty_card SET points = COALESCE(points, 0) + %s"
+                " WHERE id = %s",
                 points,
                 card.id,
             )
@@ -217,8 +218,8 @@ class CrmLoyaltyEntry(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                UPDATE loyalty_card SET points = points - %(amount)s
-                 WHERE id = %(card)s AND points - %(amount)s >= -0.000001
+                UPDATE loyalty_card SET points = COALESCE(points, 0) - %(amount)s
+                 WHERE id = %(card)s AND COALESCE(points, 0) - %(amount)s >= -0.000001
                 RETURNING points
                 """,
                 amount=amount,
@@ -230,7 +231,7 @@ class CrmLoyaltyEntry(models.Model):
     def _locked_balance(self, card):
         rows = self.env.execute_query(
             SQL(
-                "UPDATE loyalty_card SET points = points"
+                "UPDATE loyalty_card SET points = COALESCE(points, 0)"
                 " WHERE id = %s RETURNING points",
                 card.id,
             )
@@ -433,7 +434,7 @@ class CrmLoyaltyEntry(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT c.id, c.points,
+                SELECT c.id, COALESCE(c.points, 0),
                        COALESCE(e.total, 0), COALESCE(l.total, 0)
                   FROM loyalty_card c
                   JOIN loyalty_program p ON p.id = c.program_id
@@ -455,7 +456,7 @@ class CrmLoyaltyEntry(models.Model):
                          ON d.card_id = c.id
                  WHERE p.program_type = 'loyalty' AND p.crm_ledger_managed
                    %s
-                   AND (abs(c.points - COALESCE(e.total, 0)) > 0.001
+                   AND (abs(COALESCE(c.points, 0) - COALESCE(e.total, 0)) > 0.001
                         OR abs(COALESCE(e.total, 0)
                                - (COALESCE(l.total, 0) - COALESCE(d.total, 0)))
                            > 0.001)

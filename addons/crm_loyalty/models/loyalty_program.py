@@ -79,6 +79,12 @@ class LoyaltyProgram(models.Model):
     crm_campaign_ids = fields.One2many(
         "crm.loyalty.campaign", "program_id", string="Campaigns"
     )
+    crm_behaviour_ids = fields.One2many(
+        "crm.loyalty.behaviour",
+        "program_id",
+        string="Behaviour points",
+        context={"active_test": False},
+    )
 
     @api.constrains(
         "crm_member_monthday", "crm_member_day_factor", "crm_birthday_factor"
@@ -129,6 +135,16 @@ class LoyaltyProgram(models.Model):
                 raise ValidationError(
                     self.env._("Points must expire after a positive number of months.")
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        programs = super().create(vals_list)
+        ledger_programs = programs.filtered(
+            lambda p: p._crm_is_ledger() and not p.crm_behaviour_ids
+        )
+        if ledger_programs:
+            self.env["crm.loyalty.behaviour"]._create_defaults(ledger_programs)
+        return programs
 
     def _crm_is_ledger(self):
         self.ensure_one()

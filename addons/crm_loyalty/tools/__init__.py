@@ -1,4 +1,5 @@
 # Pure functions: no Odoo import below this folder.
 from . import ledger
 from . import multipliers
+from . import periods
 from . import statement

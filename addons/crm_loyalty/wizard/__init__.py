@@ -1,2 +1,3 @@
 from . import crm_loyalty_adjust_wizard
+from . import crm_loyalty_behaviour_wizard
 from . import loyalty_card_update_balance

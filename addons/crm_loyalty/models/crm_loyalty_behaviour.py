@@ -1,0 +1,205 @@
+from datetime import datetime, time
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..tools import periods
+
+DEFAULT_BEHAVIOURS = [
+    # code, name, points, cap per period, period
+    ("share", "Shared on social media", 50, 1, "week"),
+    ("review", "Wrote a review", 100, 1, "month"),
+    ("checkin", "Checked in at a store", 10, 1, "day"),
+    ("survey", "Completed a survey", 80, 1, "month"),
+    ("profile", "Completed the profile", 100, 1, "year"),
+    ("referral", "Referred a new customer", 200, 5, "year"),
+]
+
+
+class CrmLoyaltyBehaviour(models.Model):
+    """An action that is not a purchase but earns points (share, review...)."""
+
+    _name = "crm.loyalty.behaviour"
+    _description = "Loyalty Behaviour Points"
+    _order = "program_id, sequence, id"
+
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True, help="Used by web shops and apps to grant these points."
+    )
+    program_id = fields.Many2one(
+        "loyalty.program",
+        required=True,
+        ondelete="cascade",
+        domain="[('program_type', '=', 'loyalty')]",
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True)
+    points = fields.Float(required=True, default=50)
+    cap_count = fields.Integer(
+        "At most", default=1, help="Times per customer and period; 0 means no cap."
+    )
+    cap_period = fields.Selection(
+        [
+            ("day", "per day"),
+            ("week", "per week"),
+            ("month", "per month"),
+            ("year", "per year"),
+        ],
+        "Period",
+        default="month",
+        required=True,
+    )
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        (
+            "code_program_uniq",
+            "UNIQUE(program_id, code)",
+            "Behaviour codes are unique per program.",
+        ),
+        ("points_positive", "CHECK(points > 0)", "Behaviour points must be positive."),
+        ("cap_positive", "CHECK(cap_count >= 0)", "The cap cannot be negative."),
+    ]
+
+    @api.model
+    def _create_defaults(self, programs):
+        self.create(
+            [
+                {
+                    "program_id": program.id,
+                    "code": code,
+                    "name": name,
+                    "points": points,
+                    "cap_count": cap,
+                    "cap_period": period,
+                    "sequence": index,
+                }
+                for program in programs
+                for index, (code, name, points, cap, period) in enumerate(
+                    DEFAULT_BEHAVIOURS
+                )
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # Granting
+    # ------------------------------------------------------------------
+
+    @api.model
+    def grant_behaviour_points(
+        self, partner_id, code, reference, program_id=None, note=None
+    ):
+        """Public method for web shops and apps (XML-RPC / JSON-RPC).
+
+        Grants the points of behaviour ``code`` to customer ``partner_id``,
+        once per ``reference`` (the caller's own id of the event: a retried
+        call returns the first result). Reserved to loyalty managers, which
+        is what an integration user should be.
+
+        Returns ``{"entry_id", "points", "balance", "duplicate"}``.
+        """
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._("Only loyalty managers can grant points."))
+        if not isinstance(partner_id, int) or isinstance(partner_id, bool):
+            raise ValidationError(self.env._("partner_id must be an integer id."))
+        if not isinstance(code, str) or not code:
+            raise ValidationError(self.env._("code must be a behaviour code."))
+        if (
+            not isinstance(reference, str)
+            or not reference.strip()
+            or len(reference) > 128
+        ):
+            raise ValidationError(
+                self.env._(
+                    "reference must be a non-empty text of at most 128 characters."
+                )
+            )
+        if program_id is not None and (
+            not isinstance(program_id, int) or isinstance(program_id, bool)
+        ):
+            raise ValidationError(self.env._("program_id must be an integer id."))
+        if note is not None and not isinstance(note, str):
+            raise ValidationError(self.env._("note must be a text."))
+        partner = self.env["res.partner"].browse(partner_id).exists()
+        if not partner:
+            raise ValidationError(
+                self.env._("There is no customer with id %(id)s.", id=partner_id)
+            )
+        partner.check_access("read")
+        domain = [("code", "=", code), ("program_id.crm_ledger_managed", "=", True)]
+        if program_id:
+            domain.append(("program_id", "=", program_id))
+        behaviour = self.search(domain, limit=2)
+        if not behaviour:
+            raise ValidationError(
+                self.env._(
+                    "There is no active behaviour with code %(code)s.", code=code
+                )
+            )
+        if len(behaviour) > 1:
+            raise ValidationError(
+                self.env._(
+                    "Several programs have behaviour %(code)s: pass program_id.",
+                    code=code,
+                )
+            )
+        entry, duplicate = behaviour._grant(partner, reference.strip(), note)
+        return {
+            "entry_id": entry.id,
+            "points": entry.points,
+            "balance": entry.card_id.points,
+            "duplicate": duplicate,
+        }
+
+    def _grant(self, partner, reference, note=None):
+        """Post the points on the customer's card; returns (entry, duplicate)."""
+        self.ensure_one()
+        Entry = self.env["crm.loyalty.entry"].sudo()
+        key = f"{self._name}:{self.id}:ref:{reference}"
+        existing = Entry.search([("source_key", "=", key)], limit=1)
+        if existing:
+            return existing, True
+        card = self._card_for(partner)
+        if self.cap_count:
+            start = periods.period_start(
+                self.cap_period, fields.Date.context_today(self)
+            )
+            used = Entry.search_count(
+                [
+                    ("card_id", "=", card.id),
+                    ("entry_type", "=", "behaviour"),
+                    ("source_model", "=", self._name),
+                    ("source_id", "=", self.id),
+                    ("date", ">=", datetime.combine(start, time.min)),
+                ]
+            )
+            if used >= self.cap_count:
+                raise UserError(
+                    self.env._(
+                        "%(customer)s already received the points for %(behaviour)s "
+                        "%(count)s time(s) %(period)s.",
+                        customer=partner.display_name,
+                        behaviour=self.name,
+                        count=used,
+                        period=dict(
+                            self._fields["cap_period"]._description_selection(self.env)
+                        )[self.cap_period],
+                    )
+                )
+        reason = self.name if not note else f"{self.name}: {note}"
+        entry = Entry._post(card, "behaviour", self.points, key, reason, self)
+        return entry, False
+
+    def _card_for(self, partner):
+        """The customer's card in the program (created when missing, as Odoo
+        does for nominative loyalty programs)."""
+        partner = partner.commercial_partner_id
+        Card = self.env["loyalty.card"].sudo()
+        card = Card.search(
+            [("program_id", "=", self.program_id.id), ("partner_id", "=", partner.id)],
+            limit=1,
+        )
+        return card or Card.create(
+            {"program_id": self.program_id.id, "partner_id": partner.id}
+        )
