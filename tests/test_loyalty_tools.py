@@ -90,3 +90,36 @@ def test_period_starts(loyalty_tools):
     assert periods.period_start("year", wednesday) == date(2026, 1, 1)
     with pytest.raises(ValueError):
         periods.period_start("decade", wednesday)
+
+
+def test_tier_rules(loyalty_tools):
+    tiers_tool = loyalty_tools.tiers
+    Tier = tiers_tool.Tier
+    tiers = [
+        Tier(1, 0, 0),
+        Tier(2, 1000, 800),
+        Tier(3, 3000, 2500),
+        Tier(4, 8000, 6000),
+    ]
+    assert tiers_tool.qualified(999, tiers).tier_id == 1
+    assert tiers_tool.qualified(3000, tiers).tier_id == 3
+    # upgrades at once, never downgrades between requalifications
+    assert tiers_tool.upgrade(1, 1500, tiers) == 2
+    assert tiers_tool.upgrade(3, 10, tiers) == 3
+    assert tiers_tool.upgrade(None, 9000, tiers) == 4
+    # requalification: keep above retention, down one tier at most below it
+    assert tiers_tool.requalify(3, 2600, tiers) == 3
+    assert tiers_tool.requalify(4, 0, tiers) == 3
+    assert tiers_tool.requalify(2, 900, tiers) == 2
+    assert tiers_tool.requalify(2, 100, tiers) == 1
+    assert tiers_tool.requalify(2, 5000, tiers) == 3
+    assert tiers_tool.requalify(1, 0, tiers) == 1
+
+
+def test_tier_windows(loyalty_tools):
+    tiers_tool = loyalty_tools.tiers
+    assert tiers_tool.window_start("calendar", date(2026, 8, 9)) == date(2026, 1, 1)
+    assert tiers_tool.window_start("rolling", date(2026, 8, 9)) == date(2025, 8, 10)
+    assert tiers_tool.window_start("rolling", date(2028, 2, 29)) == date(2027, 3, 1)
+    with pytest.raises(ValueError):
+        tiers_tool.window_start("lunar", date(2026, 8, 9))

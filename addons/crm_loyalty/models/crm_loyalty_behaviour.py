@@ -189,6 +189,10 @@ class CrmLoyaltyBehaviour(models.Model):
                 )
         reason = self.name if not note else f"{self.name}: {note}"
         entry = Entry._post(card, "behaviour", self.points, key, reason, self)
+        company = self.program_id.company_id or self.env.company
+        self.env["crm.loyalty.tier"].sudo().with_company(company)._update_members(
+            partner, company=company
+        )
         return entry, False
 
     def _card_for(self, partner):

@@ -98,9 +98,16 @@ class LoyaltyProgram(models.Model):
             if program.crm_member_day_factor < 1 or program.crm_birthday_factor < 1:
                 raise ValidationError(self.env._("Multipliers cannot be lower than 1."))
 
-    def _crm_multiplier(self, partner, day):
-        """Overall earn factor for ``partner`` on ``day`` and its explanation."""
+    def _crm_multiplier(self, partner, day, company=None):
+        """Overall earn factor for ``partner`` on ``day`` and its explanation
+        (member day, birthday month, campaigns and the member's tier)."""
         self.ensure_one()
+        company = company or self.company_id or self.env.company
+        # Tiers are read as superuser: the multiplier applies whoever confirms.
+        tier = (
+            partner.commercial_partner_id.with_company(company).sudo().loyalty_tier_id
+        )
+        extra = [(tier.name, tier.multiplier)] if tier and tier.multiplier > 1 else []
         rules = multipliers.MultiplierRules(
             member_day_kind=self.crm_member_day_kind,
             member_day=(
@@ -120,6 +127,7 @@ class LoyaltyProgram(models.Model):
             rules,
             day,
             partner.commercial_partner_id.birthdate_date or partner.birthdate_date,
+            extra,
         )
         factor, used = multipliers.combine(found, self.crm_stacking)
         names = {

@@ -11,6 +11,23 @@ class ResPartner(models.Model):
     # Same name and type as OCA's partner_contact_birthdate, so that both
     # modules share one column when installed together.
     birthdate_date = fields.Date("Birthdate")
+    loyalty_tier_id = fields.Many2one(
+        "crm.loyalty.tier",
+        string="Member tier",
+        company_dependent=True,
+        readonly=True,
+        help="Tier of the customer in the current company.",
+    )
+    loyalty_tier_stars = fields.Selection(
+        related="loyalty_tier_id.stars", string="Tier"
+    )
+    loyalty_tier_history_ids = fields.One2many(
+        "crm.loyalty.tier.history",
+        "partner_id",
+        string="Tier history",
+        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        groups="sales_team.group_sale_salesman",
+    )
     loyalty_ledger_card_ids = fields.Many2many(
         "loyalty.card",
         string="Loyalty balances",

@@ -21,7 +21,9 @@ class SaleOrder(models.Model):
             day = order._crm_loyalty_day()
             texts = []
             for card, base in earned.items():
-                factor, used = card.program_id._crm_multiplier(order.partner_id, day)
+                factor, used = card.program_id._crm_multiplier(
+                    order.partner_id, day, order.company_id
+                )
                 texts.append(self._crm_loyalty_explain(base, factor, used))
             order.crm_loyalty_points_preview = "; ".join(texts)
 
@@ -97,6 +99,15 @@ class SaleOrder(models.Model):
         )
 
     def _crm_loyalty_post_order(self):
+        self._crm_loyalty_post_entries()
+        # A member who reaches a tier's threshold is upgraded at once.
+        for company in self.company_id:
+            orders = self.filtered(lambda o, c=company: o.company_id == c)
+            self.env["crm.loyalty.tier"].sudo().with_company(company)._update_members(
+                orders.partner_id, company=company
+            )
+
+    def _crm_loyalty_post_entries(self):
         Entry = self.env["crm.loyalty.entry"]
         for order in self:
             earned, spent = order._crm_loyalty_point_changes()
@@ -113,7 +124,7 @@ class SaleOrder(models.Model):
                     )
                 if earned.get(card):
                     factor, used = card.program_id._crm_multiplier(
-                        order.partner_id, day
+                        order.partner_id, day, order.company_id
                     )
                     explained = self.env._(
                         "%(reason)s: %(detail)s",

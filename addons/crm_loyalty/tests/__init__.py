@@ -4,3 +4,4 @@ from . import test_refunds
 from . import test_portal
 from . import test_multipliers
 from . import test_behaviour
+from . import test_tiers

@@ -2,4 +2,5 @@
 from . import ledger
 from . import multipliers
 from . import periods
+from . import tiers
 from . import statement

@@ -1,0 +1,263 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools import tiers as tier_rules
+
+STARS = [
+    ("0", "No star"),
+    ("1", "1 star"),
+    ("2", "2 stars"),
+    ("3", "3 stars"),
+    ("4", "4 stars"),
+]
+
+
+class CrmLoyaltyTier(models.Model):
+    """A member tier (Bronze, Silver...) of one company, shown as stars."""
+
+    _name = "crm.loyalty.tier"
+    _description = "Loyalty Member Tier"
+    _order = "company_id, threshold, id"
+
+    name = fields.Char(required=True, translate=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    stars = fields.Selection(STARS, required=True, default="1")
+    threshold = fields.Float(
+        "Qualify from",
+        required=True,
+        help="Earned points, amount spent or orders in the qualification window "
+        "(company setting) from which a member reaches this tier at once.",
+    )
+    retention_threshold = fields.Float(
+        "Keep from",
+        required=True,
+        help="What a member must still reach at the yearly requalification to "
+        "keep this tier; below it they move down one tier.",
+    )
+    multiplier = fields.Float("Earn multiplier", default=1.0)
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        "Member pricelist",
+        help="Given to members of this tier, so that new quotations get the tier's "
+        "discount automatically.",
+    )
+    perks = fields.Text(translate=True)
+    member_count = fields.Integer(compute="_compute_member_count")
+
+    @api.constrains("threshold", "retention_threshold", "multiplier")
+    def _check_thresholds(self):
+        for tier in self:
+            if tier.retention_threshold > tier.threshold or tier.threshold < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The keep threshold of %(tier)s must be between 0 and its "
+                        "qualification threshold.",
+                        tier=tier.name,
+                    )
+                )
+            if tier.multiplier < 1:
+                raise ValidationError(
+                    self.env._("A tier multiplier cannot be below 1.")
+                )
+
+    def _compute_member_count(self):
+        counts = dict(
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("loyalty_tier_id", "in", self.ids)], ["loyalty_tier_id"], ["__count"]
+            )
+        )
+        for tier in self:
+            tier.member_count = counts.get(tier, 0)
+
+    # ------------------------------------------------------------------
+    # Qualification
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _rules(self, company):
+        tiers = self.search([("company_id", "=", company.id)])
+        return tiers, [
+            tier_rules.Tier(t.id, t.threshold, t.retention_threshold) for t in tiers
+        ]
+
+    @api.model
+    def _metrics(self, company, partner_ids, start, end):
+        """What each commercial partner earned, spent or ordered in [start, end]."""
+        basis = company.loyalty_tier_basis
+        self.env["crm.loyalty.entry"].flush_model()
+        self.env["sale.order"].flush_model(["state", "amount_untaxed", "date_order"])
+        if basis == "earned":
+            query = SQL(
+                """
+                SELECT p.commercial_partner_id, SUM(e.points)
+                  FROM crm_loyalty_entry e
+                  JOIN res_partner p ON p.id = e.partner_id
+                 WHERE e.company_id = %(company)s
+                   AND e.entry_type IN ('earn', 'behaviour', 'bonus')
+                   AND e.date >= %(start)s AND e.date < %(end)s
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+                 GROUP BY 1
+                """,
+                company=company.id,
+                start=start,
+                end=end + timedelta(days=1),
+                partners=list(partner_ids),
+            )
+        else:
+            measure = (
+                SQL("SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))")
+                if basis == "spent"
+                else SQL("COUNT(*)")
+            )
+            query = SQL(
+                """
+                SELECT p.commercial_partner_id, %(measure)s
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = %(company)s AND so.state = 'sale'
+                   AND so.date_order >= %(start)s AND so.date_order < %(end)s
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+                 GROUP BY 1
+                """,
+                measure=measure,
+                company=company.id,
+                start=start,
+                end=end + timedelta(days=1),
+                partners=list(partner_ids),
+            )
+        return {row[0]: float(row[1] or 0) for row in self.env.execute_query(query)}
+
+    @api.model
+    def _update_members(
+        self, partners, company=None, mode="upgrade", today=None, reason=False
+    ):
+        """Move these customers to the tier their activity gives them.
+
+        ``upgrade`` (after an order or behaviour points) only moves up;
+        ``requalify`` (the yearly review) may move down one tier. Writes the
+        partners' tier and pricelist in one statement each, and the history.
+        """
+        company = company or self.env.company
+        today = today or fields.Date.context_today(self)
+        commercial = partners.commercial_partner_id
+        _tiers, rules = self._rules(company)
+        if not rules or not commercial:
+            return {}
+        start = tier_rules.window_start(company.loyalty_tier_window, today)
+        metrics = self._metrics(company, commercial.ids, start, today)
+        current = {
+            p.id: p.with_company(company).loyalty_tier_id.id or None for p in commercial
+        }
+        changes = {}
+        for partner in commercial:
+            metric = metrics.get(partner.id, 0.0)
+            old = current[partner.id]
+            new = (
+                tier_rules.requalify(old, metric, rules)
+                if mode == "requalify"
+                else tier_rules.upgrade(old, metric, rules)
+            )
+            if new != old:
+                changes[partner.id] = (old, new, metric)
+        if changes:
+            self._apply_changes(company, changes, today, reason or mode)
+        return changes
+
+    def _apply_changes(self, company, changes, today, reason):
+        tiers = self.browse([new for _old, new, _m in changes.values() if new])
+        pricelists = {tier.id: tier.pricelist_id.id for tier in tiers}
+        ids = list(changes)
+        new_tiers = [changes[pid][1] for pid in ids]
+        key = str(company.id)
+        self.env["res.partner"].flush_model(
+            ["loyalty_tier_id", "specific_property_product_pricelist"]
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET loyalty_tier_id = COALESCE(p.loyalty_tier_id, '{}')
+                                         || jsonb_build_object(%(key)s, v.tier_id)
+                  FROM unnest(%(ids)s::int[], %(tiers)s::int[]) AS v(id, tier_id)
+                 WHERE p.id = v.id
+                """,
+                key=key,
+                ids=ids,
+                tiers=new_tiers,
+            )
+        )
+        with_pricelist = [(pid, pricelists.get(changes[pid][1])) for pid in ids]
+        with_pricelist = [(pid, pl) for pid, pl in with_pricelist if pl]
+        if with_pricelist:
+            self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE res_partner p
+                       SET specific_property_product_pricelist =
+                               COALESCE(p.specific_property_product_pricelist, '{}')
+                               || jsonb_build_object(%(key)s, v.pricelist_id)
+                      FROM unnest(%(ids)s::int[], %(pricelists)s::int[])
+                           AS v(id, pricelist_id)
+                     WHERE p.id = v.id
+                    """,
+                    key=key,
+                    ids=[pid for pid, _pl in with_pricelist],
+                    pricelists=[pl for _pid, pl in with_pricelist],
+                )
+            )
+        self.env["res.partner"].invalidate_model(
+            [
+                "loyalty_tier_id",
+                "specific_property_product_pricelist",
+                "property_product_pricelist",
+            ]
+        )
+        labels = {
+            "upgrade": self.env._("Qualified"),
+            "requalify": self.env._("Yearly requalification"),
+        }
+        self.env["crm.loyalty.tier.history"].sudo().create(
+            [
+                {
+                    "partner_id": pid,
+                    "company_id": company.id,
+                    "from_tier_id": old,
+                    "to_tier_id": new,
+                    "date": today,
+                    "metric": metric,
+                    "reason": labels.get(reason, reason),
+                }
+                for pid, (old, new, metric) in changes.items()
+            ]
+        )
+
+    @api.model
+    def _cron_requalify(self, batch_size=5000):
+        """Yearly review, run daily: acts only once the company's review date
+        (end of the qualification year plus the grace period) has come."""
+        today = fields.Date.context_today(self)
+        for company in self.env["res.company"].search([]):
+            review = company.loyalty_tier_next_review
+            if not review or today < review:
+                continue
+            period_end = review - timedelta(days=company.loyalty_tier_grace_days)
+            members = (
+                self.env["res.partner"]
+                .with_company(company)
+                .search([("loyalty_tier_id", "!=", False)])
+            )
+            for start in range(0, len(members), batch_size):
+                self.with_company(company)._update_members(
+                    members[start : start + batch_size],
+                    company=company,
+                    mode="requalify",
+                    today=period_end,
+                )
+            company.loyalty_tier_next_review = review.replace(year=review.year + 1)

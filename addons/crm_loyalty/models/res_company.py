@@ -1,0 +1,31 @@
+from datetime import date
+
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    loyalty_tier_basis = fields.Selection(
+        [
+            ("earned", "Points earned"),
+            ("spent", "Amount spent"),
+            ("orders", "Number of orders"),
+        ],
+        string="Tiers qualify on",
+        default="earned",
+        required=True,
+    )
+    loyalty_tier_window = fields.Selection(
+        [("rolling", "Rolling 12 months"), ("calendar", "Calendar year")],
+        string="Qualification window",
+        default="rolling",
+        required=True,
+    )
+    loyalty_tier_grace_days = fields.Integer("Grace period (days)", default=30)
+    loyalty_tier_next_review = fields.Date(
+        "Next tier review",
+        default=lambda self: date(fields.Date.today().year + 1, 1, 31),
+        help="Date of the next yearly requalification: the end of the "
+        "qualification year plus the grace period.",
+    )

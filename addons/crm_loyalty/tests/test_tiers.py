@@ -1,0 +1,143 @@
+from datetime import date
+
+from odoo.exceptions import ValidationError
+from odoo.tests import freeze_time, tagged
+
+from .common import LoyaltyLedgerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestTiers(LoyaltyLedgerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Tier = cls.env["crm.loyalty.tier"]
+        Tier.search([("company_id", "=", cls.company.id)]).unlink()
+        Pricelist = cls.env["product.pricelist"]
+        cls.silver_prices = Pricelist.create(
+            {
+                "name": "Silver test prices",
+                "item_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "applied_on": "3_global",
+                            "compute_price": "percentage",
+                            "percent_price": 10,
+                        },
+                    )
+                ],
+            }
+        )
+        cls.bronze = Tier.create(
+            {"name": "Bronze", "stars": "1", "threshold": 0, "retention_threshold": 0}
+        )
+        cls.silver = Tier.create(
+            {
+                "name": "Silver",
+                "stars": "2",
+                "threshold": 1000,
+                "retention_threshold": 800,
+                "multiplier": 1.25,
+                "pricelist_id": cls.silver_prices.id,
+            }
+        )
+        cls.gold = Tier.create(
+            {
+                "name": "Gold",
+                "stars": "3",
+                "threshold": 3000,
+                "retention_threshold": 2500,
+                "multiplier": 1.5,
+            }
+        )
+        cls.company.write(
+            {
+                "loyalty_tier_basis": "earned",
+                "loyalty_tier_window": "rolling",
+                "loyalty_tier_grace_days": 30,
+            }
+        )
+
+    @freeze_time("2026-03-19")
+    def test_upgrade_at_once_with_discount_stars_and_history(self):
+        self._order(400.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.bronze)
+        self._order(700.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.assertEqual(self.partner.loyalty_tier_stars, "2")
+        self.assertEqual(self.partner.property_product_pricelist, self.silver_prices)
+        history = self.env["crm.loyalty.tier.history"].search(
+            [("partner_id", "=", self.partner.id)], order="id"
+        )
+        self.assertEqual(history.to_tier_id, self.bronze | self.silver)
+        self.assertEqual(history[-1].from_tier_id, self.bronze)
+        # New quotations get the tier's pricelist, and Silver earns x 1.25.
+        order = self._order(100.0)
+        self.assertEqual(order.pricelist_id, self.silver_prices)
+        self.assertIn("Silver", order.crm_loyalty_points_preview)
+        order.action_confirm()
+        earned = self._card().crm_entry_ids.filtered(
+            lambda e: e.source_id == order.id and e.entry_type == "earn"
+        )
+        self.assertEqual(earned.points, 125)
+
+    @freeze_time("2026-03-19")
+    def test_spending_points_never_drops_a_tier(self):
+        self._order(1500.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.Entry._post(self._card(), "redeem", -1400, "test:tier:spend", "Big gift")
+        self.env["crm.loyalty.tier"]._update_members(self.partner)
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+
+    def test_requalification_moves_down_one_tier_at_most(self):
+        with freeze_time("2024-12-10"):
+            self._order(3500.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.gold)
+        keeper = self.env["res.partner"].create({"name": "Keeper"})
+        with freeze_time("2025-06-10"):
+            self._order(3000.0, partner=keeper).action_confirm()
+            self.assertEqual(keeper.loyalty_tier_id, self.gold)
+        self.company.loyalty_tier_next_review = date(2026, 1, 31)
+        with freeze_time("2026-01-30"):
+            self.env["crm.loyalty.tier"]._cron_requalify()
+        self.assertEqual(
+            self.partner.loyalty_tier_id, self.gold, "not before the review"
+        )
+        with freeze_time("2026-01-31"):
+            self.env["crm.loyalty.tier"]._cron_requalify()
+        # The window ends on 1 January 2026 (a 30-day grace period before the
+        # review): the first customer's 3,500 points of December 2024 are out
+        # of it, the keeper's 3,000 of June 2025 are in.
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.assertEqual(keeper.loyalty_tier_id, self.gold)
+        self.assertEqual(self.company.loyalty_tier_next_review, date(2027, 1, 31))
+        last = self.env["crm.loyalty.tier.history"].search(
+            [("partner_id", "=", self.partner.id)], order="id desc", limit=1
+        )
+        self.assertEqual((last.from_tier_id, last.to_tier_id), (self.gold, self.silver))
+        self.assertEqual(last.reason, "Yearly requalification")
+
+    @freeze_time("2026-03-19")
+    def test_behaviour_points_can_upgrade(self):
+        self.program.crm_behaviour_ids.filtered(
+            lambda b: b.code == "referral"
+        ).points = 1000
+        self.env["crm.loyalty.behaviour"].grant_behaviour_points(
+            self.partner.id, "referral", "ref-1"
+        )
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+
+    def test_tiers_are_per_company(self):
+        other = self.env["res.company"].create({"name": "Tier Co B"})
+        with freeze_time("2026-03-19"):
+            self._order(1500.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.assertFalse(self.partner.with_company(other).loyalty_tier_id)
+
+    def test_bad_thresholds_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.silver.retention_threshold = 5000
+        with self.assertRaises(ValidationError):
+            self.silver.multiplier = 0.5
