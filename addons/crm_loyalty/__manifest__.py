@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/crm_loyalty_tier_data.xml",
+        "data/mail_template_data.xml",
         "views/crm_loyalty_entry_views.xml",
         "views/crm_loyalty_lot_views.xml",
         "views/loyalty_program_views.xml",

@@ -26,3 +26,4 @@ class CrmLoyaltyLot(models.Model):
     points = fields.Float(readonly=True, digits=(16, 2))
     remaining = fields.Float(readonly=True, digits=(16, 2))
     allocation_ids = fields.One2many("crm.loyalty.allocation", "lot_id", readonly=True)
+    reminder_sent = fields.Boolean(readonly=True)

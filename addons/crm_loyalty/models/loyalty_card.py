@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 # Context keys: the order hooks post typed entries themselves, so the points
 # that sale_loyalty writes on the card during confirmation or cancellation
@@ -70,6 +71,91 @@ class LoyaltyCard(models.Model):
         Entry = self.env["crm.loyalty.entry"]
         key = key or f"loyalty.card:{self.id}:adjust:{Entry._next_adjust_number(self)}"
         return Entry._post(self, "adjust", points, key, reason=reason, source=source)
+
+    @api.model
+    def _cron_crm_loyalty_messages(self, limit=500):
+        """Expiry reminders and birthday emails; each is sent once (the lot or
+        the partner remembers it), so running twice a day sends nothing more."""
+        self._crm_send_expiry_reminders(limit)
+        self._crm_send_birthday_mails(limit)
+
+    def _crm_send_expiry_reminders(self, limit=500):
+        today = fields.Date.context_today(self)
+        Lot = self.env["crm.loyalty.lot"].sudo()
+        lots = Lot.search(
+            [
+                ("remaining", ">", 0),
+                ("reminder_sent", "=", False),
+                ("expiry_date", ">=", today),
+                ("program_id.crm_expiry_reminder_days", ">", 0),
+                ("card_id.partner_id", "!=", False),
+            ],
+            order="expiry_date",
+        )
+        due = lots.filtered(
+            lambda lot: (
+                (lot.expiry_date - today).days
+                <= lot.program_id.crm_expiry_reminder_days
+            )
+        )
+        template = self.env.ref("crm_loyalty.mail_template_points_expiring")
+        sent = Lot
+        for card in due.card_id[:limit]:
+            card_lots = due.filtered(lambda lot, c=card: lot.card_id == c)
+            first = min(card_lots.mapped("expiry_date"))
+            expiring = sum(
+                card_lots.filtered(lambda lot, d=first: lot.expiry_date == d).mapped(
+                    "remaining"
+                )
+            )
+            template.with_context(
+                expiring_points=expiring, expiry_date=fields.Date.to_string(first)
+            ).send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
+            sent |= card_lots
+        if sent:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE crm_loyalty_lot SET reminder_sent = TRUE"
+                    " WHERE id = ANY(%s)",
+                    sent.ids,
+                )
+            )
+            Lot.invalidate_model(["reminder_sent"])
+        return sent
+
+    def _crm_send_birthday_mails(self, limit=500):
+        today = fields.Date.context_today(self)
+        cards = self.sudo().search(
+            [
+                ("program_id.program_type", "=", "loyalty"),
+                ("program_id.crm_ledger_managed", "=", True),
+                ("program_id.crm_birthday_mail", "=", True),
+                ("program_id.crm_birthday_factor", ">", 1),
+                ("partner_id.birthdate_date", "!=", False),
+            ]
+        )
+        due = cards.filtered(
+            lambda card: (
+                card.partner_id.birthdate_date.month == today.month
+                and card.partner_id.sudo().loyalty_birthday_mail_year != today.year
+            )
+        )[:limit]
+        template = self.env.ref("crm_loyalty.mail_template_birthday")
+        for card in due:
+            template.send_mail(
+                card.id, email_layout_xmlid="mail.mail_notification_light"
+            )
+        if due:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE res_partner SET loyalty_birthday_mail_year = %s"
+                    " WHERE id = ANY(%s)",
+                    today.year,
+                    due.partner_id.ids,
+                )
+            )
+            self.env["res.partner"].invalidate_model(["loyalty_birthday_mail_year"])
+        return due
 
     def action_crm_open_ledger(self):
         self.ensure_one()

@@ -39,6 +39,18 @@ class LoyaltyProgram(models.Model):
         "a negative balance is paid back by the next points earned.",
     )
 
+    crm_expiry_reminder_days = fields.Integer(
+        "Remind before expiry (days)",
+        default=30,
+        help="Customers get an email this many days before points expire; "
+        "0 switches the reminder off.",
+    )
+    crm_birthday_mail = fields.Boolean(
+        "Birthday email",
+        default=True,
+        help="On the first day of their birthday month, members get an email "
+        "about the birthday multiplier.",
+    )
     crm_member_day_kind = fields.Selection(
         [
             ("none", "None"),

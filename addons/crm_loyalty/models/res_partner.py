@@ -11,6 +11,9 @@ class ResPartner(models.Model):
     # Same name and type as OCA's partner_contact_birthdate, so that both
     # modules share one column when installed together.
     birthdate_date = fields.Date("Birthdate")
+    loyalty_birthday_mail_year = fields.Integer(
+        readonly=True, groups="base.group_system", copy=False
+    )
     loyalty_tier_id = fields.Many2one(
         "crm.loyalty.tier",
         string="Member tier",

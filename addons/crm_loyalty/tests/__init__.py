@@ -5,3 +5,4 @@ from . import test_portal
 from . import test_multipliers
 from . import test_behaviour
 from . import test_tiers
+from . import test_messages

@@ -1,0 +1,49 @@
+from datetime import date
+
+from odoo.tests import freeze_time, tagged
+
+from .common import LoyaltyLedgerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyMessages(LoyaltyLedgerCommon):
+    def test_expiry_reminder_once_before_expiry(self):
+        self.partner.email = "member@example.com"
+        with freeze_time("2025-04-10"):
+            card = self._card_with(70)
+        self.program.crm_expiry_reminder_days = 30
+        Card = self.env["loyalty.card"]
+        with freeze_time("2026-03-01"):  # 40 days before expiry
+            self.assertFalse(Card._crm_send_expiry_reminders())
+        with freeze_time("2026-03-20"):  # 21 days before
+            sent = Card._crm_send_expiry_reminders()
+            self.assertEqual(sent.card_id, card)
+            self.assertFalse(Card._crm_send_expiry_reminders(), "sent once")
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("expire", mail.subject)
+        self.assertIn("70", mail.body_html)
+        self.assertIn("2026-04-10", mail.body_html)
+
+    def test_birthday_mail_once_a_year(self):
+        self.partner.write(
+            {"email": "member@example.com", "birthdate_date": date(1990, 5, 20)}
+        )
+        card = self._card_with(10)
+        Card = self.env["loyalty.card"]
+        with freeze_time("2026-04-30"):
+            self.assertFalse(Card._crm_send_birthday_mails())
+        with freeze_time("2026-05-01"):
+            self.assertEqual(Card._crm_send_birthday_mails(), card)
+        with freeze_time("2026-05-02"):
+            self.assertFalse(Card._crm_send_birthday_mails())
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("3", mail.subject)
+        self.program.crm_birthday_mail = False
+        with freeze_time("2027-05-01"):
+            self.assertFalse(Card._crm_send_birthday_mails())
