@@ -467,6 +467,36 @@ class CrmLoyaltyEntry(models.Model):
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     @api.model
+    def action_reconcile(self):
+        """Managers' button: check every ledger card now and say what differs."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise UserError(self.env._("Only loyalty managers can run the check."))
+        differences = self._reconcile()
+        if differences:
+            cards = self.env["loyalty.card"].browse(list(differences))
+            message = self.env._(
+                "%(count)s card(s) differ from their ledger: %(cards)s",
+                count=len(differences),
+                cards=", ".join(cards.mapped("code")[:20]),
+            )
+            kind = "danger"
+        else:
+            message = self.env._(
+                "Every card's balance equals its entries and its remaining lots."
+            )
+            kind = "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Points ledger check"),
+                "message": message,
+                "type": kind,
+                "sticky": bool(differences),
+            },
+        }
+
+    @api.model
     def _cron_reconcile(self):
         differences = self._reconcile()
         if differences:

@@ -273,3 +273,19 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertEqual([r[3] for r in rows], [40, 100, -25])
         self.assertEqual([r[4] for r in rows], [40, 140, 115])
         self.assertEqual(rows[-1][5], "Gift")
+
+    def test_manager_check_button(self):
+        card = self._card_with(10)
+        action = self.Entry.action_reconcile()
+        self.assertEqual(action["params"]["type"], "success")
+        self.env.cr.execute(
+            "UPDATE loyalty_card SET points = 12 WHERE id = %s", [card.id]
+        )
+        action = self.Entry.action_reconcile()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(card.code, action["params"]["message"])
+        salesman = new_test_user(
+            self.env, "ledger_check_salesman", groups="sales_team.group_sale_salesman"
+        )
+        with self.assertRaises(UserError):
+            self.Entry.with_user(salesman).action_reconcile()
