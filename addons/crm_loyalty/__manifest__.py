@@ -26,6 +26,11 @@
         "views/crm_loyalty_menus.xml",
         "views/portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_loyalty/static/src/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

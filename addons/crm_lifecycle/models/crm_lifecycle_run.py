@@ -64,7 +64,6 @@ class CrmLifecycleRun(models.Model):
         done, remaining = run._process_batch(batch_size)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
-    @api.model
     def action_recompute_now(self):
         """Managers' button: start a fresh run.
 

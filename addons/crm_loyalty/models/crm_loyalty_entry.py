@@ -466,7 +466,6 @@ class CrmLoyaltyEntry(models.Model):
         )
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
-    @api.model
     def action_reconcile(self):
         """Managers' button: check every ledger card now and say what differs."""
         if not self.env.user.has_group("sales_team.group_sale_manager"):

@@ -6,3 +6,4 @@ from . import test_multipliers
 from . import test_behaviour
 from . import test_tiers
 from . import test_messages
+from . import test_tour

@@ -73,5 +73,15 @@ registry.category("web_tour.tours").add("crm_lifecycle_tour", {
             trigger:
                 ".o_notebook .tab-pane.active .o_field_widget[name='lifecycle_stage_history_ids'] .o_data_row",
         },
+        ...openLifecycleMenu("crm_lifecycle.crm_lifecycle_run_menu", "Open the recompute runs"),
+        {
+            content: "Recompute now",
+            trigger: ".o_list_view button:contains('Recompute now')",
+            run: "click",
+        },
+        {
+            content: "The customers were recomputed",
+            trigger: ".o_notification:contains('customers recomputed')",
+        },
     ],
 });
