@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["sale_loyalty", "portal", "crm_lifecycle"],
     "data": [
+        "security/crm_loyalty_groups.xml",
         "security/crm_loyalty_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",

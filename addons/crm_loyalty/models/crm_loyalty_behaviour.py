@@ -99,7 +99,7 @@ class CrmLoyaltyBehaviour(models.Model):
 
         Returns ``{"entry_id", "points", "balance", "duplicate"}``.
         """
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise AccessError(self.env._("Only loyalty managers can grant points."))
         if not isinstance(partner_id, int) or isinstance(partner_id, bool):
             raise ValidationError(self.env._("partner_id must be an integer id."))

@@ -468,7 +468,7 @@ class CrmLoyaltyEntry(models.Model):
 
     def action_reconcile(self):
         """Managers' button: check every ledger card now and say what differs."""
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise UserError(self.env._("Only loyalty managers can run the check."))
         differences = self._reconcile()
         if differences:

@@ -26,6 +26,25 @@ class TestLedgerSecurity(LoyaltyLedgerCommon):
             company_ids=[(6, 0, cls.company_b.ids)],
         )
 
+    def test_loyalty_manager_group_adjusts_without_being_sales_admin(self):
+        manager = new_test_user(
+            self.env,
+            "ledger_loyalty_manager",
+            groups="sales_team.group_sale_salesman,crm_loyalty.group_loyalty_manager",
+        )
+        self.assertFalse(manager.has_group("sales_team.group_sale_manager"))
+        wizard = (
+            self.env["crm.loyalty.adjust.wizard"]
+            .with_user(manager)
+            .create({"card_id": self.card.id, "points": 5, "reason": "Goodwill"})
+        )
+        wizard.action_adjust()
+        self.assertEqual(self.card.points, 55)
+        admin = new_test_user(
+            self.env, "ledger_sales_admin", groups="sales_team.group_sale_manager"
+        )
+        self.assertTrue(admin.has_group("crm_loyalty.group_loyalty_manager"))
+
     def test_salesman_reads_but_cannot_write(self):
         entries = self.Entry.with_user(self.salesman).search(
             [("card_id", "=", self.card.id)]

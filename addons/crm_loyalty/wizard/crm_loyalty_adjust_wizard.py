@@ -24,7 +24,7 @@ class CrmLoyaltyAdjustWizard(models.TransientModel):
     def action_adjust(self):
         self.ensure_one()
         self.env["crm.loyalty.entry"].check_access("read")
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise UserError(self.env._("Only loyalty managers can adjust points."))
         if not self.card_id.program_id._crm_is_ledger():
             raise UserError(

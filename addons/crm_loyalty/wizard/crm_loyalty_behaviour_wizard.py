@@ -19,7 +19,7 @@ class CrmLoyaltyBehaviourWizard(models.TransientModel):
 
     def action_grant(self):
         self.ensure_one()
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise UserError(self.env._("Only loyalty managers can grant points."))
         reference = self.reference or f"{self._name}:{self.id}"
         self.behaviour_id._grant(self.partner_id, reference, self.note)

@@ -10,7 +10,7 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
         difference as a signed adjustment carrying the description."""
         if not self.card_id.program_id._crm_is_ledger():
             return super().action_update_card_point()
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise UserError(
                 self.env._("Only loyalty managers can change a ledger card's balance.")
             )
