@@ -239,13 +239,66 @@ class CrmLoyaltyTier(models.Model):
         )
 
     @api.model
+    def _warn_members_at_risk(self, company, today, period_end):
+        """Before the review: members below their tier's keep threshold get an
+        email saying what they still need, and their salesperson (or the
+        sales team leader) an activity due at the end of the year."""
+        members = (
+            self.env["res.partner"]
+            .with_company(company)
+            .search([("loyalty_tier_id", "!=", False)])
+        )
+        if not members:
+            return self.env["res.partner"]
+        start = tier_rules.window_start(company.loyalty_tier_window, period_end)
+        metrics = self._metrics(company, members.ids, start, today)
+        at_risk = members.filtered(
+            lambda m: metrics.get(m.id, 0.0) < m.loyalty_tier_id.retention_threshold
+        )
+        template = self.env.ref("crm_loyalty.mail_template_tier_at_risk")
+        for member in at_risk:
+            tier = member.loyalty_tier_id
+            missing = tier.retention_threshold - metrics.get(member.id, 0.0)
+            template.with_context(
+                tier_name=tier.name,
+                tier_missing=f"{round(missing, 2):g}",
+                tier_deadline=fields.Date.to_string(period_end),
+            ).send_mail(member.id, email_layout_xmlid="mail.mail_notification_light")
+            team = member["team_id"] if "team_id" in member._fields else None
+            owner = member.user_id or (team.user_id if team else False)
+            if owner:
+                member.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=period_end,
+                    summary=self.env._(
+                        "Keep %(tier)s: %(missing)s still needed",
+                        tier=tier.name,
+                        missing=f"{round(missing, 2):g}",
+                    ),
+                    user_id=owner.id,
+                )
+        return at_risk
+
+    @api.model
     def _cron_requalify(self, batch_size=5000):
         """Yearly review, run daily: acts only once the company's review date
         (end of the qualification year plus the grace period) has come."""
         today = fields.Date.context_today(self)
         for company in self.env["res.company"].search([]):
             review = company.loyalty_tier_next_review
-            if not review or today < review:
+            if not review:
+                continue
+            period_end = review - timedelta(days=company.loyalty_tier_grace_days)
+            warn_from = period_end - timedelta(days=company.loyalty_tier_warning_days)
+            if (
+                warn_from <= today < review
+                and company.loyalty_tier_warned_review != review
+            ):
+                self.with_company(company)._warn_members_at_risk(
+                    company, today, period_end
+                )
+                company.loyalty_tier_warned_review = review
+            if today < review:
                 continue
             period_end = review - timedelta(days=company.loyalty_tier_grace_days)
             members = (

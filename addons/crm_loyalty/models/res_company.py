@@ -23,6 +23,14 @@ class ResCompany(models.Model):
         required=True,
     )
     loyalty_tier_grace_days = fields.Integer("Grace period (days)", default=30)
+    loyalty_tier_warning_days = fields.Integer(
+        "Warn members at risk (days before)",
+        default=30,
+        help="This many days before the end of the qualification year, members "
+        "below their tier's keep threshold get an email and their salesperson "
+        "an activity.",
+    )
+    loyalty_tier_warned_review = fields.Date(readonly=True)
     loyalty_tier_next_review = fields.Date(
         "Next tier review",
         default=lambda self: date(fields.Date.today().year + 1, 1, 31),

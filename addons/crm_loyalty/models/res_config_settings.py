@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
     loyalty_tier_grace_days = fields.Integer(
         related="company_id.loyalty_tier_grace_days", readonly=False
     )
+    loyalty_tier_warning_days = fields.Integer(
+        related="company_id.loyalty_tier_warning_days", readonly=False
+    )
     loyalty_tier_next_review = fields.Date(
         related="company_id.loyalty_tier_next_review", readonly=False
     )

@@ -141,3 +141,33 @@ class TestTiers(LoyaltyLedgerCommon):
             self.silver.retention_threshold = 5000
         with self.assertRaises(ValidationError):
             self.silver.multiplier = 0.5
+
+    def test_members_at_risk_are_warned_once_before_the_review(self):
+        salesperson = self.env["res.users"].search([("login", "=", "admin")], limit=1)
+        self.partner.write({"email": "member@example.com", "user_id": salesperson.id})
+        with freeze_time("2024-12-20"):
+            self._order(1100.0).action_confirm()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.company.write(
+            {
+                "loyalty_tier_next_review": date(2026, 1, 31),
+                "loyalty_tier_warning_days": 30,
+            }
+        )
+        Tier = self.env["crm.loyalty.tier"]
+        with freeze_time("2025-11-20"):  # before the warning window
+            Tier._cron_requalify()
+        self.assertFalse(self.partner.activity_ids)
+        with freeze_time("2025-12-05"):
+            Tier._cron_requalify()
+            Tier._cron_requalify()
+        activity = self.partner.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, salesperson)
+        self.assertEqual(activity.date_deadline, date(2026, 1, 1))
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.partner.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Silver", mail.subject)
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver, "no change yet")
