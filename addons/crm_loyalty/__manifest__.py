@@ -27,6 +27,7 @@
         "views/crm_loyalty_menus.xml",
         "views/portal_templates.xml",
     ],
+    "demo": ["demo/crm_loyalty_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "crm_loyalty/static/src/tours/*.js",

@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -165,6 +167,90 @@ class LoyaltyProgram(models.Model):
         if ledger_programs:
             self.env["crm.loyalty.behaviour"]._create_defaults(ledger_programs)
         return programs
+
+    @api.model
+    def _crm_load_demo_data(self, months=18, seed=7):
+        """Demo ledger: earn entries dated like the orders they come from, so
+        that lots expire, a few redemptions and behaviour points, and tiers."""
+        import random
+
+        from odoo import Command
+
+        rng = random.Random(seed)
+        program = self.create(
+            {
+                "name": self.env._("Member Points"),
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "applies_on": "both",
+                "portal_visible": True,
+                "portal_point_name": self.env._("Points"),
+                "crm_member_day_kind": "weekday",
+                "crm_member_weekday": "2",
+                "rule_ids": [
+                    Command.create(
+                        {"reward_point_mode": "money", "reward_point_amount": 1}
+                    )
+                ],
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_order",
+                            "discount": 10,
+                            "required_points": 100,
+                        }
+                    )
+                ],
+            }
+        )
+        since = fields.Datetime.now() - relativedelta(months=months)
+        orders = self.env["sale.order"].search(
+            [
+                ("state", "=", "sale"),
+                ("company_id", "=", self.env.company.id),
+                ("date_order", ">=", since),
+            ],
+            order="date_order, id",
+        )
+        Entry = self.env["crm.loyalty.entry"]
+        Card = self.env["loyalty.card"]
+        cards = {}
+        for order in orders:
+            partner = order.partner_id.commercial_partner_id
+            card = cards.get(partner.id) or Card.create(
+                {"program_id": program.id, "partner_id": partner.id}
+            )
+            cards[partner.id] = card
+            Entry._post(
+                card,
+                "earn",
+                round(order.amount_untaxed, 2),
+                f"demo:sale.order:{order.id}",
+                self.env._("Order %(order)s", order=order.name),
+                order,
+                date=order.date_order,
+            )
+            if card.points >= 300 and rng.random() < 0.15:
+                Entry._post(
+                    card,
+                    "redeem",
+                    -100,
+                    f"demo:redeem:{order.id}",
+                    self.env._("Reward: 10 off"),
+                    order,
+                    date=order.date_order,
+                )
+        behaviours = program.crm_behaviour_ids
+        for index, card in enumerate(cards.values()):
+            if index % 4 == 0:
+                behaviour = behaviours[index % len(behaviours)]
+                behaviour._grant(card.partner_id, f"demo-{index}", None)
+        Entry._cron_expire(limit=100000)
+        self.env["crm.loyalty.tier"]._update_members(
+            self.env["res.partner"].browse(list(cards))
+        )
+        return program
 
     def _crm_is_ledger(self):
         self.ensure_one()

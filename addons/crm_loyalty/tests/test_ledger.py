@@ -289,3 +289,22 @@ class TestLedger(LoyaltyLedgerCommon):
         )
         with self.assertRaises(UserError):
             self.Entry.with_user(salesman).action_reconcile()
+
+    def test_demo_data_keeps_every_invariant(self):
+        customer = self.env["res.partner"].create({"name": "Demo shopper"})
+        with freeze_time("2025-09-03"):
+            order = self._order(400.0, partner=customer)
+            order.action_confirm()
+        with freeze_time("2026-03-15"):
+            program = self.env["loyalty.program"]._crm_load_demo_data(months=18)
+            demo_card = self.env["loyalty.card"].search(
+                [("program_id", "=", program.id), ("partner_id", "=", customer.id)]
+            )
+            earned = demo_card.crm_entry_ids.filtered(lambda e: e.entry_type == "earn")
+            self.assertEqual((earned.points, earned.source_id), (400, order.id))
+            self.assertEqual(earned.date.date().isoformat(), "2025-09-03")
+            self.assertEqual(self.Entry._reconcile(program.coupon_ids.ids), {})
+            if self.env["crm.loyalty.tier"].search(
+                [("company_id", "=", self.company.id)]
+            ):
+                self.assertTrue(customer.loyalty_tier_id)
