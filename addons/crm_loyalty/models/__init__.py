@@ -1,6 +1,7 @@
 from . import loyalty_program
 from . import crm_loyalty_campaign
 from . import crm_loyalty_behaviour
+from . import crm_loyalty_greeting
 from . import crm_loyalty_tier
 from . import crm_loyalty_tier_history
 from . import res_company

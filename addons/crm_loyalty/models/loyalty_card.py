@@ -78,6 +78,7 @@ class LoyaltyCard(models.Model):
         the partner remembers it), so running twice a day sends nothing more."""
         self._crm_send_expiry_reminders(limit)
         self._crm_send_birthday_mails(limit)
+        self.env["crm.loyalty.greeting"].sudo()._cron_send()
 
     def _crm_send_expiry_reminders(self, limit=500):
         today = fields.Date.context_today(self)

@@ -93,6 +93,9 @@ class LoyaltyProgram(models.Model):
     crm_campaign_ids = fields.One2many(
         "crm.loyalty.campaign", "program_id", string="Campaigns"
     )
+    crm_greeting_ids = fields.One2many(
+        "crm.loyalty.greeting", "program_id", string="Greetings"
+    )
     crm_behaviour_ids = fields.One2many(
         "crm.loyalty.behaviour",
         "program_id",

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import LoyaltyLedgerCommon
@@ -47,3 +48,25 @@ class TestLoyaltyMessages(LoyaltyLedgerCommon):
         self.program.crm_birthday_mail = False
         with freeze_time("2027-05-01"):
             self.assertFalse(Card._crm_send_birthday_mails())
+
+    def test_greetings_on_a_configured_date(self):
+        self.partner.email = "member@example.com"
+        self._card_with(5)
+        greeting = self.env["crm.loyalty.greeting"].create(
+            {
+                "name": "Shop anniversary",
+                "program_id": self.program.id,
+                "month": 6,
+                "day": 15,
+                "subject": "Ten years together",
+                "body": "<p>Thank you for being a member.</p>",
+            }
+        )
+        Greeting = self.env["crm.loyalty.greeting"]
+        self.assertFalse(Greeting._cron_send(today=date(2026, 6, 14)))
+        self.assertEqual(Greeting._cron_send(today=date(2026, 6, 15)), greeting)
+        self.assertFalse(Greeting._cron_send(today=date(2026, 6, 15)), "once a year")
+        mails = self.env["mail.mail"].search([("subject", "=", "Ten years together")])
+        self.assertEqual(mails.recipient_ids, self.partner)
+        with self.assertRaises(ValidationError):
+            greeting.month = 13
