@@ -259,9 +259,10 @@ class CrmLoyaltyTier(models.Model):
         for member in at_risk:
             tier = member.loyalty_tier_id
             missing = tier.retention_threshold - metrics.get(member.id, 0.0)
+            missing_text = f"{round(missing, 2):g}"
             template.with_context(
                 tier_name=tier.name,
-                tier_missing=f"{round(missing, 2):g}",
+                tier_missing=missing_text,
                 tier_deadline=fields.Date.to_string(period_end),
             ).send_mail(member.id, email_layout_xmlid="mail.mail_notification_light")
             team = member["team_id"] if "team_id" in member._fields else None
@@ -273,7 +274,7 @@ class CrmLoyaltyTier(models.Model):
                     summary=self.env._(
                         "Keep %(tier)s: %(missing)s still needed",
                         tier=tier.name,
-                        missing=f"{round(missing, 2):g}",
+                        missing=missing_text,
                     ),
                     user_id=owner.id,
                 )
