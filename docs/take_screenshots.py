@@ -155,6 +155,23 @@ def main():
     browser.click(".o_notebook a.nav-link[name='lifecycle']")
     browser.wait_for(".o_field_widget[name='lifecycle_stage_history_ids'] .o_data_row")
     browser.shot(f"{args.out}/lifecycle_tab.png", scroll_to=".o_notebook")
+    member = browser.send(
+        "Runtime.evaluate",
+        expression=(
+            "fetch('/web/dataset/call_kw', {method: 'POST', headers: "
+            "{'Content-Type': 'application/json'}, body: JSON.stringify({params: "
+            "{model: 'res.partner', method: 'search_read', args: "
+            "[[['loyalty_tier_id.stars', '=', '3']], ['id']], kwargs: {limit: 1}}})})"
+            ".then(r => r.json()).then(r => r.result.length ? r.result[0].id : 0)"
+        ),
+        awaitPromise=True,
+        returnByValue=True,
+    )["result"]["value"]
+    if member:
+        browser.send("Page.navigate", url=f"{args.url}/odoo/res.partner/{member}")
+        browser.click(".o_notebook a.nav-link[name='crm_loyalty']")
+        browser.wait_for(".o_field_widget[name='loyalty_ledger_card_ids'] .o_data_row")
+        browser.shot(f"{args.out}/loyalty_tab.png", scroll_to=".o_notebook")
     browser.close()
 
 

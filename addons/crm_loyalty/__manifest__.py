@@ -33,7 +33,7 @@
             "crm_loyalty/static/src/tours/*.js",
         ],
     },
-    "post_init_hook": "post_init_hook",
+    "pre_init_hook": "pre_init_hook",
     "installable": True,
     "application": False,
 }

@@ -1,9 +1,18 @@
 from odoo.tools import SQL
 
 
-def post_init_hook(env):
+def pre_init_hook(env):
     """Programs that exist before the ledger keep Odoo's behaviour until a
     manager switches the ledger on (which books their cards' opening
-    balances); new loyalty programs use the ledger by default."""
-    env.execute_query(SQL("UPDATE loyalty_program SET crm_ledger_managed = FALSE"))
-    env["loyalty.program"].invalidate_model(["crm_ledger_managed"])
+    balances); new loyalty programs, created after installation, use the
+    ledger by default. Creating the column here with FALSE for the existing
+    rows keeps the ORM from filling it with the field's default (True)."""
+    env.execute_query(
+        SQL(
+            "ALTER TABLE loyalty_program"
+            " ADD COLUMN IF NOT EXISTS crm_ledger_managed boolean DEFAULT FALSE"
+        )
+    )
+    env.execute_query(
+        SQL("ALTER TABLE loyalty_program ALTER COLUMN crm_ledger_managed DROP DEFAULT")
+    )

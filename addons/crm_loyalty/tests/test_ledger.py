@@ -308,3 +308,12 @@ class TestLedger(LoyaltyLedgerCommon):
                 [("company_id", "=", self.company.id)]
             ):
                 self.assertTrue(customer.loyalty_tier_id)
+
+    def test_programs_created_after_installation_use_the_ledger(self):
+        # Demo and later programs default to the ledger; those that existed
+        # before installation were left out by the pre-init hook.
+        program = self.env["loyalty.program"].create(
+            {"name": "Later", "program_type": "loyalty"}
+        )
+        self.assertTrue(program.crm_ledger_managed)
+        self.assertTrue(program._crm_is_ledger())
