@@ -49,6 +49,11 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="force the weekly purchase-model refit (new predictions for everyone)",
+    )
     args = parser.parse_args()
     config.parse_config(["--addons-path", args.addons_path, "-d", args.db])
     registry = odoo.modules.registry.Registry(args.db)
@@ -65,7 +70,8 @@ def main():
         Run = env["crm.lifecycle.run"]
         Run.search([("state", "=", "running")]).write({"state": "done"})
         Run.search([("as_of", "=", date.today())]).unlink()
-        env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
+        if args.refit:
+            env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
         cr.commit()
         memory_before = rss_mib()
         queries_before = cr.sql_log_count
