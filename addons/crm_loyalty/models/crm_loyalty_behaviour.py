@@ -127,7 +127,11 @@ class CrmLoyaltyBehaviour(models.Model):
                 self.env._("There is no customer with id %(id)s.", id=partner_id)
             )
         partner.check_access("read")
-        domain = [("code", "=", code), ("program_id.crm_ledger_managed", "=", True)]
+        domain = [
+            ("code", "=", code),
+            ("program_id.crm_ledger_managed", "=", True),
+            ("program_id.active", "=", True),
+        ]
         if program_id:
             domain.append(("program_id", "=", program_id))
         behaviour = self.search(domain, limit=2)

@@ -8,6 +8,9 @@ class LoyaltyLedgerCommon(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
+        # Other programs (demo data, the customer's own) would also earn
+        # points on the test orders: the tests run with theirs only.
+        cls.env["loyalty.program"].search([]).write({"active": False})
         cls.product = cls.env["product.product"].create(
             {
                 "name": "Ledger product",
