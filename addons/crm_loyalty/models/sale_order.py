@@ -151,20 +151,25 @@ class SaleOrder(models.Model):
                 ],
                 order="id",
             )
-            reversed_ids = set(
-                Entry.search(
-                    [("reversed_entry_id", "in", entries.ids)]
-                ).reversed_entry_id.ids
-            )
+            reversals = Entry.search([("reversed_entry_id", "in", entries.ids)])
             reason = self.env._("Order %(order)s cancelled", order=order.name)
             # Give back what was spent before taking back what was earned.
             for entry in entries.sorted(lambda e: e.points > 0):
-                if entry.id in reversed_ids:
-                    continue
+                own = reversals.filtered(lambda r, e=entry: r.reversed_entry_id == e)
+                if entry.points < 0:
+                    if own:
+                        continue  # the spend was already given back
+                    points = -entry.points
+                else:
+                    # What a credit note already took back (or tried to) is
+                    # not taken twice: only the rest of the earned points.
+                    points = -(entry.points + sum(r.points - r.shortfall for r in own))
+                    if points >= 0:
+                        continue
                 Entry._post(
                     entry.card_id,
                     "reversal",
-                    -entry.points,
+                    points,
                     f"crm.loyalty.entry:{entry.id}:reversal",
                     reason,
                     order,

@@ -29,3 +29,9 @@ class TestLoyaltyPortal(HttpCase, LoyaltyLedgerCommon):
         self.assertEqual(page.status_code, 200)
         self.assertNotIn("Birthday gift shop", page.text)
         self.assertIn("no loyalty card", page.text)
+
+    def test_portal_tour(self):
+        owner = new_test_user(self.env, "tour_portal", groups="base.group_portal")
+        card = self._card_with(321, partner=owner.partner_id)
+        card._crm_post_adjustment(-21, "Birthday gift shop")
+        self.start_tour("/my/home", "crm_loyalty_portal_tour", login="tour_portal")

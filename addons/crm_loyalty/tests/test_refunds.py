@@ -90,3 +90,14 @@ class TestRefunds(LoyaltyLedgerCommon):
         new_lot = card.crm_lot_ids.sorted("id")[-1]
         self.assertEqual((new_lot.points, new_lot.remaining), (150, 60))
         self.assertBalanced(card)
+
+    def test_cancelling_after_a_credit_note_takes_back_only_the_rest(self):
+        order = self._confirmed(100.0)
+        card = self._card()
+        self._credit_note(order, 30.0)
+        self.assertEqual(card.points, 70)
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(card.points, 0)
+        reversals = card.crm_entry_ids.filtered(lambda e: e.entry_type == "reversal")
+        self.assertEqual(sorted(reversals.mapped("points")), [-70, -30])
+        self.assertBalanced(card)
