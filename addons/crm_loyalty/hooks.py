@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tools import SQL
 
 
@@ -15,4 +16,12 @@ def pre_init_hook(env):
     )
     env.execute_query(
         SQL("ALTER TABLE loyalty_program ALTER COLUMN crm_ledger_managed DROP DEFAULT")
+    )
+
+
+def post_init_hook(env):
+    """Tier discounts are pricelists: switch the Pricelists feature on, as
+    Settings would, or saving the Settings later would archive them."""
+    env.ref("base.group_user").write(
+        {"implied_ids": [Command.link(env.ref("product.group_product_pricelist").id)]}
     )

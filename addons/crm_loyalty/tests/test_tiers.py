@@ -171,3 +171,10 @@ class TestTiers(LoyaltyLedgerCommon):
         self.assertEqual(len(mail), 1)
         self.assertIn("Silver", mail.subject)
         self.assertEqual(self.partner.loyalty_tier_id, self.silver, "no change yet")
+
+    def test_pricelists_feature_is_on_so_settings_keep_tier_pricelists(self):
+        self.assertTrue(self.env.user.has_group("product.group_product_pricelist"))
+        settings = self.env["res.config.settings"].create({})
+        self.assertTrue(settings.group_product_pricelist)
+        settings.execute()
+        self.assertTrue(self.silver_prices.active)

@@ -1,0 +1,79 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+
+class CrmLifecycleStayMixin(models.AbstractModel):
+    """A customer's stays in successive values (stages, segments), written in
+    bulk: one statement closes the open stays of the customers that moved,
+    one opens the new ones. Stays are facts: nobody edits them afterwards."""
+
+    _name = "crm.lifecycle.stay.mixin"
+    _description = "Lifecycle Stays"
+
+    # Column holding the value of the stay, and the one holding the previous.
+    _stay_field = None
+    _stay_previous_field = None
+
+    @api.model
+    def _record_moves(self, moves, day, extra=None):
+        """Close the open stays of moved customers and open the new ones.
+
+        :param moves: tuples ``(partner_id, company_id, old, new)``
+        :param extra: more columns for the new stays (same for all)
+        """
+        moves = [move for move in moves if move[3] != move[2]]
+        if not moves:
+            return
+        self.flush_model()
+        table = SQL.identifier(self._table)
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE %(table)s h
+                   SET date_end = %(day)s, duration_days = %(day)s - h.date_start,
+                       write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
+                  FROM unnest(%(partners)s::int[], %(companies)s::int[])
+                       AS m(partner_id, company_id)
+                 WHERE h.partner_id = m.partner_id AND h.company_id = m.company_id
+                   AND h.date_end IS NULL
+                """,
+                table=table,
+                day=day,
+                uid=self.env.uid,
+                partners=[move[0] for move in moves],
+                companies=[move[1] for move in moves],
+            )
+        )
+        opened = [move for move in moves if move[3]]
+        if opened:
+            extra = extra or {}
+            names = SQL(", ").join(SQL.identifier(name) for name in extra)
+            values = SQL(", ").join(SQL("%s", value) for value in extra.values())
+            self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO %(table)s
+                           (partner_id, company_id, %(previous)s, %(value)s,
+                            date_start, %(names)s create_uid, create_date,
+                            write_uid, write_date)
+                    SELECT m.partner_id, m.company_id, m.old, m.new, %(day)s,
+                           %(values)s %(uid)s, now() AT TIME ZONE 'UTC',
+                           %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM unnest(%(partners)s::int[], %(companies)s::int[],
+                                  %(old)s::varchar[], %(new)s::varchar[])
+                           AS m(partner_id, company_id, old, new)
+                    """,
+                    table=table,
+                    previous=SQL.identifier(self._stay_previous_field),
+                    value=SQL.identifier(self._stay_field),
+                    names=SQL("%s,", names) if extra else SQL(),
+                    values=SQL("%s,", values) if extra else SQL(),
+                    day=day,
+                    uid=self.env.uid,
+                    partners=[move[0] for move in opened],
+                    companies=[move[1] for move in opened],
+                    old=[move[2] for move in opened],
+                    new=[move[3] for move in opened],
+                )
+            )
+        self.invalidate_model()
