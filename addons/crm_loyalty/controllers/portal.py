@@ -35,6 +35,7 @@ class LoyaltyPortal(CustomerPortal):
     @route("/my/loyalty", type="http", auth="user", website=True)
     def portal_my_loyalty(self, **kwargs):
         cards = self._loyalty_cards()
+        partner = request.env.user.partner_id.commercial_partner_id
         today = fields.Date.context_today(request.env.user)
         # Entries and lots are read with the user's own rights: the record
         # rules give portal users their own rows only.
@@ -57,6 +58,7 @@ class LoyaltyPortal(CustomerPortal):
                 "cards": cards,
                 "entries": entries,
                 "expiring_lots": lots,
+                "tier": partner.loyalty_tier_id,
             }
         )
         return request.render("crm_loyalty.portal_my_loyalty", values)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -64,6 +65,22 @@ class CrmLoyaltyTier(models.Model):
                 raise ValidationError(
                     self.env._("A tier multiplier cannot be below 1.")
                 )
+        for company in self.company_id:
+            tiers = self.search([("company_id", "=", company.id)], order="threshold")
+            for lower, higher in pairwise(tiers):
+                if (
+                    higher.threshold <= lower.threshold
+                    or higher.retention_threshold < lower.threshold
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "Tiers %(lower)s and %(higher)s overlap: each tier must "
+                            "qualify from more than the tier below it, and keep from "
+                            "at least that tier's qualification threshold.",
+                            lower=lower.name,
+                            higher=higher.name,
+                        )
+                    )
 
     def _compute_member_count(self):
         counts = dict(

@@ -190,6 +190,16 @@ class LoyaltyProgram(models.Model):
                 "portal_point_name": self.env._("Points"),
                 "crm_member_day_kind": "weekday",
                 "crm_member_weekday": "2",
+                "crm_campaign_ids": [
+                    Command.create(
+                        {
+                            "name": self.env._("Double points week"),
+                            "date_from": fields.Date.today() - relativedelta(days=3),
+                            "date_to": fields.Date.today() + relativedelta(days=3),
+                            "factor": 2.0,
+                        }
+                    )
+                ],
                 "rule_ids": [
                     Command.create(
                         {"reward_point_mode": "money", "reward_point_amount": 1}

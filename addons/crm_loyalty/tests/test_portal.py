@@ -16,10 +16,19 @@ class TestLoyaltyPortal(HttpCase, LoyaltyLedgerCommon):
         )
         self.assertFalse(self.env["crm.loyalty.entry"].with_user(other).search([]))
 
+        tier = self.env["crm.loyalty.tier"].search(
+            [("company_id", "=", self.company.id)], order="threshold", limit=1
+        ) or self.env["crm.loyalty.tier"].create(
+            {"name": "Bronze", "threshold": 0, "retention_threshold": 0}
+        )
+        self.env["crm.loyalty.tier"]._update_members(owner.partner_id)
+        self.assertEqual(owner.partner_id.loyalty_tier_id, tier)
+
         self.authenticate("loyal_portal", "loyal_portal")
         page = self.url_open("/my/loyalty")
         self.assertEqual(page.status_code, 200)
         self.assertIn("300", page.text)
+        self.assertIn(tier.name, page.text)
         self.assertIn("Birthday gift shop", page.text)
         home = self.url_open("/my/home")
         self.assertIn("/my/loyalty", home.text)

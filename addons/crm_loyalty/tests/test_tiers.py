@@ -178,3 +178,13 @@ class TestTiers(LoyaltyLedgerCommon):
         self.assertTrue(settings.group_product_pricelist)
         settings.execute()
         self.assertTrue(self.silver_prices.active)
+
+    def test_overlapping_tiers_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.gold.threshold = 1000  # same as Silver
+        with self.assertRaises(ValidationError):
+            self.gold.retention_threshold = 900  # keeps Gold below Silver's entry
+        with self.assertRaises(ValidationError):
+            self.env["crm.loyalty.tier"].create(
+                {"name": "Silver bis", "threshold": 1000, "retention_threshold": 1000}
+            )
