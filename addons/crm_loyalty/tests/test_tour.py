@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo.tests import HttpCase, tagged
 
 from .common import LoyaltyLedgerCommon
@@ -6,18 +8,33 @@ from .common import LoyaltyLedgerCommon
 @tagged("post_install", "-at_install")
 class TestLoyaltyTour(HttpCase, LoyaltyLedgerCommon):
     def test_loyalty_tour(self):
+        # Today is member day: the quotation earns twice the points.
+        self.program.write(
+            {
+                "crm_member_day_kind": "weekday",
+                "crm_member_weekday": str(date.today().weekday()),
+                "crm_birthday_factor": 1.0,
+            }
+        )
         member = self.env["res.partner"].create(
             {"name": "Tour Member", "is_company": True}
         )
         card = self._card_with(250, partner=member)
-        tier = self.env["crm.loyalty.tier"].search(
-            [("company_id", "=", self.company.id)], order="threshold", limit=1
-        )
-        if not tier:
-            tier = self.env["crm.loyalty.tier"].create(
+        if not self.env["crm.loyalty.tier"].search(
+            [("company_id", "=", self.company.id)]
+        ):
+            self.env["crm.loyalty.tier"].create(
                 {"name": "Bronze", "threshold": 0, "retention_threshold": 0}
             )
         self.env["crm.loyalty.tier"]._update_members(member)
-        self.assertEqual(member.loyalty_tier_id, tier)
-        self.assertTrue(card.crm_entry_ids)
-        self.start_tour("/odoo", "crm_loyalty_tour", login="admin")
+        self.assertTrue(member.loyalty_tier_id)
+        order = self._order(100.0, partner=member)
+        order.user_id = self.env.ref("base.user_admin")  # "My Quotations"
+        self.assertIn("member day", order.crm_loyalty_points_preview)
+        self.start_tour(
+            "/odoo/action-sale.action_quotations_with_onboarding",
+            "crm_loyalty_tour",
+            login="admin",
+        )
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(card.points, 450)

@@ -1,10 +1,7 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-registry.category("web_tour.tours").add("crm_loyalty_tour", {
-    url: "/odoo",
-    steps: () => [
-        ...stepUtils.goToAppSteps("sale.sale_menu_root", "Open the Sales app"),
+function lifecycleMenu(menuXmlid, content) {
+    return [
         {
             content: "Open the Lifecycle menu",
             trigger:
@@ -12,13 +9,39 @@ registry.category("web_tour.tours").add("crm_loyalty_tour", {
             run: "click",
         },
         {
-            content: "Open the points ledger",
-            trigger: ".dropdown-item[data-menu-xmlid='crm_loyalty.crm_loyalty_entry_menu']",
+            content,
+            trigger: `.dropdown-item[data-menu-xmlid='${menuXmlid}']`,
+            run: "click",
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("crm_loyalty_tour", {
+    url: "/odoo/action-sale.action_quotations_with_onboarding",
+    steps: () => [
+        {
+            content: "Open the tour member's quotation",
+            trigger: ".o_list_view .o_data_row:contains('Tour Member') td[name='partner_id']",
             run: "click",
         },
         {
-            content: "The tour member's entry is listed",
-            trigger: ".o_list_view .o_data_row:contains('Tour Member')",
+            content: "The quotation says how many points it earns, and why",
+            trigger:
+                ".o_field_widget[name='crm_loyalty_points_preview']:contains('100 x 2 (member day) = 200 points')",
+        },
+        {
+            content: "Confirm the quotation",
+            trigger: ".o_form_view .o_statusbar_buttons button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            content: "The order is confirmed",
+            trigger: ".o_field_widget[name='state'] .o_arrow_button_current:contains('Sales Order')",
+        },
+        ...lifecycleMenu("crm_loyalty.crm_loyalty_entry_menu", "Open the points ledger"),
+        {
+            content: "The multiplied points are in the ledger",
+            trigger: ".o_list_view .o_data_row:contains('Tour Member'):contains('member day')",
         },
         {
             content: "Check the balances",
@@ -31,7 +54,8 @@ registry.category("web_tour.tours").add("crm_loyalty_tour", {
         },
         {
             content: "Open the entry",
-            trigger: ".o_list_view .o_data_row:contains('Tour Member') td[name='partner_id']",
+            trigger:
+                ".o_list_view .o_data_row:contains('member day') td[name='partner_id']",
             run: "click",
         },
         {
@@ -45,9 +69,9 @@ registry.category("web_tour.tours").add("crm_loyalty_tour", {
             run: "click",
         },
         {
-            content: "The balance shows",
+            content: "The balance includes the multiplied points",
             trigger:
-                ".o_notebook .tab-pane.active .o_field_widget[name='loyalty_ledger_card_ids'] .o_data_row:contains('250')",
+                ".o_notebook .tab-pane.active .o_field_widget[name='loyalty_ledger_card_ids'] .o_data_row:contains('450')",
         },
         {
             content: "The tier stars show",
