@@ -7,3 +7,4 @@ from . import test_behaviour
 from . import test_tiers
 from . import test_messages
 from . import test_tour
+from . import test_ledger_properties
