@@ -204,8 +204,14 @@ class CrmLifecycleRun(models.Model):
             "profiles_written": self.profiles_written + written,
             "batch_count": self.batch_count + 1,
         }
-        remaining = self._count_customers(vals["cursor"]) if partner_ids else 0
-        if not remaining:
+        # A short batch means there is nobody after the cursor: no COUNT over
+        # res_partner per batch. The figure reported to ir.cron is the
+        # estimate taken when the run was prepared.
+        finished = len(partner_ids) < batch_size
+        remaining = (
+            0 if finished else max(self.customers_total - vals["customers_done"], 1)
+        )
+        if finished:
             vals.update(
                 state="done",
                 finished_at=fields.Datetime.now(),
