@@ -36,6 +36,11 @@ def lifecycle_tools():
     return load_tools("crm_lifecycle")
 
 
+@pytest.fixture(scope="session")
+def churn_tools():
+    return load_tools("crm_churn")
+
+
 # ---------------------------------------------------------------------------
 # End-to-end tests against a running Odoo (databases prepared by
 # scripts/test.sh, which exports CRM_SUITE_* variables).

@@ -1,0 +1,36 @@
+{
+    "name": "Churn Warning",
+    "summary": "Nightly churn risk scores with reasons, alerts and activities for "
+    "salespeople, playbooks, win-back offers and measured results",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
+    "author": "CRM Lifecycle Suite",
+    "license": "LGPL-3",
+    "depends": ["crm_lifecycle", "crm_loyalty"],
+    "external_dependencies": {"python": ["xlsxwriter"]},
+    "data": [
+        "security/crm_churn_security.xml",
+        "report/crm_churn_report_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/crm_churn_data.xml",
+        "data/mail_template_data.xml",
+        "views/crm_churn_alert_views.xml",
+        "views/crm_churn_risk_views.xml",
+        "views/crm_churn_config_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "report/crm_churn_report_views.xml",
+        "wizard/crm_churn_wizard_views.xml",
+        "views/crm_churn_menus.xml",
+    ],
+    "demo": ["demo/crm_churn_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "crm_churn/static/src/tours/*.js",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,611 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import scoring
+from .crm_churn_risk import LEVEL_SELECTION
+
+OPEN_STAGES = ("new", "in_progress")
+STAGE_SELECTION = [
+    ("new", "New"),
+    ("in_progress", "In progress"),
+    ("won_back", "Won back"),
+    ("lost", "Lost"),
+]
+# Messages the module posts itself do not count as the salesperson touching
+# the alert.
+SYSTEM_POST = "crm_churn_system_post"
+
+
+class CrmChurnAlert(models.Model):
+    """A customer whose risk rose into high or critical, handed to a person.
+
+    At most one open alert per customer and company, guaranteed by a partial
+    unique index (a cron and an order confirmation can race). The alert is
+    closed as won back by the customer's next order, or as lost with a reason.
+    """
+
+    _name = "crm.churn.alert"
+    _description = "Churn Alert"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "alert_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Customer",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users", "Salesperson", index=True, tracking=True, check_company=True
+    )
+    team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
+    stage = fields.Selection(
+        STAGE_SELECTION,
+        required=True,
+        default="new",
+        readonly=True,
+        tracking=True,
+        group_expand=True,
+        index=True,
+    )
+    level = fields.Selection(
+        LEVEL_SELECTION, "Risk level", required=True, readonly=True, tracking=True
+    )
+    score = fields.Integer("Risk score at alert", readonly=True, aggregator="avg")
+    reason_data = fields.Json(readonly=True)
+    reasons = fields.Text(compute="_compute_reasons")
+    current_score = fields.Integer(
+        compute="_compute_current_risk", string="Risk score now"
+    )
+    alert_date = fields.Date(required=True, readonly=True, index=True)
+    deadline = fields.Date(readonly=True)
+    historic_clv = fields.Monetary("Customer value at alert", readonly=True)
+    escalated = fields.Boolean(readonly=True, tracking=True)
+    escalated_on = fields.Date(readonly=True)
+    playbook_id = fields.Many2one("crm.churn.playbook", readonly=True)
+    is_control = fields.Boolean(
+        "Control group",
+        readonly=True,
+        help="Drawn into the control group: no offer is made, so that the "
+        "win-back rate with and without offer can be compared.",
+    )
+    offer_type = fields.Selection(
+        [
+            ("none", "No offer"),
+            ("coupon", "Single-use coupon"),
+            ("points", "Bonus points"),
+        ],
+        default="none",
+        readonly=True,
+    )
+    offer_state = fields.Selection(
+        [
+            ("none", "Nothing to send"),
+            ("to_approve", "Waiting for approval"),
+            ("sent", "Sent"),
+            ("skipped", "Skipped"),
+            ("control", "Control group"),
+        ],
+        default="none",
+        readonly=True,
+        tracking=True,
+    )
+    offer_sent_on = fields.Date(readonly=True)
+    coupon_id = fields.Many2one("loyalty.card", "Coupon", readonly=True)
+    coupon_code = fields.Char(related="coupon_id.code", string="Coupon code")
+    coupon_used = fields.Boolean(compute="_compute_coupon_used")
+    bonus_entry_id = fields.Many2one(
+        "crm.loyalty.entry", "Bonus points entry", readonly=True
+    )
+    won_order_id = fields.Many2one("sale.order", "Winning order", readonly=True)
+    won_date = fields.Date("Won back on", readonly=True)
+    days_to_win_back = fields.Integer(readonly=True, aggregator="avg")
+    recovered_revenue = fields.Monetary(
+        readonly=True,
+        help="Confirmed orders in the win-back window after the alert, untaxed, "
+        "in company currency.",
+    )
+    win_back_rate = fields.Float(
+        "Win-back rate (%)",
+        compute="_compute_win_back_rate",
+        store=True,
+        aggregator="avg",
+        help="100 for a won-back alert, 0 otherwise: its average over a group of "
+        "alerts is the group's win-back rate.",
+    )
+    lost_reason_id = fields.Many2one(
+        "crm.churn.reason", "Churn reason", readonly=True, tracking=True
+    )
+    lost_note = fields.Text("Lost note", readonly=True)
+    closed_on = fields.Date(readonly=True)
+    color = fields.Integer(compute="_compute_color")
+
+    def init(self):
+        # At most one open alert per customer and company, even when two
+        # transactions create one at the same time.
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNIQUE INDEX IF NOT EXISTS crm_churn_alert_one_open_idx
+                    ON crm_churn_alert (partner_id, company_id)
+                 WHERE stage IN ('new', 'in_progress')
+                """
+            )
+        )
+
+    @api.depends("reason_data")
+    def _compute_reasons(self):
+        Risk = self.env["crm.churn.risk"]
+        for alert in self:
+            alert.reasons = "\n".join(
+                Risk._reason_text(code, params)
+                for code, params in (alert.reason_data or [])
+            )
+
+    def _compute_current_risk(self):
+        for alert in self:
+            alert.current_score = alert.partner_id.with_company(
+                alert.company_id
+            ).churn_risk_score
+
+    @api.depends("coupon_id.points", "coupon_id.use_count")
+    def _compute_coupon_used(self):
+        for alert in self:
+            alert.coupon_used = bool(alert.coupon_id and alert.coupon_id.use_count)
+
+    @api.depends("stage")
+    def _compute_win_back_rate(self):
+        for alert in self:
+            alert.win_back_rate = 100.0 if alert.stage == "won_back" else 0.0
+
+    @api.depends("level", "escalated")
+    def _compute_color(self):
+        for alert in self:
+            alert.color = (
+                1 if alert.level == "critical" else (2 if alert.escalated else 0)
+            )
+
+    # ------------------------------------------------------------------
+    # Creation by the nightly run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _open_for(self, candidates, today):
+        """Open alerts for these customers; returns the alerts created.
+
+        ``candidates`` are dicts with partner_id, company_id, score, level,
+        reason_data and historic_clv. Customers who already have an open alert
+        get their alert raised to the new level instead.
+        """
+        if not candidates:
+            return self.browse()
+        open_alerts = self.search(
+            [
+                ("partner_id", "in", [c["partner_id"] for c in candidates]),
+                ("stage", "in", OPEN_STAGES),
+            ]
+        )
+        by_key = {(a.partner_id.id, a.company_id.id): a for a in open_alerts}
+        vals_list = []
+        for candidate in candidates:
+            key = (candidate["partner_id"], candidate["company_id"])
+            existing = by_key.get(key)
+            if existing:
+                existing._raise_level(candidate)
+                continue
+            vals_list.append(self._prepare_alert_vals(candidate, today))
+        alerts = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, **{SYSTEM_POST: True}
+        ).create(vals_list)
+        alerts._apply_playbooks()
+        return alerts
+
+    @api.model
+    def _prepare_alert_vals(self, candidate, today):
+        company = self.env["res.company"].browse(candidate["company_id"])
+        partner = self.env["res.partner"].browse(candidate["partner_id"])
+        team = self._team_for(partner, company)
+        owner = partner.user_id or team.user_id
+        if candidate["level"] == "critical":
+            deadline = scoring.add_working_days(today, 1)
+        else:
+            deadline = scoring.add_working_days(today, company.churn_high_deadline_days)
+        return {
+            "name": partner.display_name,
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "user_id": owner.id,
+            "team_id": team.id,
+            "level": candidate["level"],
+            "score": candidate["score"],
+            "reason_data": candidate["reason_data"],
+            "historic_clv": candidate.get("historic_clv") or 0.0,
+            "alert_date": today,
+            "deadline": deadline,
+            "is_control": scoring.in_control_group(
+                partner.id, company.id, company.churn_control_share
+            ),
+        }
+
+    @api.model
+    def _team_for(self, partner, company):
+        """The customer's sales team (CRM's field when installed), else the
+        salesperson's team, else the company's first team with a leader."""
+        team = partner["team_id"] if "team_id" in partner._fields else None
+        team = team or partner.user_id.sale_team_id
+        if not team:
+            team = self.env["crm.team"].search(
+                [
+                    ("company_id", "in", (False, company.id)),
+                    ("user_id", "!=", False),
+                ],
+                limit=1,
+            )
+        return team
+
+    def _raise_level(self, candidate):
+        if scoring.LEVEL_RANK[candidate["level"]] <= scoring.LEVEL_RANK[self.level]:
+            return
+        self.with_context(**{SYSTEM_POST: True}).write(
+            {
+                "level": candidate["level"],
+                "score": candidate["score"],
+                "reason_data": candidate["reason_data"],
+            }
+        )
+
+    def _apply_playbooks(self):
+        """Activity, email and offer of each alert's playbook (or a plain call)."""
+        matches = self.env["crm.churn.playbook"]._match(self)
+        call = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        for alert in self:
+            playbook = matches.get(alert, self.env["crm.churn.playbook"])
+            offer_type = playbook.offer_type if playbook else "none"
+            has_offer = offer_type != "none" or bool(playbook.mail_template_id)
+            if not has_offer:
+                offer_state = "none"
+            elif alert.is_control:
+                offer_state = "control"
+            else:
+                offer_state = "to_approve"
+            alert.with_context(**{SYSTEM_POST: True}).write(
+                {
+                    "playbook_id": playbook.id,
+                    "offer_type": offer_type,
+                    "offer_state": offer_state,
+                }
+            )
+            if alert.user_id:
+                activity_type = playbook.activity_type_id or call
+                alert.with_context(**{SYSTEM_POST: True}).activity_schedule(
+                    act_type_xmlid=False,
+                    activity_type_id=activity_type.id if activity_type else False,
+                    date_deadline=alert.deadline,
+                    summary=playbook.activity_summary
+                    or self.env._(
+                        "Churn risk: call %(customer)s", customer=alert.partner_id.name
+                    ),
+                    note=playbook.activity_note or alert.reasons,
+                    user_id=alert.user_id.id,
+                )
+            if offer_state == "to_approve" and alert.company_id.churn_auto_send:
+                alert._send_offer()
+
+    # ------------------------------------------------------------------
+    # Offers
+    # ------------------------------------------------------------------
+
+    def action_approve_offer(self):
+        """Salesperson's approval: create the offer and email the customer."""
+        self.check_access("write")
+        for alert in self:
+            if alert.offer_state != "to_approve":
+                raise UserError(
+                    self.env._(
+                        "The offer of %(alert)s is not waiting for approval.",
+                        alert=alert.display_name,
+                    )
+                )
+        self._send_offer()
+        return True
+
+    def action_skip_offer(self):
+        self.check_access("write")
+        for alert in self.filtered(lambda a: a.offer_state == "to_approve"):
+            alert.offer_state = "skipped"
+        return True
+
+    def _send_offer(self):
+        for alert in self:
+            if alert.offer_type == "coupon":
+                alert.coupon_id = alert._create_coupon()
+            elif alert.offer_type == "points":
+                alert.bonus_entry_id = alert._post_bonus_points()
+            template = alert.playbook_id.mail_template_id
+            if template:
+                # The template belongs to a manager-made playbook; sending it as
+                # superuser lets a salesperson email the customer of his alert
+                # without the right to edit templates.
+                alert.with_context(**{SYSTEM_POST: True}).message_post_with_source(
+                    template.sudo(),
+                    subtype_xmlid="mail.mt_comment",
+                )
+            alert.write(
+                {
+                    "offer_state": "sent",
+                    "offer_sent_on": fields.Date.context_today(alert),
+                }
+            )
+
+    def _create_coupon(self):
+        self.ensure_one()
+        program = (
+            self.playbook_id.coupon_program_id
+            or self.company_id.churn_coupon_program_id
+        )
+        if not program:
+            raise UserError(
+                self.env._(
+                    "No coupon program is set for win-back offers: choose one in "
+                    "the playbook %(playbook)s or in the settings.",
+                    playbook=self.playbook_id.name,
+                )
+            )
+        points = min(program.reward_ids.mapped("required_points") or [1.0]) or 1.0
+        # Salespeople may not create loyalty cards; the program and the value
+        # come from a manager's playbook, the caller approved his own alert.
+        return (
+            self.env["loyalty.card"]
+            .sudo()
+            .create(
+                {
+                    "program_id": program.id,
+                    "partner_id": self.partner_id.id,
+                    "points": points,
+                    "expiration_date": fields.Date.context_today(self)
+                    + timedelta(days=self.company_id.churn_winback_days),
+                }
+            )
+        )
+
+    def _post_bonus_points(self):
+        self.ensure_one()
+        program = self.playbook_id.points_program_id
+        card = (
+            self.env["crm.loyalty.behaviour"]
+            .sudo()
+            .new({"program_id": program.id})
+            ._card_for(self.partner_id)
+        )
+        return self.env["crm.loyalty.entry"]._post(
+            card,
+            "bonus",
+            self.playbook_id.bonus_points,
+            f"crm_churn.alert:{self.id}:bonus",
+            reason=self.env._("Win-back offer"),
+            source=self,
+        )
+
+    # ------------------------------------------------------------------
+    # Salesperson's actions
+    # ------------------------------------------------------------------
+
+    def action_start(self):
+        self.filtered(lambda a: a.stage == "new").write({"stage": "in_progress"})
+        return True
+
+    def action_open_lost_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Close as lost"),
+            "res_model": "crm.churn.alert.lost",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_alert_ids": self.ids},
+        }
+
+    def _set_lost(self, reason, note=False):
+        if not reason:
+            raise UserError(self.env._("Closing an alert as lost needs a reason."))
+        closed = self.filtered(lambda a: a.stage in OPEN_STAGES)
+        if closed != self:
+            raise UserError(self.env._("Only open alerts can be closed as lost."))
+        closed.write(
+            {
+                "stage": "lost",
+                "lost_reason_id": reason.id,
+                "lost_note": note,
+                "closed_on": fields.Date.context_today(self),
+            }
+        )
+        closed.activity_ids.unlink()
+
+    def action_reopen(self):
+        for alert in self.filtered(lambda a: a.stage == "lost"):
+            alert.write(
+                {
+                    "stage": "in_progress",
+                    "lost_reason_id": False,
+                    "lost_note": False,
+                    "closed_on": False,
+                }
+            )
+        return True
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def message_post(self, **kwargs):
+        """A person writing on a new alert has started working on it."""
+        message = super().message_post(**kwargs)
+        if not self.env.context.get(SYSTEM_POST) and self.env.user._is_internal():
+            # Any internal follower may write on the alert; moving it out of
+            # New is a side effect of that, not a right to change the stage.
+            self.filtered(lambda a: a.stage == "new").sudo().write(
+                {"stage": "in_progress"}
+            )
+        return message
+
+    # ------------------------------------------------------------------
+    # Won back, escalation: set-based, called by the nightly run and orders
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _detect_won_back(self, partner_ids=None):
+        """Close as won back the open alerts whose customer ordered since.
+
+        One query finds, per open alert, the first confirmed order of the
+        customer in the alert's company within the win-back window.
+        """
+        self.env["sale.order"].flush_model(["state", "date_order", "partner_id"])
+        self.flush_model()
+        partner_filter = (
+            SQL("AND a.partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (a.id) a.id, so.id, so.date_order::date
+                  FROM crm_churn_alert a
+                  JOIN res_company c ON c.id = a.company_id
+                  JOIN res_partner p ON p.commercial_partner_id = a.partner_id
+                  JOIN sale_order so
+                    ON so.partner_id = p.id AND so.company_id = a.company_id
+                 WHERE a.stage IN ('new', 'in_progress')
+                   AND so.state = 'sale'
+                   AND so.date_order >= a.alert_date
+                   AND so.date_order < a.alert_date + c.churn_winback_days + 1
+                   %s
+                 ORDER BY a.id, so.date_order, so.id
+                """,
+                partner_filter,
+            )
+        )
+        if not rows:
+            return self.browse()
+        alerts = self.browse([row[0] for row in rows])
+        for alert, (_aid, order_id, day) in zip(alerts, rows, strict=True):
+            alert.with_context(**{SYSTEM_POST: True}).write(
+                {
+                    "stage": "won_back",
+                    "won_order_id": order_id,
+                    "won_date": day,
+                    "days_to_win_back": (day - alert.alert_date).days,
+                    "closed_on": day,
+                }
+            )
+        alerts.activity_ids.unlink()
+        alerts._update_recovered_revenue()
+        return alerts
+
+    def _update_recovered_revenue(self, today=None):
+        """Sum the customer's confirmed orders in each alert's window."""
+        if not self:
+            return
+        self.env["sale.order"].flush_model()
+        self.flush_model()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_churn_alert a
+                   SET recovered_revenue = s.revenue
+                  FROM (
+                    SELECT a.id,
+                           COALESCE(SUM(so.amount_untaxed
+                               / COALESCE(NULLIF(so.currency_rate, 0), 1)), 0)
+                               AS revenue
+                      FROM crm_churn_alert a
+                      JOIN res_company c ON c.id = a.company_id
+                      JOIN res_partner p ON p.commercial_partner_id = a.partner_id
+                      JOIN sale_order so
+                        ON so.partner_id = p.id AND so.company_id = a.company_id
+                     WHERE a.id = ANY(%s) AND so.state = 'sale'
+                       AND so.date_order >= a.alert_date
+                       AND so.date_order < a.alert_date + c.churn_winback_days + 1
+                     GROUP BY a.id
+                  ) s
+                 WHERE a.id = s.id
+                """,
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["recovered_revenue"])
+
+    @api.model
+    def _refresh_open_windows(self, today):
+        """Recovered revenue keeps growing while the window of a won-back
+        alert is open (orders after the first one)."""
+        alerts = self.search(
+            [
+                ("stage", "=", "won_back"),
+                ("alert_date", ">=", today - timedelta(days=400)),
+            ]
+        ).filtered(
+            lambda a: (
+                a.alert_date + timedelta(days=a.company_id.churn_winback_days)
+                >= today - timedelta(days=1)
+            )
+        )
+        alerts._update_recovered_revenue()
+        return alerts
+
+    @api.model
+    def _escalate(self, today):
+        """Alerts still New after the company's delay go to the manager."""
+        escalated = self.browse()
+        for company in self.env["res.company"].search([]):
+            limit = today - timedelta(days=company.churn_escalation_days)
+            alerts = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("stage", "=", "new"),
+                    ("escalated", "=", False),
+                    ("alert_date", "<=", limit),
+                ]
+            )
+            for alert in alerts:
+                manager = alert.team_id.user_id
+                if not manager or manager == alert.user_id:
+                    manager = company.churn_escalation_user_id or manager
+                alert.with_context(**{SYSTEM_POST: True}).write(
+                    {"escalated": True, "escalated_on": today}
+                )
+                alert.with_context(**{SYSTEM_POST: True}).message_post(
+                    body=self.env._(
+                        "Escalated: nobody worked on this alert for %(days)s days.",
+                        days=company.churn_escalation_days,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                if manager:
+                    alert.with_context(**{SYSTEM_POST: True}).activity_schedule(
+                        "mail.mail_activity_data_todo",
+                        date_deadline=scoring.add_working_days(today, 1),
+                        summary=self.env._(
+                            "Escalated churn alert: %(customer)s",
+                            customer=alert.partner_id.name,
+                        ),
+                        user_id=manager.id,
+                    )
+            escalated |= alerts
+        return escalated

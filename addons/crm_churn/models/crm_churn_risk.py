@@ -1,0 +1,672 @@
+import json
+from datetime import date, timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import scoring
+
+LEVEL_SELECTION = [
+    ("low", "Low"),
+    ("medium", "Medium"),
+    ("high", "High"),
+    ("critical", "Critical"),
+]
+# A history row is written when the level changes or the score moved this much
+# since the last row: the trend without a row per customer per night.
+HISTORY_MIN_MOVE = 5
+
+
+class CrmChurnRisk(models.Model):
+    """Current churn risk of one customer in one company.
+
+    A narrow table written in bulk by the nightly run (as the lifecycle
+    profile, see crm_lifecycle's readme/DEVELOP.md); the score and the level
+    are mirrored on the partner, company-dependent, only when they change.
+    Reasons are stored as codes with figures and worded when read, in the
+    reader's language.
+    """
+
+    _name = "crm.churn.risk"
+    _description = "Customer Churn Risk"
+    _order = "score desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    score = fields.Integer("Risk score", readonly=True, aggregator="avg")
+    level = fields.Selection(LEVEL_SELECTION, "Risk level", readonly=True, index=True)
+    previous_level = fields.Selection(LEVEL_SELECTION, readonly=True)
+    score_change = fields.Integer(
+        "Change over 30 days",
+        readonly=True,
+        help="Score now minus the score recorded 30 days ago.",
+    )
+    history_score = fields.Integer(readonly=True)
+    reason_data = fields.Json(readonly=True)
+    reasons = fields.Text("Reasons", compute="_compute_reasons")
+    strengths = fields.Json(readonly=True)
+    alert_pending = fields.Boolean(
+        readonly=True,
+        help="The level rose into high or critical and no alert was opened yet "
+        "(the nightly cap was reached).",
+    )
+    scored_on = fields.Date(
+        "Changed on", readonly=True, help="Last night the score or level changed."
+    )
+    lifecycle_stage = fields.Selection(related="partner_id.lifecycle_stage")
+    rfm_segment = fields.Selection(related="partner_id.rfm_segment")
+    value_class = fields.Selection(related="partner_id.lifecycle_value_class")
+    historic_clv = fields.Monetary(
+        related="partner_id.lifecycle_historic_clv", string="Historic value"
+    )
+    last_order_date = fields.Date(related="partner_id.lifecycle_last_order_date")
+    open_alert_id = fields.Many2one(
+        "crm.churn.alert", compute="_compute_open_alert_id", string="Open alert"
+    )
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "UNIQUE(partner_id, company_id)",
+            "A customer has one churn risk per company.",
+        ),
+    ]
+
+    @api.depends("reason_data")
+    def _compute_reasons(self):
+        for risk in self:
+            risk.reasons = "\n".join(
+                risk._reason_text(code, params)
+                for code, params in (risk.reason_data or [])
+            )
+
+    def _compute_open_alert_id(self):
+        alerts = self.env["crm.churn.alert"].search(
+            [
+                ("partner_id", "in", self.partner_id.ids),
+                ("stage", "in", ("new", "in_progress")),
+            ]
+        )
+        by_key = {(a.partner_id.id, a.company_id.id): a for a in alerts}
+        for risk in self:
+            risk.open_alert_id = by_key.get((risk.partner_id.id, risk.company_id.id))
+
+    def _label(self, model, field, value):
+        selection = self.env[model]._fields[field]._description_selection(self.env)
+        return dict(selection).get(value, value or "")
+
+    def _reason_text(self, code, params):
+        """Word one reason for the salesperson, in the reader's language."""
+        _ = self.env._
+        p = dict(params or {})
+        if code == "prob_alive":
+            return _("only %(percent)s%% likely to still be a customer", **p)
+        if code == "no_purchase_90":
+            return _("%(percent)s%% likely to buy nothing in the next 90 days", **p)
+        if code == "overdue":
+            return _(
+                "no order for %(days)s days; usually orders every %(gap)s days", **p
+            )
+        if code == "frequency_drop":
+            return _(
+                "orders fell %(percent)s%% against the previous %(months)s months",
+                **p,
+            )
+        if code == "spending_drop":
+            return _(
+                "spending fell %(percent)s%% against the previous %(months)s months",
+                **p,
+            )
+        if code == "stage":
+            stage = self._label("res.partner", "lifecycle_stage", p.get("stage"))
+            return _("lifecycle stage is %(stage)s", stage=stage)
+        if code == "segment":
+            segment = self._label("res.partner", "rfm_segment", p.get("segment"))
+            return _("RFM segment is %(segment)s", segment=segment)
+        if code == "cancellations":
+            return _("%(count)s cancelled orders or refunds in the last 12 months", **p)
+        if code == "rating":
+            return _("low customer ratings (average %(rating)s out of 5)", **p)
+        if code == "points_expiring":
+            return _("%(points)s points expiring unused by %(date)s", **p)
+        if code == "tier_at_risk":
+            return _(
+                "%(tier)s tier at risk: %(percent)s%% of what keeping it needs", **p
+            )
+        if code == "no_redemption":
+            return _("no points redeemed for %(days)s days", **p)
+        return code
+
+    # ------------------------------------------------------------------
+    # Gathering inputs: one query per batch, plus one per company for tiers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _gather(self, partner_ids, as_of):
+        """Facts of these commercial partners, one dict per customer and company.
+
+        Only customers with at least one confirmed order (a lifecycle profile
+        with orders) are scored: a prospect cannot churn.
+        """
+        self.env["crm.lifecycle.profile"].flush_model()
+        self.env["sale.order"].flush_model(
+            ["state", "date_order", "amount_untaxed", "currency_rate", "partner_id"]
+        )
+        self.env["account.move"].flush_model(["move_type", "state", "invoice_date"])
+        self.env["crm.loyalty.lot"].flush_model()
+        self.env["crm.loyalty.entry"].flush_model()
+        companies = self.env["res.company"].sudo().search([])
+        until = as_of + timedelta(days=1)
+        recent = [_add_months(as_of, -c.churn_period_months) for c in companies]
+        previous = [_add_months(as_of, -2 * c.churn_period_months) for c in companies]
+        expiring = [
+            as_of + timedelta(days=c.churn_expiry_warning_days) for c in companies
+        ]
+        year_start = as_of - timedelta(days=365)
+        has_rating = "rating.rating" in self.env
+        if has_rating:
+            self.env["rating.rating"].flush_model()
+        ratings = (
+            SQL(
+                """
+                SELECT p.commercial_partner_id AS partner_id,
+                       AVG(r.rating) AS rating_avg, COUNT(*) AS rating_count
+                  FROM rating_rating r
+                  JOIN res_partner p ON p.id = r.partner_id
+                 WHERE r.consumed AND r.rating > 0
+                   AND r.create_date >= %(year_start)s
+                   AND p.commercial_partner_id = ANY(%(ids)s)
+                 GROUP BY 1
+                """,
+                year_start=year_start,
+                ids=list(partner_ids),
+            )
+            if has_rating
+            else SQL(
+                "SELECT NULL::int AS partner_id, NULL::float8 AS rating_avg,"
+                " 0 AS rating_count WHERE FALSE"
+            )
+        )
+        query = SQL(
+            """
+            WITH cfg AS (
+                SELECT *
+                  FROM unnest(%(companies)s::int[], %(recent)s::date[],
+                              %(previous)s::date[], %(expiring)s::date[])
+                       AS c(company_id, recent_start, previous_start, expiring_until)
+            ), prof AS (
+                SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
+                       pr.prob_alive, pr.expected_purchases_90,
+                       pr.days_since_last_order, pr.avg_days_between_orders,
+                       pr.purchase_days, pr.historic_clv
+                  FROM crm_lifecycle_profile pr
+                 WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
+            ), orders AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       COUNT(*) FILTER (WHERE so.state = 'sale'
+                                          AND so.date_order >= c.recent_start)
+                           AS recent_orders,
+                       COUNT(*) FILTER (WHERE so.state = 'sale'
+                                          AND so.date_order < c.recent_start)
+                           AS previous_orders,
+                       SUM(so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                           FILTER (WHERE so.state = 'sale'
+                                     AND so.date_order >= c.recent_start)
+                           AS recent_revenue,
+                       SUM(so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                           FILTER (WHERE so.state = 'sale'
+                                     AND so.date_order < c.recent_start)
+                           AS previous_revenue
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                  JOIN cfg c ON c.company_id = so.company_id
+                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                   AND so.date_order >= c.previous_start
+                   AND so.date_order < %(until)s
+                 GROUP BY 1, 2
+            ), year_orders AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       COUNT(*) FILTER (WHERE so.state = 'sale') AS orders_12m,
+                       COUNT(*) FILTER (WHERE so.state = 'cancel') AS cancelled_12m
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                   AND so.date_order >= %(year_start)s
+                   AND so.date_order < %(until)s
+                 GROUP BY 1, 2
+            ), refunds AS (
+                SELECT m.commercial_partner_id AS partner_id, m.company_id,
+                       COUNT(*) AS refunds_12m
+                  FROM account_move m
+                 WHERE m.move_type = 'out_refund' AND m.state = 'posted'
+                   AND m.commercial_partner_id = ANY(%(ids)s)
+                   AND m.invoice_date >= %(year_start)s
+                   AND m.invoice_date < %(until)s
+                 GROUP BY 1, 2
+            ), lots AS (
+                SELECT p.commercial_partner_id AS partner_id, l.company_id,
+                       SUM(l.remaining) AS balance,
+                       SUM(l.remaining) FILTER (WHERE l.expiry_date <= c.expiring_until)
+                           AS expiring,
+                       MIN(l.expiry_date) FILTER (WHERE l.expiry_date <= c.expiring_until)
+                           AS expiry_date
+                  FROM crm_loyalty_lot l
+                  JOIN res_partner p ON p.id = l.partner_id
+                  JOIN cfg c ON c.company_id = l.company_id
+                 WHERE l.remaining > 0
+                   AND p.commercial_partner_id = ANY(%(ids)s)
+                 GROUP BY 1, 2
+            ), entries AS (
+                SELECT p.commercial_partner_id AS partner_id, e.company_id,
+                       MAX(e.date) FILTER (WHERE e.entry_type = 'redeem')
+                           AS last_redeem,
+                       MIN(e.date) AS first_entry
+                  FROM crm_loyalty_entry e
+                  JOIN res_partner p ON p.id = e.partner_id
+                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                 GROUP BY 1, 2
+            ), ratings AS (%(ratings)s)
+            SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
+                   pr.prob_alive, pr.expected_purchases_90,
+                   pr.days_since_last_order, pr.avg_days_between_orders,
+                   pr.purchase_days, pr.historic_clv,
+                   COALESCE(o.recent_orders, 0), COALESCE(o.previous_orders, 0),
+                   COALESCE(o.recent_revenue, 0), COALESCE(o.previous_revenue, 0),
+                   COALESCE(y.orders_12m, 0),
+                   COALESCE(y.cancelled_12m, 0) + COALESCE(f.refunds_12m, 0),
+                   r.rating_avg, COALESCE(r.rating_count, 0),
+                   COALESCE(l.balance, 0), COALESCE(l.expiring, 0), l.expiry_date,
+                   (%(as_of)s::date
+                       - COALESCE(e.last_redeem, e.first_entry)::date)
+              FROM prof pr
+              LEFT JOIN orders o
+                ON o.partner_id = pr.partner_id AND o.company_id = pr.company_id
+              LEFT JOIN year_orders y
+                ON y.partner_id = pr.partner_id AND y.company_id = pr.company_id
+              LEFT JOIN refunds f
+                ON f.partner_id = pr.partner_id AND f.company_id = pr.company_id
+              LEFT JOIN lots l
+                ON l.partner_id = pr.partner_id AND l.company_id = pr.company_id
+              LEFT JOIN entries e
+                ON e.partner_id = pr.partner_id AND e.company_id = pr.company_id
+              LEFT JOIN ratings r ON r.partner_id = pr.partner_id
+             ORDER BY pr.partner_id, pr.company_id
+            """,
+            companies=companies.ids,
+            recent=recent,
+            previous=previous,
+            expiring=expiring,
+            ids=list(partner_ids),
+            until=until,
+            year_start=year_start,
+            as_of=as_of,
+            ratings=ratings,
+        )
+        keys = (
+            "partner_id",
+            "company_id",
+            "stage",
+            "segment",
+            "prob_alive",
+            "expected_purchases_90",
+            "days_since_last_order",
+            "avg_days_between_orders",
+            "purchase_days",
+            "historic_clv",
+            "recent_orders",
+            "previous_orders",
+            "recent_revenue",
+            "previous_revenue",
+            "orders_12m",
+            "cancellations",
+            "rating_avg",
+            "rating_count",
+            "points_balance",
+            "points_expiring",
+            "points_expiry_date",
+            "days_since_redemption",
+        )
+        by_company = {c.id: c for c in companies}
+        facts = []
+        for row in self.env.execute_query(query):
+            fact = dict(zip(keys, row, strict=True))
+            for key in (
+                "historic_clv",
+                "recent_revenue",
+                "previous_revenue",
+                "rating_avg",
+                "points_balance",
+                "points_expiring",
+            ):
+                if fact[key] is not None:
+                    fact[key] = float(fact[key])
+            company = by_company[fact["company_id"]]
+            fact["period_months"] = company.churn_period_months
+            fact["redemption_horizon_days"] = company.churn_redemption_days
+            if fact["points_expiry_date"]:
+                fact["points_expiry_date"] = fields.Date.to_string(
+                    fact["points_expiry_date"]
+                )
+            facts.append(fact)
+        self._add_tier_facts(facts, as_of)
+        return facts
+
+    @api.model
+    def _add_tier_facts(self, facts, as_of):
+        """Progress of tier members towards keeping their tier, per company."""
+        Tier = self.env["crm.loyalty.tier"].sudo()
+        by_company = {}
+        for fact in facts:
+            by_company.setdefault(fact["company_id"], []).append(fact)
+        for company_id, company_facts in by_company.items():
+            company = self.env["res.company"].browse(company_id)
+            partners = (
+                self.env["res.partner"]
+                .sudo()
+                .with_company(company)
+                .browse([f["partner_id"] for f in company_facts])
+            )
+            members = partners.filtered("loyalty_tier_id")
+            if not members:
+                continue
+            window = company.loyalty_tier_window
+            start = _window_start(window, as_of)
+            metrics = Tier._metrics(company, members.ids, start, as_of)
+            elapsed = 1.0
+            if window == "calendar":
+                elapsed = (as_of - date(as_of.year, 1, 1)).days / 365.0
+            tiers = {m.id: m.loyalty_tier_id for m in members}
+            for fact in company_facts:
+                tier = tiers.get(fact["partner_id"])
+                if not tier or tier.retention_threshold <= 0:
+                    continue
+                fact["tier_name"] = tier.name
+                fact["tier_progress"] = (
+                    metrics.get(fact["partner_id"], 0.0) / tier.retention_threshold
+                )
+                fact["period_elapsed"] = elapsed
+
+    # ------------------------------------------------------------------
+    # Scoring and writing back
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _score_partners(self, partner_ids, as_of=None):
+        """Score these commercial partners and write what changed, in bulk.
+
+        Returns ``(written, risen)``: the number of rows written and the keys
+        ``(partner_id, company_id)`` whose level rose into high or critical.
+        """
+        if not partner_ids:
+            return 0, []
+        as_of = as_of or fields.Date.context_today(self)
+        facts = self._gather(partner_ids, as_of)
+        weights = self.env["crm.churn.signal"]._weights()
+        companies = {c.id: c for c in self.env["res.company"].sudo().search([])}
+        thresholds = {cid: c._churn_thresholds() for cid, c in companies.items()}
+        existing = self._existing(partner_ids)
+        past = self._scores_on(partner_ids, as_of - timedelta(days=30))
+        rows, history, risen, seen = [], [], [], set()
+        for fact in facts:
+            key = (fact["partner_id"], fact["company_id"])
+            seen.add(key)
+            result = scoring.score(fact, weights, thresholds[fact["company_id"]])
+            old = existing.get(key, {})
+            rose = scoring.rose_into_alert(old.get("level"), result.level)
+            pending = rose or (
+                bool(old.get("alert_pending")) and result.level in scoring.ALERT_LEVELS
+            )
+            row = {
+                "partner_id": key[0],
+                "company_id": key[1],
+                "score": result.score,
+                "level": result.level,
+                "previous_level": old.get("level") or None,
+                "score_change": result.score - past.get(key, result.score),
+                "history_score": old.get("history_score"),
+                "reason_data": [[r.code, r.params] for r in result.reasons],
+                "strengths": {
+                    code: round(value, 3) for code, value in result.strengths.items()
+                },
+                "alert_pending": pending,
+                "scored_on": as_of,
+            }
+            if result.level == old.get("level"):
+                row["previous_level"] = old.get("previous_level") or None
+            moved = (
+                not old
+                or result.level != old.get("level")
+                or abs(result.score - (old.get("history_score") or 0))
+                >= HISTORY_MIN_MOVE
+            )
+            if moved:
+                row["history_score"] = result.score
+                history.append(row)
+            if rose:
+                risen.append(key)
+            if not old or any(
+                row[col] != old.get(col)
+                for col in (
+                    "score",
+                    "level",
+                    "alert_pending",
+                    "reason_data",
+                    "score_change",
+                )
+            ):
+                rows.append(row)
+        gone = [key for key in existing if key not in seen]
+        self._write_rows(rows)
+        self._delete_rows(gone)
+        self._write_partner_mirror(rows, gone)
+        self.env["crm.churn.risk.history"]._record(history, as_of)
+        self.invalidate_model()
+        return len(rows), risen
+
+    @api.model
+    def _existing(self, partner_ids):
+        self.flush_model()
+        query = SQL(
+            """
+            SELECT partner_id, company_id, score, level, previous_level,
+                   history_score, alert_pending, reason_data, scored_on,
+                   score_change
+              FROM crm_churn_risk WHERE partner_id = ANY(%s)
+            """,
+            list(partner_ids),
+        )
+        return {
+            (row[0], row[1]): {
+                "score": row[2],
+                "level": row[3],
+                "previous_level": row[4],
+                "history_score": row[5],
+                "alert_pending": row[6],
+                "reason_data": row[7],
+                "scored_on": row[8],
+                "score_change": row[9],
+            }
+            for row in self.env.execute_query(query)
+        }
+
+    @api.model
+    def _scores_on(self, partner_ids, day):
+        """Score of each customer as recorded in the history on ``day``."""
+        self.env["crm.churn.risk.history"].flush_model()
+        query = SQL(
+            """
+            SELECT DISTINCT ON (partner_id, company_id) partner_id, company_id, score
+              FROM crm_churn_risk_history
+             WHERE partner_id = ANY(%s) AND date <= %s
+             ORDER BY partner_id, company_id, date DESC, id DESC
+            """,
+            list(partner_ids),
+            day,
+        )
+        return {(r[0], r[1]): r[2] for r in self.env.execute_query(query)}
+
+    _COLUMNS = (
+        ("score", "int4"),
+        ("level", "varchar"),
+        ("previous_level", "varchar"),
+        ("score_change", "int4"),
+        ("history_score", "int4"),
+        ("reason_data", "jsonb"),
+        ("strengths", "jsonb"),
+        ("alert_pending", "bool"),
+        ("scored_on", "date"),
+    )
+
+    @api.model
+    def _write_rows(self, rows):
+        """UPSERT the rows in one statement (no ORM: a million rows a night)."""
+        if not rows:
+            return
+        columns = [col for col, _type in self._COLUMNS]
+        arrays = [[r["partner_id"] for r in rows], [r["company_id"] for r in rows]]
+        for col, col_type in self._COLUMNS:
+            values = [r.get(col) for r in rows]
+            if col_type == "jsonb":
+                values = [json.dumps(v) if v is not None else None for v in values]
+            arrays.append(values)
+        types = ["int4", "int4"] + [
+            "text" if t == "jsonb" else t for _c, t in self._COLUMNS
+        ]
+        unnest = SQL(", ").join(
+            SQL("%s::%s[]", array, SQL(col_type))
+            for array, col_type in zip(arrays, types, strict=True)
+        )
+        select = SQL(", ").join(
+            [SQL("v.partner_id"), SQL("v.company_id")]
+            + [
+                SQL("v.%s::jsonb", SQL.identifier(col))
+                if col_type == "jsonb"
+                else SQL("v.%s", SQL.identifier(col))
+                for col, col_type in self._COLUMNS
+            ]
+        )
+        names = SQL(", ").join(SQL.identifier(col) for col in columns)
+        updates = SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
+            for col in columns
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_churn_risk
+                       (partner_id, company_id, %(names)s,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(select)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(unnest)s)
+                       AS v(partner_id, company_id, %(names)s)
+                ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET %(updates)s, write_uid = EXCLUDED.write_uid,
+                       write_date = EXCLUDED.write_date
+                """,
+                names=names,
+                select=select,
+                uid=self.env.uid,
+                unnest=unnest,
+                updates=updates,
+            )
+        )
+
+    @api.model
+    def _delete_rows(self, keys):
+        if not keys:
+            return
+        self.env.execute_query(
+            SQL(
+                """
+                DELETE FROM crm_churn_risk r
+                 USING unnest(%s::int[], %s::int[]) AS k(partner_id, company_id)
+                 WHERE r.partner_id = k.partner_id AND r.company_id = k.company_id
+                """,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+            )
+        )
+
+    @api.model
+    def _write_partner_mirror(self, rows, gone=()):
+        """Mirror score and level on res_partner (company-dependent), on change."""
+        entries = [
+            (r["partner_id"], r["company_id"], r["score"], r["level"]) for r in rows
+        ] + [(k[0], k[1], None, None) for k in gone]
+        if not entries:
+            return
+        self.env["res.partner"].flush_model(["churn_risk_score", "churn_risk_level"])
+        self.env.execute_query(
+            SQL(
+                """
+                WITH v AS (
+                    SELECT *
+                      FROM unnest(%s::int[], %s::int[], %s::int[], %s::varchar[])
+                           AS v(partner_id, company_id, score, level)
+                ), agg AS (
+                    SELECT partner_id,
+                           jsonb_object_agg(company_id::text, score) AS score,
+                           jsonb_object_agg(company_id::text, level) AS level
+                      FROM v GROUP BY partner_id
+                )
+                UPDATE res_partner p
+                   SET churn_risk_score = COALESCE(p.churn_risk_score, '{}') || agg.score,
+                       churn_risk_level = COALESCE(p.churn_risk_level, '{}') || agg.level
+                  FROM agg
+                 WHERE p.id = agg.partner_id
+                   AND (COALESCE(p.churn_risk_score, '{}') || agg.score
+                            IS DISTINCT FROM p.churn_risk_score
+                        OR COALESCE(p.churn_risk_level, '{}') || agg.level
+                            IS DISTINCT FROM p.churn_risk_level)
+                """,
+                [e[0] for e in entries],
+                [e[1] for e in entries],
+                [e[2] for e in entries],
+                [e[3] for e in entries],
+            )
+        )
+        self.env["res.partner"].invalidate_model(
+            ["churn_risk_score", "churn_risk_level"]
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+
+def _add_months(day, months):
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
+def _window_start(window, day):
+    if window == "calendar":
+        return date(day.year, 1, 1)
+    return day - timedelta(days=365)

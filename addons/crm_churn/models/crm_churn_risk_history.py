@@ -1,0 +1,73 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .crm_churn_risk import LEVEL_SELECTION
+
+
+class CrmChurnRiskHistory(models.Model):
+    """Past scores, kept when the level changed or the score moved enough:
+    the trend on the customer without a row per customer per night."""
+
+    _name = "crm.churn.risk.history"
+    _description = "Churn Risk History"
+    _order = "date desc, id desc"
+    _rec_name = "date"
+
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    date = fields.Date(required=True, readonly=True)
+    score = fields.Integer("Risk score", readonly=True, aggregator="avg")
+    level = fields.Selection(LEVEL_SELECTION, "Risk level", readonly=True)
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crm_churn_risk_history_partner_date_idx"
+                " ON crm_churn_risk_history (partner_id, company_id, date)"
+            )
+        )
+
+    @api.model
+    def _record(self, rows, day):
+        """One INSERT for the batch; a second run the same day replaces its rows."""
+        if not rows:
+            return
+        self.flush_model()
+        partners = [r["partner_id"] for r in rows]
+        companies = [r["company_id"] for r in rows]
+        self.env.execute_query(
+            SQL(
+                """
+                DELETE FROM crm_churn_risk_history h
+                 USING unnest(%s::int[], %s::int[]) AS k(partner_id, company_id)
+                 WHERE h.partner_id = k.partner_id AND h.company_id = k.company_id
+                   AND h.date = %s
+                """,
+                partners,
+                companies,
+                day,
+            )
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_churn_risk_history
+                       (partner_id, company_id, date, score, level,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT v.partner_id, v.company_id, %s, v.score, v.level,
+                       %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::varchar[])
+                       AS v(partner_id, company_id, score, level)
+                """,
+                day,
+                self.env.uid,
+                self.env.uid,
+                partners,
+                companies,
+                [r["score"] for r in rows],
+                [r["level"] for r in rows],
+            )
+        )
+        self.invalidate_model()

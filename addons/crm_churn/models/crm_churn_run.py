@@ -1,0 +1,289 @@
+import logging
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import scoring
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+SYNC_LIMIT = 10000
+
+
+class CrmChurnRun(models.Model):
+    """One night of churn warning: score every customer in resumable batches,
+    then act once on the whole population (won-back detection, new alerts
+    under the cap, escalations).
+
+    The run remembers the last commercial partner id it scored; a killed cron
+    resumes after it. Alerts are opened only in the final step, so the cap
+    keeps the most urgent customers of the whole base, not of the first batch.
+    """
+
+    _name = "crm.churn.run"
+    _description = "Churn Warning Run"
+    _order = "id desc"
+    _rec_name = "as_of"
+
+    as_of = fields.Date(required=True, readonly=True)
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done")],
+        default="running",
+        required=True,
+        readonly=True,
+    )
+    forced = fields.Boolean(readonly=True)
+    cursor = fields.Integer(readonly=True)
+    customers_total = fields.Integer(readonly=True)
+    customers_done = fields.Integer(readonly=True)
+    rows_written = fields.Integer("Scores written", readonly=True)
+    batch_count = fields.Integer(readonly=True)
+    alerts_created = fields.Integer(readonly=True)
+    alerts_deferred = fields.Integer(
+        readonly=True, help="Customers left for the next nights by the cap."
+    )
+    alerts_escalated = fields.Integer(readonly=True)
+    alerts_won_back = fields.Integer(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_nightly(self, batch_size=None):
+        """One batch of today's run; nothing once today's run is done.
+
+        Waits for a lifecycle run still in progress, so that the scores use
+        tonight's stages and predictions.
+        """
+        if self.env["crm.lifecycle.run"].search_count(
+            [("state", "=", "running")], limit=1
+        ):
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            cron = self.env.ref("crm_churn.ir_cron_churn_nightly", False)
+            if cron:
+                cron._trigger(at=fields.Datetime.now() + timedelta(minutes=15))
+            return
+        run = self._current_run()
+        if not run:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        done, remaining = run._process_batch(batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def action_run_now(self):
+        """Managers' button: a fresh run, at once on small databases."""
+        self.check_access("create")
+        today = fields.Date.context_today(self)
+        self.search([("state", "=", "running")]).write({"state": "done"})
+        run = self.create({"as_of": today, "forced": True})
+        if run.customers_total <= SYNC_LIMIT:
+            while run.state == "running":
+                run._process_batch(SYNC_LIMIT)
+            message = self.env._(
+                "%(count)s customers scored, %(alerts)s new alerts.",
+                count=run.customers_done,
+                alerts=run.alerts_created,
+            )
+        else:
+            # Triggering needs write access on ir.cron, reserved to admins; the
+            # caller was checked above for the right to start a run.
+            self.env.ref("crm_churn.ir_cron_churn_nightly").sudo()._trigger()
+            message = self.env._(
+                "%(count)s customers will be scored in the background.",
+                count=run.customers_total,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Churn warning"),
+                "message": message,
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = super().create(vals_list)
+        for run in runs:
+            run.write(
+                {
+                    "customers_total": run._count_customers(),
+                    "started_at": fields.Datetime.now(),
+                }
+            )
+        return runs
+
+    @api.model
+    def _current_run(self):
+        today = fields.Date.context_today(self)
+        running = self.search([("state", "=", "running")], order="id", limit=1)
+        if running:
+            return running
+        if self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1):
+            return self.browse()
+        return self.create({"as_of": today})
+
+    def _count_customers(self):
+        self.env["crm.lifecycle.profile"].flush_model()
+        return self.env.execute_query(
+            SQL(
+                "SELECT COUNT(DISTINCT partner_id) FROM crm_lifecycle_profile"
+                " WHERE order_count > 0"
+            )
+        )[0][0]
+
+    def _next_partner_ids(self, batch_size):
+        return [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT partner_id FROM crm_lifecycle_profile
+                     WHERE partner_id > %s
+                     ORDER BY partner_id LIMIT %s
+                    """,
+                    self.cursor,
+                    batch_size,
+                )
+            )
+        ]
+
+    def _process_batch(self, batch_size=None):
+        """Score the next batch; the last one also acts. Returns (done, remaining)."""
+        self.ensure_one()
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_churn.batch_size", DEFAULT_BATCH_SIZE)
+        )
+        started = time.monotonic()
+        partner_ids = self._next_partner_ids(batch_size)
+        written = 0
+        if partner_ids:
+            written, _risen = self.env["crm.churn.risk"]._score_partners(
+                partner_ids, self.as_of
+            )
+        vals = {
+            "cursor": partner_ids[-1] if partner_ids else self.cursor,
+            "customers_done": self.customers_done + len(partner_ids),
+            "rows_written": self.rows_written + written,
+            "batch_count": self.batch_count + 1,
+        }
+        finished = len(partner_ids) < batch_size
+        self.write(vals)
+        if finished:
+            self._finish()
+        remaining = (
+            0 if finished else max(self.customers_total - self.customers_done, 1)
+        )
+        _logger.info(
+            "Churn run %s: %s customers in %.2fs, %s written, %s remaining",
+            self.as_of,
+            len(partner_ids),
+            time.monotonic() - started,
+            written,
+            remaining,
+        )
+        return max(len(partner_ids), 1), remaining
+
+    def _finish(self):
+        """Act on the scored population: won back, new alerts, escalations."""
+        Alert = self.env["crm.churn.alert"]
+        won = Alert._detect_won_back()
+        Alert._refresh_open_windows(self.as_of)
+        created, deferred = self._open_alerts()
+        escalated = Alert._escalate(self.as_of)
+        finished_at = fields.Datetime.now()
+        self.write(
+            {
+                "state": "done",
+                "alerts_won_back": len(won),
+                "alerts_created": len(created),
+                "alerts_deferred": deferred,
+                "alerts_escalated": len(escalated),
+                "finished_at": finished_at,
+                "duration": (finished_at - self.started_at).total_seconds()
+                if self.started_at
+                else 0.0,
+            }
+        )
+
+    def _open_alerts(self):
+        """Open alerts for pending customers, up to each company's nightly cap,
+        critical and most valuable first. Returns (alerts, deferred count)."""
+        Risk = self.env["crm.churn.risk"]
+        Alert = self.env["crm.churn.alert"]
+        Risk.flush_model()
+        created = Alert.browse()
+        deferred = 0
+        for company in self.env["res.company"].search([]):
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT r.id, r.partner_id, r.score, r.level, r.reason_data,
+                           COALESCE(pr.historic_clv, 0),
+                           EXISTS (SELECT 1 FROM crm_churn_alert a
+                                    WHERE a.partner_id = r.partner_id
+                                      AND a.company_id = r.company_id
+                                      AND a.stage IN ('new', 'in_progress'))
+                      FROM crm_churn_risk r
+                      LEFT JOIN crm_lifecycle_profile pr
+                        ON pr.partner_id = r.partner_id
+                       AND pr.company_id = r.company_id
+                     WHERE r.company_id = %s AND r.alert_pending
+                       AND r.level IN ('high', 'critical')
+                    """,
+                    company.id,
+                )
+            )
+            if not rows:
+                continue
+            already_open = [row for row in rows if row[6]]
+            fresh = sorted(
+                (row for row in rows if not row[6]),
+                key=lambda row: scoring.alert_priority(row[3], float(row[5])),
+            )
+            cap = max(company.churn_alert_cap - self._created_today(company), 0)
+            chosen, left = fresh[:cap], fresh[cap:]
+            candidates = [
+                {
+                    "partner_id": row[1],
+                    "company_id": company.id,
+                    "score": row[2],
+                    "level": row[3],
+                    "reason_data": row[4],
+                    "historic_clv": float(row[5]),
+                }
+                for row in chosen + already_open
+            ]
+            created |= Alert._open_for(candidates, self.as_of)
+            handled = [row[0] for row in chosen + already_open]
+            if handled:
+                self.env.execute_query(
+                    SQL(
+                        "UPDATE crm_churn_risk SET alert_pending = FALSE"
+                        " WHERE id = ANY(%s)",
+                        handled,
+                    )
+                )
+            deferred += len(left)
+        Risk.invalidate_model(["alert_pending"])
+        return created, deferred
+
+    def _created_today(self, company):
+        return self.env["crm.churn.alert"].search_count(
+            [("company_id", "=", company.id), ("create_date", ">=", self.as_of)]
+        )

@@ -1,0 +1,116 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+# Cohorts from this many months back up to the current one, so that the oldest
+# cohort is followed over its first two years (offsets 0 to 24).
+COHORT_MONTHS = 24
+
+
+class CrmChurnCohortReport(models.Model):
+    """Share of each cohort of first buyers still buying months later.
+
+    Read from confirmed orders rather than from the lifecycle stages, so that
+    retention can be checked against the stage rules instead of repeating them.
+    Customers are commercial entities: orders of contacts and addresses count
+    for their company, as in the lifecycle.
+    """
+
+    _name = "crm.churn.cohort.report"
+    _description = "Retention by Cohort"
+    _auto = False
+    _order = "cohort desc, months_after"
+    _rec_name = "cohort"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    cohort = fields.Date(
+        readonly=True, help="Month of the customer's first confirmed order."
+    )
+    months_after = fields.Integer(
+        "Months after first order", readonly=True, aggregator=None
+    )
+    cohort_size = fields.Integer(
+        readonly=True,
+        aggregator="max",
+        help="Customers whose first confirmed order falls in the cohort month.",
+    )
+    active_customers = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Customers of the cohort with a confirmed order in that month.",
+    )
+    retention_rate = fields.Float(
+        "Retention (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Active customers per hundred customers of the cohort.",
+    )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %(view)s AS (
+                    WITH bounds AS (
+                        SELECT date_trunc('month', CURRENT_DATE::timestamp)::date
+                                   AS last_month,
+                               (date_trunc('month', CURRENT_DATE::timestamp)
+                                - make_interval(months => %(back)s))::date
+                                   AS first_cohort
+                    ), buying AS (
+                        SELECT DISTINCT so.company_id,
+                               p.commercial_partner_id AS partner_id,
+                               date_trunc('month', so.date_order)::date AS month
+                          FROM sale_order so
+                          JOIN res_partner p ON p.id = so.partner_id
+                         WHERE so.state = 'sale'
+                    ), firsts AS (
+                        -- Over all orders: a cohort holds first buyers only.
+                        SELECT buying.company_id, buying.partner_id,
+                               MIN(buying.month) AS cohort
+                          FROM buying
+                         GROUP BY buying.company_id, buying.partner_id
+                    ), members AS (
+                        SELECT firsts.*
+                          FROM firsts
+                          JOIN bounds ON firsts.cohort >= bounds.first_cohort
+                    ), cohorts AS (
+                        SELECT company_id, cohort, COUNT(*) AS cohort_size
+                          FROM members
+                         GROUP BY company_id, cohort
+                    ), activity AS (
+                        SELECT m.company_id, m.cohort,
+                               ((EXTRACT(YEAR FROM b.month)
+                                 - EXTRACT(YEAR FROM m.cohort)) * 12
+                                + EXTRACT(MONTH FROM b.month)
+                                - EXTRACT(MONTH FROM m.cohort))::int AS months_after,
+                               COUNT(*) AS active_customers
+                          FROM members m
+                          JOIN buying b
+                            ON b.company_id = m.company_id
+                           AND b.partner_id = m.partner_id
+                         GROUP BY 1, 2, 3
+                    )
+                    SELECT row_number() OVER (
+                               ORDER BY c.company_id, c.cohort, offsets.months_after
+                           ) AS id,
+                           c.company_id, c.cohort, offsets.months_after,
+                           c.cohort_size,
+                           COALESCE(a.active_customers, 0) AS active_customers,
+                           (100.0 * COALESCE(a.active_customers, 0)
+                            / c.cohort_size)::double precision AS retention_rate
+                      FROM cohorts c
+                     CROSS JOIN bounds
+                     CROSS JOIN LATERAL generate_series(0, %(back)s)
+                           AS offsets(months_after)
+                      LEFT JOIN activity a
+                        ON a.company_id = c.company_id AND a.cohort = c.cohort
+                       AND a.months_after = offsets.months_after
+                     WHERE c.cohort + make_interval(months => offsets.months_after)
+                           <= bounds.last_month
+                )
+                """,
+                view=SQL.identifier(self._table),
+                back=COHORT_MONTHS,
+            )
+        )

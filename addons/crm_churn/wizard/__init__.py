@@ -1,0 +1,2 @@
+from . import crm_churn_alert_lost
+from . import crm_churn_export
