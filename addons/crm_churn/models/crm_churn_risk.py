@@ -156,6 +156,7 @@ class CrmChurnRisk(models.Model):
         Only customers with at least one confirmed order (a lifecycle profile
         with orders) are scored: a prospect cannot churn.
         """
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["crm.lifecycle.profile"].flush_model()
         self.env["sale.order"].flush_model(
             ["state", "date_order", "amount_untaxed", "currency_rate", "partner_id"]

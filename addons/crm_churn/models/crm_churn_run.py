@@ -285,5 +285,5 @@ class CrmChurnRun(models.Model):
 
     def _created_today(self, company):
         return self.env["crm.churn.alert"].search_count(
-            [("company_id", "=", company.id), ("create_date", ">=", self.as_of)]
+            [("company_id", "=", company.id), ("alert_date", "=", self.as_of)]
         )

@@ -331,6 +331,7 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _fetch_facts(self, as_of, partner_ids=None):
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["sale.order"].flush_model()
         self.env["account.move"].flush_model(
             ["move_type", "state", "invoice_date", "amount_untaxed_signed"]

@@ -1,0 +1,184 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from .common import TODAY, ChurnCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChurnRun(ChurnCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Ordered every month until 10 days before TODAY: healthy today,
+        # silent for 130 days four months later.
+        cls.fading = cls._customer("Fading Customer", cls.salesman, monthly_until=10)
+        cls.healthy = cls._customer("Healthy Customer", cls.salesman, monthly_until=5)
+        cls.partners = cls.fading | cls.healthy
+
+    def test_scores_reasons_and_mirror(self):
+        self._run(TODAY)
+        risk = self._risk(self.fading)
+        self.assertEqual(risk.level, "low")
+        later = TODAY + timedelta(days=120)
+        self._orders(self.healthy, [3, 35, 65, 95, 115], today=later)
+        self._run(later)
+        risk = self._risk(self.fading)
+        self.assertIn(risk.level, ("high", "critical"))
+        self.assertGreaterEqual(risk.score, self.company.churn_high_threshold)
+        self.assertIn("no order for 130 days", risk.reasons)
+        self.assertIn("usually orders every 30 days", risk.reasons)
+        # Mirrored on the partner, company-dependent.
+        partner = self.fading.with_company(self.company)
+        self.assertEqual(partner.churn_risk_score, risk.score)
+        self.assertEqual(partner.churn_risk_level, risk.level)
+        self.assertEqual(partner.churn_risk_id, risk)
+        self.assertEqual(self._risk(self.healthy).level, "low")
+        # History keeps the trend: the first score and the jump.
+        history = self.env["crm.churn.risk.history"].search(
+            [("partner_id", "=", self.fading.id)], order="date"
+        )
+        self.assertEqual(history.mapped("date"), [TODAY, later])
+        self.assertEqual(history[-1].score, risk.score)
+
+    def test_one_alert_when_crossing_and_none_on_second_run(self):
+        self._run(TODAY)
+        self.assertFalse(self._alerts(self.fading))
+        later = TODAY + timedelta(days=120)
+        self._orders(self.healthy, [3, 35, 65, 95, 115], today=later)
+        run = self._run(later)
+        alert = self._alerts(self.fading)
+        self.assertEqual(len(alert), 1)
+        self.assertGreaterEqual(run.alerts_created, 1)
+        self.assertEqual(alert.stage, "new")
+        self.assertEqual(alert.user_id, self.salesman)
+        self.assertEqual(alert.team_id, self.team)
+        self.assertEqual(alert.alert_date, later)
+        self.assertFalse(self._alerts(self.healthy))
+        # The salesperson got a call activity with a deadline by severity.
+        activity = alert.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
+        self.assertEqual(activity.date_deadline, alert.deadline)
+        # Run twice the same day: nothing new.
+        self.assertFalse(self.env["crm.churn.run"]._current_run())
+        # A forced run, and the next nights: still one alert.
+        self._run(later)
+        self._run(later + timedelta(days=1))
+        self._run(later + timedelta(days=2))
+        self.assertEqual(len(self._alerts(self.fading)), 1)
+        self.assertEqual(len(alert.activity_ids), 1)
+
+    def test_deadline_by_severity(self):
+        Alert = self.env["crm.churn.alert"]
+        friday = TODAY + timedelta(days=4)
+        vals = Alert._prepare_alert_vals(
+            {
+                "partner_id": self.fading.id,
+                "company_id": self.company.id,
+                "score": 90,
+                "level": "critical",
+                "reason_data": [],
+            },
+            friday,
+        )
+        self.assertEqual(vals["deadline"], friday + timedelta(days=3))  # Monday
+        self.company.churn_high_deadline_days = 3
+        vals = Alert._prepare_alert_vals(
+            {
+                "partner_id": self.fading.id,
+                "company_id": self.company.id,
+                "score": 65,
+                "level": "high",
+                "reason_data": [],
+            },
+            friday,
+        )
+        self.assertEqual(vals["deadline"], friday + timedelta(days=5))  # Wednesday
+
+    def test_no_salesperson_goes_to_team_leader(self):
+        orphan = self._customer("Orphan Customer", None, monthly_until=130)
+        orphan.user_id = False
+        self.env["crm.team"].search(
+            [("id", "!=", self.team.id), ("user_id", "!=", False)]
+        ).write({"sequence": 1000})
+        self.team.sequence = 0
+        self._run(TODAY, partners=orphan)
+        alert = self._alerts(orphan)
+        self.assertEqual(len(alert), 1)
+        self.assertTrue(alert.user_id, "a team leader takes the alert")
+        self.assertEqual(alert.activity_ids.user_id, alert.user_id)
+
+    def test_cap_defers_the_least_urgent(self):
+        customers = self.env["res.partner"]
+        for index in range(4):
+            customers |= self._customer(
+                f"Silent {index}",
+                self.salesman,
+                monthly_until=130,
+                amount=100.0 * (index + 1),
+            )
+        self.env["crm.churn.alert"].search(
+            [("alert_date", "=", TODAY), ("company_id", "=", self.company.id)]
+        ).unlink()
+        self.company.churn_alert_cap = 2
+        run = self._run(TODAY, partners=customers)
+        alerted = self.env["crm.churn.alert"].search(
+            [("partner_id", "in", customers.ids)]
+        )
+        self.assertEqual(len(alerted), 2)
+        self.assertGreaterEqual(run.alerts_deferred, 2)
+        # The most valuable customers (all at the same level) come first.
+        self.assertEqual(
+            set(alerted.partner_id.mapped("name")), {"Silent 2", "Silent 3"}
+        )
+        deferred = customers - alerted.partner_id
+        self.assertTrue(all(self._risk(p).alert_pending for p in deferred))
+        # The next night opens the deferred ones, without duplicates.
+        run = self._run(TODAY + timedelta(days=1), partners=customers)
+        alerted = self.env["crm.churn.alert"].search(
+            [("partner_id", "in", customers.ids)]
+        )
+        self.assertEqual(len(alerted), 4)
+        self.assertEqual(len(alerted.partner_id), 4)
+
+    def test_resumes_after_interrupted_batch(self):
+        silent = self._customer("Silent resumable", self.salesman, monthly_until=130)
+        partners = self.partners | silent
+        self.env["crm.lifecycle.profile"]._refresh_partners(partners.ids, as_of=TODAY)
+        run = self.env["crm.churn.run"].create({"as_of": TODAY})
+        run._process_batch(batch_size=1)
+        self.assertEqual(run.state, "running")
+        first_cursor = run.cursor
+        self.assertTrue(first_cursor)
+        # A new cron call picks up the same run after the cursor.
+        self.assertEqual(self.env["crm.churn.run"]._current_run(), run)
+        while run.state == "running":
+            run._process_batch(batch_size=50)
+        self.assertEqual(run.state, "done")
+        self.assertGreater(run.cursor, first_cursor)
+        self.assertEqual(len(self._alerts(silent)), 1)
+
+    def test_open_alert_is_raised_not_duplicated(self):
+        self._run(TODAY + timedelta(days=120))
+        alert = self._alerts(self.fading)
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.level, "high")
+        self._run(TODAY + timedelta(days=400))
+        alerts = self._alerts(self.fading)
+        self.assertEqual(alerts, alert)
+        self.assertEqual(alert.level, "critical")
+        self.assertGreaterEqual(alert.score, self.company.churn_critical_threshold)
+
+    def test_waits_for_lifecycle_run(self):
+        self.env["crm.lifecycle.run"].search([("state", "=", "running")]).write(
+            {"state": "done"}
+        )
+        lifecycle = self.env["crm.lifecycle.run"].create({"as_of": TODAY})
+        self.assertEqual(lifecycle.state, "running")
+        runs_before = self.env["crm.churn.run"].search_count([])
+        self.env["crm.churn.run"]._cron_nightly()
+        self.assertEqual(self.env["crm.churn.run"].search_count([]), runs_before)
