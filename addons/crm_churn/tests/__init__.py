@@ -1,1 +1,2 @@
+from . import test_alert
 from . import test_run

@@ -1,0 +1,294 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from ..tools import scoring
+from .common import TODAY, ChurnCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChurnAlert(ChurnCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.silent = cls._customer("Silent Customer", cls.salesman, monthly_until=130)
+        cls.partners = cls.silent
+        cls.coupon_program = cls.env["loyalty.program"].create(
+            {
+                "name": "Win-back 20%",
+                "program_type": "coupons",
+                "trigger": "with_code",
+                "applies_on": "current",
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "percent",
+                            "discount": 20,
+                            "discount_applicability": "order",
+                            "required_points": 1,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.template = cls.env.ref("crm_churn.mail_template_churn_winback")
+        cls.coupon_playbook = cls.env["crm.churn.playbook"].create(
+            {
+                "name": "Coupon for everyone",
+                "min_level": "high",
+                "offer_type": "coupon",
+                "coupon_program_id": cls.coupon_program.id,
+                "mail_template_id": cls.template.id,
+            }
+        )
+
+    def _alert(self, day=TODAY):
+        self._run(day)
+        alert = self._alerts(self.silent)
+        self.assertEqual(len(alert), 1)
+        return alert
+
+    def test_coupon_offer_waits_for_approval(self):
+        alert = self._alert()
+        self.assertEqual(alert.playbook_id, self.coupon_playbook)
+        self.assertEqual(alert.offer_type, "coupon")
+        self.assertEqual(alert.offer_state, "to_approve")
+        self.assertFalse(alert.coupon_id, "nothing is created before approval")
+        alert.with_user(self.salesman).action_approve_offer()
+        self.assertEqual(alert.offer_state, "sent")
+        coupon = alert.coupon_id
+        self.assertEqual(coupon.program_id, self.coupon_program)
+        self.assertEqual(coupon.partner_id, self.silent)
+        self.assertEqual(coupon.points, 1.0, "single use: the reward costs 1 point")
+        self.assertEqual(
+            coupon.expiration_date,
+            TODAY.today() + timedelta(days=self.company.churn_winback_days),
+        )
+        message = alert.message_ids.filtered(lambda m: coupon.code in (m.body or ""))
+        self.assertTrue(message, "the email carries the coupon code")
+        self.assertIn(self.silent, message.partner_ids)
+        with self.assertRaises(UserError):
+            alert.action_approve_offer()
+
+    def test_auto_send_and_skip(self):
+        self.company.churn_auto_send = True
+        alert = self._alert()
+        self.assertEqual(alert.offer_state, "sent")
+        self.assertTrue(alert.coupon_id)
+        other = self._customer("Second Silent", self.salesman, monthly_until=130)
+        self.company.churn_auto_send = False
+        self._run(TODAY, partners=other)
+        second = self._alerts(other)
+        second.action_skip_offer()
+        self.assertEqual(second.offer_state, "skipped")
+        self.assertFalse(second.coupon_id)
+
+    def test_points_offer_posts_bonus_once(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Win-back points",
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "applies_on": "both",
+                "rule_ids": [
+                    Command.create(
+                        {"reward_point_mode": "money", "reward_point_amount": 1}
+                    )
+                ],
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount": 5,
+                            "discount_mode": "per_order",
+                            "discount_applicability": "order",
+                            "required_points": 100,
+                        }
+                    )
+                ],
+            }
+        )
+        self.assertTrue(program.crm_ledger_managed)
+        self.coupon_playbook.active = False
+        self.env["crm.churn.playbook"].create(
+            {
+                "name": "Points",
+                "offer_type": "points",
+                "points_program_id": program.id,
+                "bonus_points": 250,
+            }
+        )
+        alert = self._alert()
+        alert.action_approve_offer()
+        entry = alert.bonus_entry_id
+        self.assertEqual(entry.entry_type, "bonus")
+        self.assertEqual(entry.points, 250)
+        self.assertEqual(entry.card_id.partner_id, self.silent)
+        self.assertEqual(entry.card_id.points, 250)
+        # Posting again (a retried request) changes nothing.
+        self.assertEqual(alert._post_bonus_points(), entry)
+        self.assertEqual(entry.card_id.points, 250)
+
+    def test_points_playbook_needs_program(self):
+        with self.assertRaises(Exception):
+            self.env["crm.churn.playbook"].create(
+                {"name": "Broken", "offer_type": "points", "bonus_points": 10}
+            )
+
+    def test_playbook_conditions(self):
+        self.coupon_playbook.partner_domain = "[('lifecycle_stage', '=', 'loyal')]"
+        fallback = self.env["crm.churn.playbook"].create(
+            {"name": "At risk only", "sequence": 50, "min_level": "high",
+             "partner_domain": "[('lifecycle_stage', '=', 'at_risk')]"}
+        )
+        alert = self._alert()
+        self.assertEqual(alert.playbook_id, fallback)
+        self.assertEqual(alert.offer_state, "none")
+        with self.assertRaises(Exception):
+            fallback.partner_domain = "[('no_such_field', '=', 1)]"
+
+    def test_control_group_gets_no_offer_and_is_stable(self):
+        self.company.churn_control_share = 50.0
+        draws = {
+            pid: scoring.in_control_group(pid, self.company.id, 50.0)
+            for pid in range(1, 200)
+        }
+        self.assertTrue(any(draws.values()) and not all(draws.values()))
+        customers = self.env["res.partner"]
+        for index in range(6):
+            customers |= self._customer(
+                f"Control {index}", self.salesman, monthly_until=130
+            )
+        self._run(TODAY, partners=customers)
+        alerts = self.env["crm.churn.alert"].search(
+            [("partner_id", "in", customers.ids)]
+        )
+        self.assertEqual(len(alerts), 6)
+        for alert in alerts:
+            expected = scoring.in_control_group(
+                alert.partner_id.id, self.company.id, 50.0
+            )
+            self.assertEqual(alert.is_control, expected)
+            self.assertEqual(
+                alert.offer_state, "control" if expected else "to_approve"
+            )
+        # Same customer, same side, on a later alert.
+        first = alerts[0]
+        first._set_lost(self.env.ref("crm_churn.crm_churn_reason_price"))
+        self.assertEqual(
+            self.env["crm.churn.alert"]._prepare_alert_vals(
+                {
+                    "partner_id": first.partner_id.id,
+                    "company_id": self.company.id,
+                    "score": 70,
+                    "level": "high",
+                    "reason_data": [],
+                },
+                TODAY,
+            )["is_control"],
+            first.is_control,
+        )
+
+    def test_won_back_with_frozen_dates(self):
+        with freeze_time(TODAY):
+            alert = self._alert()
+        order_day = TODAY + timedelta(days=12)
+        with freeze_time(order_day):
+            order = self._orders(self.silent, [0], amount=450.0, today=order_day,
+                                 state="draft")
+            order.action_confirm()
+        self.assertEqual(alert.stage, "won_back")
+        self.assertEqual(alert.won_order_id, order)
+        self.assertEqual(alert.won_date, order_day)
+        self.assertEqual(alert.days_to_win_back, 12)
+        self.assertEqual(alert.recovered_revenue, 450.0)
+        self.assertEqual(alert.win_back_rate, 100.0)
+        self.assertFalse(alert.activity_ids)
+        # A second order in the window adds to the recovered revenue.
+        second_day = order_day + timedelta(days=20)
+        self._orders(self.silent, [0], amount=50.0, today=second_day)
+        self.env["crm.churn.alert"]._refresh_open_windows(second_day)
+        self.assertEqual(alert.recovered_revenue, 500.0)
+
+    def test_order_after_window_is_not_a_win_back(self):
+        alert = self._alert()
+        late = TODAY + timedelta(days=self.company.churn_winback_days + 5)
+        self._orders(self.silent, [0], today=late)
+        self.env["crm.churn.alert"]._detect_won_back()
+        self.assertEqual(alert.stage, "new")
+
+    def test_escalation(self):
+        self.company.churn_escalation_days = 7
+        alert = self._alert()
+        Alert = self.env["crm.churn.alert"]
+        self.assertFalse(Alert._escalate(TODAY + timedelta(days=6)))
+        escalated = Alert._escalate(TODAY + timedelta(days=7))
+        self.assertEqual(escalated, alert)
+        self.assertTrue(alert.escalated)
+        leader_activity = alert.activity_ids.filtered(
+            lambda a: a.user_id == self.leader
+        )
+        self.assertEqual(len(leader_activity), 1)
+        # Once only.
+        self.assertFalse(Alert._escalate(TODAY + timedelta(days=8)))
+        # An alert someone worked on is not escalated.
+        other = self._customer("Worked on", self.salesman, monthly_until=130)
+        self._run(TODAY, partners=other)
+        worked = self._alerts(other)
+        worked.with_user(self.salesman).message_post(body="Called, no answer.")
+        self.assertEqual(worked.stage, "in_progress")
+        self.assertNotIn(worked, Alert._escalate(TODAY + timedelta(days=30)))
+
+    def test_close_as_lost_needs_a_reason(self):
+        alert = self._alert()
+        with self.assertRaises(UserError):
+            alert._set_lost(self.env["crm.churn.reason"])
+        action = alert.with_user(self.salesman).action_open_lost_wizard()
+        wizard = Form(
+            self.env[action["res_model"]]
+            .with_user(self.salesman)
+            .with_context(action["context"])
+        )
+        wizard.lost_reason_id = self.env.ref("crm_churn.crm_churn_reason_competitor")
+        wizard.lost_note = "Moved to a cheaper supplier."
+        wizard.save().action_confirm()
+        self.assertEqual(alert.stage, "lost")
+        self.assertEqual(
+            alert.lost_reason_id, self.env.ref("crm_churn.crm_churn_reason_competitor")
+        )
+        self.assertEqual(alert.lost_note, "Moved to a cheaper supplier.")
+        self.assertFalse(alert.activity_ids)
+        with self.assertRaises(UserError):
+            alert._set_lost(self.env.ref("crm_churn.crm_churn_reason_price"))
+        # A lost alert no longer blocks a new one for the same customer.
+        self.env["crm.churn.risk"].search(
+            [("partner_id", "=", self.silent.id)]
+        ).unlink()
+        self._run(TODAY + timedelta(days=1))
+        self.assertEqual(len(self._alerts(self.silent)), 2)
+
+    def test_one_open_alert_enforced_by_database(self):
+        alert = self._alert()
+        vals = self.env["crm.churn.alert"]._prepare_alert_vals(
+            {
+                "partner_id": self.silent.id,
+                "company_id": self.company.id,
+                "score": 90,
+                "level": "critical",
+                "reason_data": [],
+            },
+            TODAY,
+        )
+        from psycopg2 import IntegrityError
+
+        from odoo.tools import mute_logger
+
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                self.env["crm.churn.alert"].create(vals)
+        self.assertEqual(self._alerts(self.silent), alert)
