@@ -1,2 +1,3 @@
 from . import test_alert
 from . import test_run
+from . import test_security
