@@ -2,7 +2,7 @@ import logging
 import time
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import scoring
@@ -287,3 +287,144 @@ class CrmChurnRun(models.Model):
         return self.env["crm.churn.alert"].search_count(
             [("company_id", "=", company.id), ("alert_date", "=", self.as_of)]
         )
+
+    # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _load_demo_data(self):
+        """Playbooks, a year of past alerts on the lifecycle demo customers
+        (won back by their later orders, or lost with reasons) and tonight's
+        run. Past alerts are dated on the day the customer entered At risk or
+        Dormant in the stage history rebuilt by crm_lifecycle's demo."""
+        today = fields.Date.context_today(self)
+        company = self.env.company
+        sellers = self.env.ref("base.user_admin") | self.env.ref(
+            "base.user_demo", raise_if_not_found=False
+        )
+        customers = self.env["crm.lifecycle.profile"].search([]).partner_id
+        unassigned = customers.filtered(lambda p: not p.user_id)
+        for index, partner in enumerate(unassigned):
+            partner.user_id = sellers[index % len(sellers)]
+        self._demo_playbooks(company)
+        History = self.env["crm.lifecycle.stage.history"]
+        entries = History.search(
+            [
+                ("stage", "in", ("at_risk", "dormant")),
+                ("date_start", ">=", today - timedelta(days=365)),
+                ("date_start", "<", today - timedelta(days=20)),
+                ("company_id", "=", company.id),
+            ],
+            order="date_start desc",
+        )
+        seen = set()
+        candidates = []
+        for entry in entries:
+            if entry.partner_id.id in seen:
+                continue
+            seen.add(entry.partner_id.id)
+            candidates.append(entry)
+        Alert = self.env["crm.churn.alert"]
+        for entry in candidates:
+            level = "critical" if entry.stage == "dormant" else "high"
+            Alert._open_for(
+                [
+                    {
+                        "partner_id": entry.partner_id.id,
+                        "company_id": company.id,
+                        "score": 85 if level == "critical" else 68,
+                        "level": level,
+                        "reason_data": [["stage", {"stage": entry.stage}]],
+                        "historic_clv": 0.0,
+                    }
+                ],
+                entry.date_start,
+            )
+        past = Alert.search([("offer_state", "=", "to_approve")])
+        past._send_offer()
+        Alert._detect_won_back()
+        reasons = self.env["crm.churn.reason"].search([])
+        stale = Alert.search(
+            [
+                ("stage", "in", ("new", "in_progress")),
+                ("alert_date", "<", today - timedelta(days=60)),
+            ],
+            order="id",
+        )
+        for index, alert in enumerate(stale):
+            if index % 3 == 2:
+                alert.action_start()
+                continue
+            alert._set_lost(
+                reasons[index % len(reasons)],
+                self.env._("Demo: the customer told us on the phone."),
+            )
+        run = self.create({"as_of": today})
+        while run.state == "running":
+            run._process_batch()
+
+    @api.model
+    def _demo_playbooks(self, company):
+        coupon_program = self.env["loyalty.program"].create(
+            {
+                "name": self.env._("Win-back 15% coupon"),
+                "program_type": "coupons",
+                "company_id": company.id,
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount": 15,
+                            "discount_mode": "percent",
+                            "discount_applicability": "order",
+                            "required_points": 1,
+                        }
+                    )
+                ],
+            }
+        )
+        company.churn_coupon_program_id = coupon_program
+        points_program = self.env["loyalty.program"].search(
+            [
+                ("crm_ledger_managed", "=", True),
+                ("company_id", "in", (False, company.id)),
+            ],
+            limit=1,
+        )
+        template = self.env.ref("crm_churn.mail_template_churn_winback")
+        vals = [
+            {
+                "name": self.env._("Valuable customers going quiet"),
+                "sequence": 10,
+                "min_level": "high",
+                "partner_domain": "[('lifecycle_value_class', 'in', "
+                "('high_value', 'potential'))]",
+                "activity_summary": self.env._(
+                    "Call: a valuable customer is going quiet"
+                ),
+                "mail_template_id": template.id,
+                "offer_type": "coupon",
+                "coupon_program_id": coupon_program.id,
+            },
+            {
+                "name": self.env._("Critical: call first"),
+                "sequence": 20,
+                "min_level": "critical",
+                "activity_summary": self.env._("Call today: customer about to leave"),
+            },
+        ]
+        if points_program:
+            vals.append(
+                {
+                    "name": self.env._("Members: bonus points"),
+                    "sequence": 30,
+                    "min_level": "high",
+                    "partner_domain": "[('loyalty_tier_id', '!=', False)]",
+                    "mail_template_id": template.id,
+                    "offer_type": "points",
+                    "points_program_id": points_program.id,
+                    "bonus_points": 200,
+                }
+            )
+        return self.env["crm.churn.playbook"].create(vals)

@@ -143,8 +143,12 @@ class TestChurnAlert(ChurnCommon):
     def test_playbook_conditions(self):
         self.coupon_playbook.partner_domain = "[('lifecycle_stage', '=', 'loyal')]"
         fallback = self.env["crm.churn.playbook"].create(
-            {"name": "At risk only", "sequence": 50, "min_level": "high",
-             "partner_domain": "[('lifecycle_stage', '=', 'at_risk')]"}
+            {
+                "name": "At risk only",
+                "sequence": 50,
+                "min_level": "high",
+                "partner_domain": "[('lifecycle_stage', '=', 'at_risk')]",
+            }
         )
         alert = self._alert()
         self.assertEqual(alert.playbook_id, fallback)
@@ -174,9 +178,7 @@ class TestChurnAlert(ChurnCommon):
                 alert.partner_id.id, self.company.id, 50.0
             )
             self.assertEqual(alert.is_control, expected)
-            self.assertEqual(
-                alert.offer_state, "control" if expected else "to_approve"
-            )
+            self.assertEqual(alert.offer_state, "control" if expected else "to_approve")
         # Same customer, same side, on a later alert.
         first = alerts[0]
         first._set_lost(self.env.ref("crm_churn.crm_churn_reason_price"))
@@ -199,8 +201,9 @@ class TestChurnAlert(ChurnCommon):
             alert = self._alert()
         order_day = TODAY + timedelta(days=12)
         with freeze_time(order_day):
-            order = self._orders(self.silent, [0], amount=450.0, today=order_day,
-                                 state="draft")
+            order = self._orders(
+                self.silent, [0], amount=450.0, today=order_day, state="draft"
+            )
             order.action_confirm()
         self.assertEqual(alert.stage, "won_back")
         self.assertEqual(alert.won_order_id, order)

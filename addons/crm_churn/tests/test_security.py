@@ -23,9 +23,7 @@ class TestChurnSecurity(ChurnCommon):
             company_id=cls.company_b.id,
             company_ids=[(6, 0, cls.company_b.ids)],
         )
-        cls.portal = new_test_user(
-            cls.env, "churn_portal", groups="base.group_portal"
-        )
+        cls.portal = new_test_user(cls.env, "churn_portal", groups="base.group_portal")
 
     def setUp(self):
         super().setUp()
@@ -134,8 +132,9 @@ class TestChurnSecurity(ChurnCommon):
         self.their_alert._apply_playbooks()
         self.my_alert.with_user(self.salesman).action_approve_offer()
         self.assertTrue(self.my_alert.coupon_id)
-        with mute_logger("odoo.addons.base.models.ir_rule"), self.assertRaises(
-            AccessError
+        with (
+            mute_logger("odoo.addons.base.models.ir_rule"),
+            self.assertRaises(AccessError),
         ):
             self.their_alert.with_user(self.salesman).action_approve_offer()
         self.assertFalse(self.their_alert.coupon_id)
