@@ -8,7 +8,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty}"
+ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn}"
 OUT="$ROOT/.ci/out"
 rm -rf "$OUT" && mkdir -p "$OUT"
 PASSED=0

@@ -152,3 +152,6 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     assert "crm_ledger_managed" not in admin(
         "loyalty.program", "fields_get", [], attributes=["type"]
     )
+    # crm_churn depends on both: gone too, with its columns on res_partner
+    assert not admin("ir.model", "search_count", [("model", "like", "crm.churn.%")])
+    assert not {"churn_risk_score", "churn_risk_level"} & set(fields)

@@ -102,7 +102,7 @@ class CrmChurnAlert(models.Model):
         tracking=True,
     )
     offer_sent_on = fields.Date(readonly=True)
-    coupon_id = fields.Many2one("loyalty.card", "Coupon", readonly=True)
+    coupon_id = fields.Many2one("loyalty.card", readonly=True)
     coupon_code = fields.Char(related="coupon_id.code", string="Coupon code")
     coupon_used = fields.Boolean(compute="_compute_coupon_used")
     bonus_entry_id = fields.Many2one(

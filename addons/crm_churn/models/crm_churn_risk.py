@@ -51,7 +51,7 @@ class CrmChurnRisk(models.Model):
     )
     history_score = fields.Integer(readonly=True)
     reason_data = fields.Json(readonly=True)
-    reasons = fields.Text("Reasons", compute="_compute_reasons")
+    reasons = fields.Text(compute="_compute_reasons")
     strengths = fields.Json(readonly=True)
     alert_pending = fields.Boolean(
         readonly=True,
@@ -257,9 +257,11 @@ class CrmChurnRisk(models.Model):
             ), lots AS (
                 SELECT p.commercial_partner_id AS partner_id, l.company_id,
                        SUM(l.remaining) AS balance,
-                       SUM(l.remaining) FILTER (WHERE l.expiry_date <= c.expiring_until)
+                       SUM(l.remaining)
+                           FILTER (WHERE l.expiry_date <= c.expiring_until)
                            AS expiring,
-                       MIN(l.expiry_date) FILTER (WHERE l.expiry_date <= c.expiring_until)
+                       MIN(l.expiry_date)
+                           FILTER (WHERE l.expiry_date <= c.expiring_until)
                            AS expiry_date
                   FROM crm_loyalty_lot l
                   JOIN res_partner p ON p.id = l.partner_id
@@ -622,8 +624,10 @@ class CrmChurnRisk(models.Model):
                       FROM v GROUP BY partner_id
                 )
                 UPDATE res_partner p
-                   SET churn_risk_score = COALESCE(p.churn_risk_score, '{}') || agg.score,
-                       churn_risk_level = COALESCE(p.churn_risk_level, '{}') || agg.level
+                   SET churn_risk_score =
+                           COALESCE(p.churn_risk_score, '{}') || agg.score,
+                       churn_risk_level =
+                           COALESCE(p.churn_risk_level, '{}') || agg.level
                   FROM agg
                  WHERE p.id = agg.partner_id
                    AND (COALESCE(p.churn_risk_score, '{}') || agg.score

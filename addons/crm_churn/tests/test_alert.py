@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from ..tools import scoring
@@ -135,7 +135,7 @@ class TestChurnAlert(ChurnCommon):
         self.assertEqual(entry.card_id.points, 250)
 
     def test_points_playbook_needs_program(self):
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             self.env["crm.churn.playbook"].create(
                 {"name": "Broken", "offer_type": "points", "bonus_points": 10}
             )
@@ -153,7 +153,7 @@ class TestChurnAlert(ChurnCommon):
         alert = self._alert()
         self.assertEqual(alert.playbook_id, fallback)
         self.assertEqual(alert.offer_state, "none")
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             fallback.partner_domain = "[('no_such_field', '=', 1)]"
 
     def test_control_group_gets_no_offer_and_is_stable(self):
@@ -255,7 +255,7 @@ class TestChurnAlert(ChurnCommon):
         wizard = Form(
             self.env[action["res_model"]]
             .with_user(self.salesman)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         wizard.lost_reason_id = self.env.ref("crm_churn.crm_churn_reason_competitor")
         wizard.lost_note = "Moved to a cheaper supplier."
@@ -291,7 +291,10 @@ class TestChurnAlert(ChurnCommon):
 
         from odoo.tools import mute_logger
 
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
-            with self.env.cr.savepoint():
-                self.env["crm.churn.alert"].create(vals)
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.env.cr.savepoint(),
+        ):
+            self.env["crm.churn.alert"].create(vals)
         self.assertEqual(self._alerts(self.silent), alert)
