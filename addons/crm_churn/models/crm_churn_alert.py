@@ -1,4 +1,7 @@
+import logging
 from datetime import timedelta
+
+from psycopg2.errors import UniqueViolation
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -14,6 +17,7 @@ STAGE_SELECTION = [
     ("won_back", "Won back"),
     ("lost", "Lost"),
 ]
+_logger = logging.getLogger(__name__)
 # Messages the module posts itself do not count as the salesperson touching
 # the alert.
 SYSTEM_POST = "crm_churn_system_post"
@@ -205,9 +209,22 @@ class CrmChurnAlert(models.Model):
                 existing._raise_level(candidate)
                 continue
             vals_list.append(self._prepare_alert_vals(candidate, today))
-        alerts = self.with_context(
+        Creator = self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, **{SYSTEM_POST: True}
-        ).create(vals_list)
+        )
+        alerts = self.browse()
+        for vals in vals_list:
+            # Another transaction (a second run, an order confirmation) may
+            # have opened this customer's alert since our snapshot: the unique
+            # index refuses the second one and the customer keeps the first.
+            try:
+                with self.env.cr.savepoint():
+                    alerts |= Creator.create(vals)
+            except UniqueViolation:
+                _logger.info(
+                    "Churn alert for partner %s already opened by another transaction",
+                    vals["partner_id"],
+                )
         alerts._apply_playbooks()
         return alerts
 

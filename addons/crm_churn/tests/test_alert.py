@@ -298,3 +298,24 @@ class TestChurnAlert(ChurnCommon):
         ):
             self.env["crm.churn.alert"].create(vals)
         self.assertEqual(self._alerts(self.silent), alert)
+
+    def test_race_with_another_transaction_keeps_one_alert(self):
+        """The alert another transaction opened since our snapshot wins."""
+        from unittest.mock import patch
+
+        alert = self._alert()
+        Alert = self.env["crm.churn.alert"]
+        candidate = {
+            "partner_id": self.silent.id,
+            "company_id": self.company.id,
+            "score": 90,
+            "level": "critical",
+            "reason_data": [],
+        }
+        # Our snapshot does not see the other transaction's alert.
+        with patch.object(
+            type(Alert), "search", lambda self, *args, **kwargs: self.browse()
+        ):
+            created = Alert._open_for([candidate], TODAY)
+        self.assertFalse(created)
+        self.assertEqual(self._alerts(self.silent), alert)

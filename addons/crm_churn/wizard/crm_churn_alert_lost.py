@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class CrmChurnAlertLost(models.TransientModel):
@@ -16,5 +17,9 @@ class CrmChurnAlertLost(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        # Alerts the user may not read are filtered out of the many2many by
+        # the record rules: say so instead of closing nothing.
+        if not self.alert_ids:
+            raise UserError(self.env._("There is no alert you can close here."))
         self.alert_ids._set_lost(self.lost_reason_id, self.lost_note)
         return {"type": "ir.actions.act_window_close"}
