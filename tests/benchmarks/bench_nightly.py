@@ -1,4 +1,5 @@
-"""The nightly lifecycle run at scale, against the SQL floor.
+"""The nightly lifecycle run at scale, against the SQL floor, then the churn
+warning when crm_churn is installed.
 
     python3 tests/benchmarks/bench_nightly.py --db <database> \\
         --addons-path <addons path> [--batch-size 5000]
@@ -106,6 +107,36 @@ def main():
             f"SQL floor (aggregate + ntile scoring, one statement): {floor:.1f} s; "
             f"ratio {total / floor:.1f}x"
         )
+        if "crm.churn.run" in env:
+            bench_churn(env, cr, args.batch_size)
+
+
+def bench_churn(env, cr, batch_size):
+    """The churn warning that follows the lifecycle run: scores, then alerts."""
+    Run = env["crm.churn.run"]
+    Run.search([("state", "=", "running")]).write({"state": "done"})
+    Run.search([("as_of", "=", date.today())]).unlink()
+    cr.commit()
+    memory_before = rss_mib()
+    queries_before = cr.sql_log_count
+    started = time.perf_counter()
+    run = Run.create({"as_of": date.today()})
+    cr.commit()
+    batches = []
+    while run.state == "running":
+        tick = time.perf_counter()
+        run._process_batch(batch_size)
+        cr.commit()  # as ir.cron does after every batch
+        batches.append(time.perf_counter() - tick)
+    total = time.perf_counter() - started
+    queries = cr.sql_log_count - queries_before
+    print(
+        f"churn run: {total:.1f} s, {len(batches)} batches (slowest "
+        f"{max(batches):.2f} s, the last one opens the alerts), {queries} SQL "
+        f"queries, +{rss_mib() - memory_before:.0f} MiB; {run.customers_done} "
+        f"customers, {run.rows_written} scores written, {run.alerts_created} "
+        f"alerts, {run.alerts_deferred} deferred by the cap"
+    )
 
 
 if __name__ == "__main__":
