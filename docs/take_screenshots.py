@@ -172,6 +172,15 @@ def main():
         browser.click(".o_notebook a.nav-link[name='crm_loyalty']")
         browser.wait_for(".o_field_widget[name='loyalty_ledger_card_ids'] .o_data_row")
         browser.shot(f"{args.out}/loyalty_tab.png", scroll_to=".o_notebook")
+    browser.send(
+        "Page.navigate",
+        url=f"{args.url}/odoo/action-crm_churn.crm_churn_alert_action",
+    )
+    browser.wait_for(".o_kanban_record")
+    browser.shot(f"{args.out}/churn_alerts.png")
+    browser.click(".o_kanban_group:first-child .o_kanban_record")
+    browser.wait_for(".o_form_view .o_field_widget[name='reasons']")
+    browser.shot(f"{args.out}/churn_alert.png")
     browser.close()
 
 

@@ -11,6 +11,7 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
 SYNC_LIMIT = 10000
+DEMO_PAST_ALERTS = 120
 
 
 class CrmChurnRun(models.Model):
@@ -305,8 +306,8 @@ class CrmChurnRun(models.Model):
         )
         customers = self.env["crm.lifecycle.profile"].search([]).partner_id
         unassigned = customers.filtered(lambda p: not p.user_id)
-        for index, partner in enumerate(unassigned):
-            partner.user_id = sellers[index % len(sellers)]
+        for index, seller in enumerate(sellers):
+            unassigned[index :: len(sellers)].write({"user_id": seller.id})
         self._demo_playbooks(company)
         History = self.env["crm.lifecycle.stage.history"]
         entries = History.search(
@@ -320,7 +321,11 @@ class CrmChurnRun(models.Model):
         )
         seen = set()
         candidates = []
+        # Enough for the reports on the 220 demo customers; a demo database
+        # filled by the generator does not need thousands of past alerts.
         for entry in entries:
+            if len(candidates) >= DEMO_PAST_ALERTS:
+                break
             if entry.partner_id.id in seen:
                 continue
             seen.add(entry.partner_id.id)

@@ -31,16 +31,17 @@ registry.category("web_tour.tours").add("crm_churn_tour", {
         },
         {
             content: "The alert is new",
-            trigger: ".o_form_view .o_field_widget[name='stage'] .o_arrow_button_current:contains('New')",
+            trigger:
+                ".o_form_view .o_field_widget[name='stage'] .o_arrow_button_current:contains('New')",
         },
         {
             content: "Open the customer",
-            trigger: ".o_form_view .oe_button_box button[name='action_open_partner']",
+            trigger: ".o-form-buttonbox button[name='action_open_partner']",
             run: "click",
         },
         {
             content: "The customer's form shows",
-            trigger: `.o_form_view .o_field_widget[name='name'] input:value('${CUSTOMER}')`,
+            trigger: `.o_form_view:has(.o_field_widget[name='company_type']) .o_field_widget[name='name']:contains('${CUSTOMER}')`,
         },
         {
             content: "Go back to the alert",
@@ -76,6 +77,21 @@ registry.category("web_tour.tours").add("crm_churn_tour", {
         },
         {
             content: "Logging the call moved the alert to In progress",
+            trigger: ".o-mail-Message:contains('New'):contains('In progress'):contains('Stage')",
+        },
+        {
+            // The chatter reloads itself, not the form: go back to the alerts.
+            content: "Go back to the alerts",
+            trigger: ".o_breadcrumb .o_back_button a:contains('Churn Alerts')",
+            run: "click",
+        },
+        {
+            content: "The alert is in the In progress column",
+            trigger: `.o_kanban_group:has(.o_column_title:contains('In progress')) .o_kanban_record:contains('${CUSTOMER}')`,
+            run: "click",
+        },
+        {
+            content: "The statusbar shows In progress",
             trigger:
                 ".o_form_view .o_field_widget[name='stage'] .o_arrow_button_current:contains('In progress')",
         },
