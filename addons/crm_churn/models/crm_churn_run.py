@@ -307,7 +307,9 @@ class CrmChurnRun(models.Model):
         customers = self.env["crm.lifecycle.profile"].search([]).partner_id
         unassigned = customers.filtered(lambda p: not p.user_id)
         for index, seller in enumerate(sellers):
-            unassigned[index :: len(sellers)].write({"user_id": seller.id})
+            unassigned[index :: len(sellers)].with_context(tracking_disable=True).write(
+                {"user_id": seller.id}
+            )
         self._demo_playbooks(company)
         History = self.env["crm.lifecycle.stage.history"]
         entries = History.search(
