@@ -58,6 +58,7 @@ class CrmChurnRisk(models.Model):
         help="The level rose into high or critical and no alert was opened yet "
         "(the nightly cap was reached).",
     )
+    alert_pending_since = fields.Date(readonly=True)
     scored_on = fields.Date(
         "Changed on", readonly=True, help="Last night the score or level changed."
     )
@@ -429,6 +430,12 @@ class CrmChurnRisk(models.Model):
             pending = rose or (
                 bool(old.get("alert_pending")) and result.level in scoring.ALERT_LEVELS
             )
+            if rose:
+                pending_since = as_of
+            elif pending:
+                pending_since = old.get("alert_pending_since") or as_of
+            else:
+                pending_since = None
             row = {
                 "partner_id": key[0],
                 "company_id": key[1],
@@ -442,6 +449,7 @@ class CrmChurnRisk(models.Model):
                     code: round(value, 3) for code, value in result.strengths.items()
                 },
                 "alert_pending": pending,
+                "alert_pending_since": pending_since,
                 "scored_on": as_of,
             }
             if result.level == old.get("level"):
@@ -483,7 +491,7 @@ class CrmChurnRisk(models.Model):
             """
             SELECT partner_id, company_id, score, level, previous_level,
                    history_score, alert_pending, reason_data, scored_on,
-                   score_change
+                   score_change, alert_pending_since
               FROM crm_churn_risk WHERE partner_id = ANY(%s)
             """,
             list(partner_ids),
@@ -498,6 +506,7 @@ class CrmChurnRisk(models.Model):
                 "reason_data": row[7],
                 "scored_on": row[8],
                 "score_change": row[9],
+                "alert_pending_since": row[10],
             }
             for row in self.env.execute_query(query)
         }
@@ -527,6 +536,7 @@ class CrmChurnRisk(models.Model):
         ("reason_data", "jsonb"),
         ("strengths", "jsonb"),
         ("alert_pending", "bool"),
+        ("alert_pending_since", "date"),
         ("scored_on", "date"),
     )
 

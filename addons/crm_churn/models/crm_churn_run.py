@@ -12,6 +12,8 @@ _logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 5000
 SYNC_LIMIT = 10000
 DEMO_PAST_ALERTS = 120
+# Days a customer deferred by the nightly cap keeps waiting for an alert.
+PENDING_DAYS = 7
 
 
 class CrmChurnRun(models.Model):
@@ -246,8 +248,10 @@ class CrmChurnRun(models.Model):
                        AND pr.company_id = r.company_id
                      WHERE r.company_id = %s AND r.alert_pending
                        AND r.level IN ('high', 'critical')
+                       AND r.alert_pending_since >= %s
                     """,
                     company.id,
+                    self.as_of - timedelta(days=PENDING_DAYS),
                 )
             )
             if not rows:
@@ -281,6 +285,16 @@ class CrmChurnRun(models.Model):
                     )
                 )
             deferred += len(left)
+        # Customers the cap kept waiting for a week leave the queue (they stay
+        # on the at-risk list): a first night on a large base, where everyone
+        # at risk "rose", cannot feed alerts for years.
+        self.env.execute_query(
+            SQL(
+                "UPDATE crm_churn_risk SET alert_pending = FALSE"
+                " WHERE alert_pending AND alert_pending_since < %s",
+                self.as_of - timedelta(days=PENDING_DAYS),
+            )
+        )
         Risk.invalidate_model(["alert_pending"])
         return created, deferred
 

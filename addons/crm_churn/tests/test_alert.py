@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from ..tools import scoring
 from .common import TODAY, ChurnCommon
@@ -289,8 +290,6 @@ class TestChurnAlert(ChurnCommon):
         )
         from psycopg2 import IntegrityError
 
-        from odoo.tools import mute_logger
-
         with (
             mute_logger("odoo.sql_db"),
             self.assertRaises(IntegrityError),
@@ -313,8 +312,11 @@ class TestChurnAlert(ChurnCommon):
             "reason_data": [],
         }
         # Our snapshot does not see the other transaction's alert.
-        with patch.object(
-            type(Alert), "search", lambda self, *args, **kwargs: self.browse()
+        with (
+            patch.object(
+                type(Alert), "search", lambda self, *args, **kwargs: self.browse()
+            ),
+            mute_logger("odoo.sql_db"),
         ):
             created = Alert._open_for([candidate], TODAY)
         self.assertFalse(created)

@@ -182,3 +182,31 @@ class TestChurnRun(ChurnCommon):
         runs_before = self.env["crm.churn.run"].search_count([])
         self.env["crm.churn.run"]._cron_nightly()
         self.assertEqual(self.env["crm.churn.run"].search_count([]), runs_before)
+
+    def test_deferred_customers_leave_the_queue_after_a_week(self):
+        customers = self.env["res.partner"]
+        for index in range(3):
+            customers |= self._customer(
+                f"Queued {index}", self.salesman, monthly_until=200
+            )
+        self.company.churn_alert_cap = 1
+        self._run(TODAY, partners=customers)
+        alerted = self.env["crm.churn.alert"].search(
+            [("partner_id", "in", customers.ids)]
+        )
+        self.assertEqual(len(alerted), 1)
+        self.company.churn_alert_cap = 0
+        self._run(TODAY + timedelta(days=8), partners=customers)
+        waiting = customers - alerted.partner_id
+        self.assertFalse(any(self._risk(p).alert_pending for p in waiting))
+        self.company.churn_alert_cap = 10
+        self._run(TODAY + timedelta(days=9), partners=customers)
+        self.assertEqual(
+            len(
+                self.env["crm.churn.alert"].search(
+                    [("partner_id", "in", customers.ids)]
+                )
+            ),
+            1,
+            "customers out of the queue wait for their level to rise again",
+        )
