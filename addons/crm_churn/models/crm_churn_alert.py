@@ -21,6 +21,36 @@ _logger = logging.getLogger(__name__)
 # Messages the module posts itself do not count as the salesperson touching
 # the alert.
 SYSTEM_POST = "crm_churn_system_post"
+# Stage, outcome and offer fields change through the alert's own methods only:
+# the win-back results are measured on them.
+INTERNAL_WRITE = "crm_churn_internal_write"
+PROTECTED_FIELDS = {
+    "partner_id",
+    "company_id",
+    "stage",
+    "level",
+    "score",
+    "reason_data",
+    "alert_date",
+    "deadline",
+    "historic_clv",
+    "escalated",
+    "escalated_on",
+    "playbook_id",
+    "is_control",
+    "offer_type",
+    "offer_state",
+    "offer_sent_on",
+    "coupon_id",
+    "bonus_entry_id",
+    "won_order_id",
+    "won_date",
+    "days_to_win_back",
+    "recovered_revenue",
+    "lost_reason_id",
+    "lost_note",
+    "closed_on",
+}
 
 
 class CrmChurnAlert(models.Model):
@@ -147,6 +177,25 @@ class CrmChurnAlert(models.Model):
                 """
             )
         )
+
+    def write(self, vals):
+        context = self.env.context
+        if (
+            PROTECTED_FIELDS & set(vals)
+            and not self.env.su
+            and not context.get(INTERNAL_WRITE)
+            and not context.get(SYSTEM_POST)
+        ):
+            raise UserError(
+                self.env._(
+                    "The stage, outcome and offer of a churn alert change through "
+                    "its buttons (Start, Approve, Close as Lost...) only."
+                )
+            )
+        return super().write(vals)
+
+    def _write_internal(self, vals):
+        return self.with_context(**{INTERNAL_WRITE: True}).write(vals)
 
     @api.depends("reason_data")
     def _compute_reasons(self):
@@ -340,15 +389,15 @@ class CrmChurnAlert(models.Model):
     def action_skip_offer(self):
         self.check_access("write")
         for alert in self.filtered(lambda a: a.offer_state == "to_approve"):
-            alert.offer_state = "skipped"
+            alert._write_internal({"offer_state": "skipped"})
         return True
 
     def _send_offer(self):
         for alert in self:
             if alert.offer_type == "coupon":
-                alert.coupon_id = alert._create_coupon()
+                alert._write_internal({"coupon_id": alert._create_coupon().id})
             elif alert.offer_type == "points":
-                alert.bonus_entry_id = alert._post_bonus_points()
+                alert._write_internal({"bonus_entry_id": alert._post_bonus_points().id})
             template = alert.playbook_id.mail_template_id
             if template:
                 # The template belongs to a manager-made playbook; sending it as
@@ -358,7 +407,7 @@ class CrmChurnAlert(models.Model):
                     template.sudo(),
                     subtype_xmlid="mail.mt_comment",
                 )
-            alert.write(
+            alert._write_internal(
                 {
                     "offer_state": "sent",
                     "offer_sent_on": fields.Date.context_today(alert),
@@ -419,7 +468,9 @@ class CrmChurnAlert(models.Model):
     # ------------------------------------------------------------------
 
     def action_start(self):
-        self.filtered(lambda a: a.stage == "new").write({"stage": "in_progress"})
+        self.filtered(lambda a: a.stage == "new")._write_internal(
+            {"stage": "in_progress"}
+        )
         return True
 
     def action_open_lost_wizard(self):
@@ -438,7 +489,7 @@ class CrmChurnAlert(models.Model):
         closed = self.filtered(lambda a: a.stage in OPEN_STAGES)
         if closed != self:
             raise UserError(self.env._("Only open alerts can be closed as lost."))
-        closed.write(
+        closed._write_internal(
             {
                 "stage": "lost",
                 "lost_reason_id": reason.id,
@@ -450,7 +501,7 @@ class CrmChurnAlert(models.Model):
 
     def action_reopen(self):
         for alert in self.filtered(lambda a: a.stage == "lost"):
-            alert.write(
+            alert._write_internal(
                 {
                     "stage": "in_progress",
                     "lost_reason_id": False,

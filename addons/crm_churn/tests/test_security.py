@@ -46,6 +46,11 @@ class TestChurnSecurity(ChurnCommon):
             Risk.search([("partner_id", "in", self.partners.ids)]).partner_id,
             self.mine,
         )
+        # Results are measured on the stage: no shortcut around the buttons.
+        with self.assertRaises(UserError):
+            self.my_alert.with_user(self.salesman).write({"stage": "won_back"})
+        with self.assertRaises(UserError):
+            self.my_alert.with_user(self.salesman).write({"recovered_revenue": 1e9})
         # His own alert: he works it and closes it.
         self.my_alert.with_user(self.salesman).action_start()
         self.assertEqual(self.my_alert.stage, "in_progress")
