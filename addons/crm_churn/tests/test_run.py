@@ -1,5 +1,6 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import TODAY, ChurnCommon
@@ -210,3 +211,53 @@ class TestChurnRun(ChurnCommon):
             1,
             "customers out of the queue wait for their level to rise again",
         )
+
+    def test_loyalty_signals_from_the_ledger(self):
+        """Expiring lots and a long time without redemption reach the score."""
+        day = date.today()
+        member = self.env["res.partner"].create(
+            {"name": "Loyal member", "is_company": True, "user_id": self.salesman.id}
+        )
+        self._orders(member, [20 + 30 * i for i in range(10)], today=day)
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Churn signal points",
+                "program_type": "loyalty",
+                "crm_expiry_policy": "months",
+                "crm_expiry_months": 1,
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount": 5,
+                            "discount_mode": "per_order",
+                            "required_points": 1000,
+                        }
+                    )
+                ],
+            }
+        )
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": member.id}
+        )
+        Entry = self.env["crm.loyalty.entry"]
+        # Old points, never redeemed, and a lot expiring in about 20 days.
+        now = datetime.now()
+        Entry._post(card, "earn", 50.0, "churn-old", date=now - timedelta(days=400))
+        Entry._post(card, "earn", 150.0, "churn-new", date=now - timedelta(days=10))
+        self._score(day, partners=member)
+        risk = self._risk(member)
+        lots = self.env["crm.loyalty.lot"].search([("card_id", "=", card.id)])
+        expiring = sum(
+            lot.remaining
+            for lot in lots
+            if lot.expiry_date and lot.expiry_date <= day + timedelta(days=30)
+        )
+        self.assertTrue(expiring)
+        self.assertAlmostEqual(
+            risk.strengths["points_expiring"], round(expiring / card.points, 3)
+        )
+        self.assertEqual(risk.strengths["no_redemption"], 1.0)
+        self.company.churn_redemption_days = 2000
+        self._score(day, partners=member)
+        self.assertEqual(self._risk(member).strengths["no_redemption"], 0.0)
