@@ -261,3 +261,25 @@ class TestChurnRun(ChurnCommon):
         self.company.churn_redemption_days = 2000
         self._score(day, partners=member)
         self.assertEqual(self._risk(member).strengths["no_redemption"], 0.0)
+
+    def test_ratings_count_only_where_the_ratings_app_is_installed(self):
+        self._score(TODAY + timedelta(days=120), partners=self.fading)
+        risk = self._risk(self.fading)
+        if "rating.rating" not in self.env:
+            self.assertNotIn("rating", risk.strengths)
+            return
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        self.env["rating.rating"].create(
+            [
+                {
+                    "partner_id": self.fading.id,
+                    "rating": value,
+                    "consumed": True,
+                    "res_model_id": model_id,
+                    "res_id": self.fading.id,
+                }
+                for value in (1.0, 2.0)
+            ]
+        )
+        self._score(TODAY + timedelta(days=120), partners=self.fading)
+        self.assertAlmostEqual(self._risk(self.fading).strengths["rating"], 0.833)
