@@ -1,4 +1,5 @@
 from . import test_alert
+from . import test_confirmation_cost
 from . import test_run
 from . import test_reports
 from . import test_security
