@@ -357,7 +357,7 @@ class CrmChurnRun(models.Model):
                         "score": 85 if level == "critical" else 68,
                         "level": level,
                         "reason_data": [["stage", {"stage": entry.stage}]],
-                        "historic_clv": 0.0,
+                        "historic_clv": entry.partner_id.lifecycle_historic_clv,
                     }
                 ],
                 entry.date_start,
