@@ -12,6 +12,7 @@ class ResPartner(models.Model):
         "Churn risk score",
         company_dependent=True,
         readonly=True,
+        groups="sales_team.group_sale_salesman",
         help="0-100, higher means more likely to leave; recomputed every night.",
     )
     churn_risk_level = fields.Selection(
@@ -19,6 +20,7 @@ class ResPartner(models.Model):
         "Churn risk",
         company_dependent=True,
         readonly=True,
+        groups="sales_team.group_sale_salesman",
     )
     churn_risk_id = fields.Many2one(
         "crm.churn.risk",

@@ -108,6 +108,16 @@ class TestChurnSecurity(ChurnCommon):
                 self.env[model].with_user(self.portal).search([])
 
     @mute_logger("odoo.addons.base.models.ir_model")
+    def test_portal_cannot_read_its_own_risk(self):
+        self.portal.partner_id.parent_id = self.mine
+        partner = self.mine.with_user(self.portal)
+        with self.assertRaises(AccessError):
+            partner.read(["churn_risk_score"])
+        with self.assertRaises(AccessError):
+            partner.read(["churn_risk_level"])
+        self.assertTrue(self.mine.with_user(self.salesman).churn_risk_level)
+
+    @mute_logger("odoo.addons.base.models.ir_model")
     def test_configuration_is_for_managers(self):
         signal = self.env.ref("crm_churn.crm_churn_signal_overdue")
         with self.assertRaises(AccessError):
