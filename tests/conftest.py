@@ -50,6 +50,7 @@ import os
 import shlex
 import socket
 import subprocess
+import tempfile
 import time
 import xmlrpc.client
 
@@ -101,7 +102,12 @@ def _start_server(db):
         "--log-level=warn",
         *shlex.split(os.environ.get("CRM_SUITE_DB_ARGS", "")),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The log goes to a file: a pipe nobody reads fills up (every refused RPC
+    # logs a traceback) and then blocks the server on its next log line.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
+        prefix=f"odoo-{db}-", suffix=".log", delete=False
+    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -109,25 +115,34 @@ def _start_server(db):
                 break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
+                raise RuntimeError(Path(log.name).read_text()[-2000:]) from None
             time.sleep(0.5)
     return proc, OdooServer(db, port)
+
+
+def _stop(proc):
+    """Stop the server; one still busy after 30 s (a request in a retry
+    back-off) is killed, so that its teardown cannot fail the last test."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
 
 
 @pytest.fixture(scope="session")
 def demo_server():
     proc, server = _start_server(os.environ.get("CRM_SUITE_DB"))
     yield server
-    proc.terminate()
-    proc.wait(30)
+    _stop(proc)
 
 
 @pytest.fixture(scope="session")
 def nodemo_server():
     proc, server = _start_server(os.environ.get("CRM_SUITE_DB_NODEMO"))
     yield server
-    proc.terminate()
-    proc.wait(30)
+    _stop(proc)
 
 
 @pytest.fixture(scope="session")

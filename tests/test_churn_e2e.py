@@ -167,6 +167,54 @@ def test_salesman_flow_access_and_bad_input(admin, demo_server):
     assert not closed["activity_ids"]
 
 
+PUBLIC_METHODS = [
+    ("crm.churn.alert", "action_start"),
+    ("crm.churn.alert", "action_approve_offer"),
+    ("crm.churn.alert", "action_skip_offer"),
+    ("crm.churn.alert", "action_open_lost_wizard"),
+    ("crm.churn.alert", "action_reopen"),
+    ("crm.churn.alert", "action_open_partner"),
+    ("crm.churn.alert.lost", "action_confirm"),
+    ("crm.churn.risk", "action_open_partner"),
+    ("crm.churn.playbook", "action_view_alerts"),
+    ("crm.churn.signal", "action_reset_weights"),
+    ("crm.churn.export", "action_export"),
+    ("res.partner", "action_view_churn_alerts"),
+]
+
+
+def _snapshot(admin):
+    alerts = admin(
+        "crm.churn.alert",
+        "search_read",
+        [],
+        ["stage", "offer_state", "lost_reason_id", "coupon_id"],
+        order="id",
+    )
+    weights = admin("crm.churn.signal", "search_read", [], ["weight"], order="id")
+    return alerts, weights
+
+
+def test_public_methods_refuse_bad_input(admin, demo_server):
+    """Missing records, wrong types and huge ids: a clear error, nothing changed."""
+    tag = uuid.uuid4().hex[:6]
+    carol = _salesman(admin, demo_server, f"churn_carol_{tag}")
+    before = _snapshot(admin)
+    tried = 0
+    for model, method in PUBLIC_METHODS:
+        for ids in ([10**9], ["not-an-id"], [2**31 - 1], [-1]):
+            for caller in (admin, carol):
+                message = _fault(caller, model, method, ids)
+                assert message.strip(), (model, method, ids)
+                tried += 1
+    # A salesperson cannot reach the managers' methods on real records.
+    signals = admin("crm.churn.signal", "search", [])
+    _fault(carol, "crm.churn.signal", "action_reset_weights", signals)
+    _fault(carol, "crm.churn.run", "action_run_now", [])
+    assert _snapshot(admin) == before
+    assert tried == len(PUBLIC_METHODS) * 8
+
+
 def test_runs_racing_confirmations_leave_one_open_alert(admin, demo_server):
     """8 workers: 4 start churn runs, 4 confirm orders of at-risk customers.
 

@@ -474,6 +474,9 @@ class CrmChurnAlert(models.Model):
         return True
 
     def action_open_lost_wizard(self):
+        self.check_access("write")
+        if any(alert.stage not in OPEN_STAGES for alert in self):
+            raise UserError(self.env._("Only open alerts can be closed as lost."))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Close as lost"),
