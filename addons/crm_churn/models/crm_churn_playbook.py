@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import MissingError, ValidationError
 from odoo.osv import expression
 from odoo.tools.safe_eval import safe_eval
 
@@ -159,7 +159,9 @@ class CrmChurnPlaybook(models.Model):
     def action_view_alerts(self):
         self.ensure_one()
         # A deleted or foreign playbook fails here, not in the alerts list.
-        self.read(["name"])
+        if not self.exists():
+            raise MissingError(self.env._("This playbook no longer exists."))
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_churn.crm_churn_alert_action"
         )
