@@ -1,8 +1,12 @@
 import json
 from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
 
@@ -167,8 +171,9 @@ class CrmChurnRisk(models.Model):
         self.env["crm.loyalty.entry"].flush_model()
         companies = self.env["res.company"].sudo().search([])
         until = as_of + timedelta(days=1)
-        recent = [_add_months(as_of, -c.churn_period_months) for c in companies]
-        previous = [_add_months(as_of, -2 * c.churn_period_months) for c in companies]
+        months = [c.churn_period_months for c in companies]
+        recent = [as_of - relativedelta(months=n) for n in months]
+        previous = [as_of - relativedelta(months=2 * n) for n in months]
         expiring = [
             as_of + timedelta(days=c.churn_expiry_warning_days) for c in companies
         ]
@@ -384,7 +389,8 @@ class CrmChurnRisk(models.Model):
             if not members:
                 continue
             window = company.loyalty_tier_window
-            start = _window_start(window, as_of)
+            # The same window as the tier review itself (crm_loyalty).
+            start = tier_rules.window_start(window, as_of)
             metrics = Tier._metrics(company, members.ids, start, as_of)
             elapsed = 1.0
             if window == "calendar":
@@ -667,21 +673,3 @@ class CrmChurnRisk(models.Model):
             "res_id": self.partner_id.id,
             "view_mode": "form",
         }
-
-
-def _add_months(day, months):
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    return date(year, month, 28)
-
-
-def _window_start(window, day):
-    if window == "calendar":
-        return date(day.year, 1, 1)
-    return day - timedelta(days=365)

@@ -283,3 +283,21 @@ class TestChurnRun(ChurnCommon):
         )
         self._score(TODAY + timedelta(days=120), partners=self.fading)
         self.assertAlmostEqual(self._risk(self.fading).strengths["rating"], 0.833)
+
+    def test_tier_at_risk_follows_the_pace_of_the_year(self):
+        """A member with none of the points needed to keep the tier, three
+        quarters into a calendar year, is fully at risk; in January, not yet."""
+        tier = self.env["crm.loyalty.tier"].search(
+            [("company_id", "=", self.company.id), ("retention_threshold", ">", 0)],
+            order="threshold",
+            limit=1,
+        )
+        self.company.loyalty_tier_window = "calendar"
+        self.fading.with_company(self.company).loyalty_tier_id = tier
+        autumn = date(2026, 10, 15)
+        self._score(autumn, partners=self.fading)
+        risk = self._risk(self.fading)
+        self.assertEqual(risk.strengths["tier_at_risk"], 1.0)
+        january = date(2027, 1, 20)
+        self._score(january, partners=self.fading)
+        self.assertNotIn("tier_at_risk", self._risk(self.fading).strengths)
