@@ -12,6 +12,12 @@ drops out after any purchase with its own probability (beta-distributed);
 order values are skewed (gamma-gamma). A share of customers belongs to a
 second company when there is one, about 3% of orders are cancelled and 2% of
 customers only have a quotation. The same seed gives the same data.
+
+With ``--loyalty``, every customer who bought from a company with a ledger
+loyalty programme gets a card, one earning entry and lot per confirmed order
+(a point per currency unit, expiring as the programme says; lapsed lots are
+left for the expiry cron) and every fifth card one redemption of 50 points,
+so that balance = entries = lots holds as if the ledger had posted them.
 """
 
 import argparse
@@ -134,6 +140,136 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
     return partner_ids, orders
 
 
+LOYALTY_SQL = [
+    # One card per customer and company that has a ledger programme.
+    """
+    INSERT INTO loyalty_card (program_id, company_id, partner_id, code, points,
+                              active, create_uid, write_uid, create_date, write_date)
+    SELECT prog.id, o.company_id, o.partner_id,
+           %(prefix)s || '-' || o.company_id || '-' || o.partner_id, 0, true,
+           1, 1, now(), now()
+      FROM (SELECT DISTINCT partner_id, company_id FROM sale_order
+             WHERE state = 'sale' AND name LIKE %(orders)s) o
+      JOIN LATERAL (SELECT id FROM loyalty_program
+                     WHERE program_type = 'loyalty' AND crm_ledger_managed AND active
+                       AND (company_id = o.company_id OR company_id IS NULL)
+                     ORDER BY id LIMIT 1) prog ON true
+    """,
+    # An earning entry per confirmed order: a point per currency unit.
+    """
+    INSERT INTO crm_loyalty_entry (entry_type, points, date, card_id, program_id,
+                                   partner_id, company_id, source_model, source_id,
+                                   source_key, reason, user_id, shortfall,
+                                   create_uid, create_date, write_uid, write_date)
+    SELECT 'earn', floor(so.amount_untaxed), so.date_order, c.id, c.program_id,
+           c.partner_id, c.company_id, 'sale.order', so.id,
+           'gen:sale.order:' || so.id || ':earn', 'Order ' || so.name, 1, 0,
+           1, now(), 1, now()
+      FROM sale_order so
+      JOIN loyalty_card c ON c.code = %(prefix)s || '-' || so.company_id || '-'
+                                      || so.partner_id
+     WHERE so.state = 'sale' AND so.name LIKE %(orders)s
+       AND floor(so.amount_untaxed) > 0
+    """,
+    # Its lot, expiring as the programme says (PostgreSQL's month arithmetic
+    # clamps to the month's end like tools/ledger.expiry_date).
+    """
+    INSERT INTO crm_loyalty_lot (entry_id, card_id, program_id, partner_id,
+                                 company_id, date, expiry_date, points, remaining,
+                                 reminder_sent, create_uid, create_date, write_uid,
+                                 write_date)
+    SELECT e.id, e.card_id, e.program_id, e.partner_id, e.company_id, e.date,
+           CASE p.crm_expiry_policy
+                WHEN 'months' THEN (
+                    e.date::date + make_interval(months => p.crm_expiry_months))::date
+                WHEN 'year_end' THEN make_date(extract(year FROM e.date)::int, 12, 31)
+           END,
+           e.points, e.points, false, 1, now(), 1, now()
+      FROM crm_loyalty_entry e
+      JOIN loyalty_program p ON p.id = e.program_id
+     WHERE e.source_key LIKE 'gen:sale.order:%%' AND e.lot_id IS NULL
+       AND e.partner_id = ANY(%(partners)s)
+    """,
+    """
+    UPDATE crm_loyalty_entry e SET lot_id = l.id
+      FROM crm_loyalty_lot l
+     WHERE l.entry_id = e.id AND e.lot_id IS NULL AND e.partner_id = ANY(%(partners)s)
+    """,
+    # Every fifth card spends 50 points from its newest lot that holds them.
+    """
+    CREATE TEMP TABLE gen_redeem ON COMMIT DROP AS
+    SELECT DISTINCT ON (l.card_id) l.id AS lot_id, l.card_id, l.program_id,
+           l.partner_id, l.company_id, l.date + interval '1 day' AS date
+      FROM crm_loyalty_lot l
+      JOIN loyalty_card c ON c.id = l.card_id
+     WHERE c.code LIKE %(prefix)s || '-%%' AND c.id %% 5 = 0 AND l.remaining >= 50
+       AND l.date + interval '1 day' < now()
+     ORDER BY l.card_id, l.date DESC, l.id DESC
+    """,
+    """
+    INSERT INTO crm_loyalty_entry (entry_type, points, date, card_id, program_id,
+                                   partner_id, company_id, source_key, reason,
+                                   user_id, shortfall, create_uid, create_date,
+                                   write_uid, write_date)
+    SELECT 'redeem', -50, r.date, r.card_id, r.program_id, r.partner_id,
+           r.company_id, 'gen:redeem:' || r.lot_id, 'Reward', 1, 0,
+           1, now(), 1, now()
+      FROM gen_redeem r
+    """,
+    """
+    INSERT INTO crm_loyalty_allocation (entry_id, lot_id, points, create_uid,
+                                        create_date, write_uid, write_date)
+    SELECT e.id, r.lot_id, 50, 1, now(), 1, now()
+      FROM gen_redeem r
+      JOIN crm_loyalty_entry e ON e.source_key = 'gen:redeem:' || r.lot_id
+    """,
+    """
+    UPDATE crm_loyalty_lot l SET remaining = l.remaining - 50
+      FROM gen_redeem r WHERE r.lot_id = l.id
+    """,
+    """
+    UPDATE loyalty_card c SET points = t.total
+      FROM (SELECT card_id, SUM(points) AS total FROM crm_loyalty_entry
+             WHERE partner_id = ANY(%(partners)s) GROUP BY card_id) t
+     WHERE t.card_id = c.id
+    """,
+    "ANALYZE loyalty_card",
+    "ANALYZE crm_loyalty_entry",
+    "ANALYZE crm_loyalty_lot",
+    "ANALYZE crm_loyalty_allocation",
+]
+
+
+def generate_loyalty(conn, partner_ids, prefix="GEN"):
+    """Cards, entries and lots for the generated customers' orders."""
+    started = time.perf_counter()
+    cr = conn.cursor()
+    params = {
+        "prefix": prefix,
+        "orders": f"{prefix}/%",
+        "partners": [int(pid) for pid in partner_ids],
+    }
+    for statement in LOYALTY_SQL:
+        cr.execute(statement, params)
+    cr.execute(
+        "SELECT COUNT(*), COALESCE(SUM(points), 0) FROM loyalty_card"
+        " WHERE code LIKE %s",
+        (f"{prefix}-%",),
+    )
+    cards, points = cr.fetchone()
+    cr.execute(
+        "SELECT COUNT(*) FROM crm_loyalty_lot WHERE partner_id = ANY(%s)",
+        (params["partners"],),
+    )
+    lots = cr.fetchone()[0]
+    conn.commit()
+    print(
+        f"generated {cards} loyalty cards, {lots} lots ({points:.0f} points) "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    return cards, lots
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -141,9 +277,16 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--prefix", default="GEN")
+    parser.add_argument(
+        "--loyalty", action="store_true", help="also cards, ledger entries and lots"
+    )
     args = parser.parse_args()
     conn = psycopg2.connect(dbname=args.db)
-    generate(conn, args.customers, args.seed, years=args.years, prefix=args.prefix)
+    partner_ids, _orders = generate(
+        conn, args.customers, args.seed, years=args.years, prefix=args.prefix
+    )
+    if args.loyalty:
+        generate_loyalty(conn, partner_ids, prefix=args.prefix)
     conn.close()
 
 

@@ -62,3 +62,66 @@ def test_generate_fills_the_database_and_the_suite_scores_it(demo_server):
 def test_generate_nothing(customers):
     owners, _offsets, _amounts, _today = generator.simulate(customers, seed=1)
     assert owners.size == 0
+
+
+def test_generated_loyalty_is_a_balanced_ledger_and_expires_in_bulk(demo_server):
+    """Generated cards hold what their entries and lots say; the expiry cron
+    empties every lapsed lot in one pass and the ledger stays balanced."""
+    db = os.environ["CRM_SUITE_DB"]
+    conn = psycopg2.connect(dbname=db)
+    try:
+        partner_ids, _orders = generator.generate(conn, 200, seed=7, prefix="PYL")
+        cards, lots = generator.generate_loyalty(conn, partner_ids, prefix="PYL")
+        assert cards > 150 and lots > 3 * cards
+        cr = conn.cursor()
+        cr.execute(
+            """SELECT COUNT(*) FROM crm_loyalty_lot l
+                JOIN loyalty_card c ON c.id = l.card_id
+               WHERE c.code LIKE 'PYL-%%' AND l.expiry_date < current_date
+                 AND l.remaining > 0"""
+        )
+        lapsed = cr.fetchone()[0]
+        cr.execute(
+            "SELECT COUNT(*) FROM crm_loyalty_entry"
+            " WHERE source_key LIKE 'gen:redeem:%%' AND partner_id = ANY(%s)",
+            ([int(p) for p in partner_ids],),
+        )
+        assert cr.fetchone()[0] > 10
+    finally:
+        conn.close()
+    assert lapsed > lots / 3  # three years of history, points last a year
+    admin = demo_server.login("admin", "admin")
+    check = admin("crm.loyalty.entry", "action_reconcile", [])
+    assert check["params"]["type"] == "success", check["params"]["message"]
+    cron = _ref(admin, "crm_loyalty.ir_cron_loyalty_expire")
+    admin("ir.cron", "method_direct_trigger", [cron])
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        cr.execute(
+            """SELECT COUNT(*) FILTER (WHERE l.remaining > 0),
+                      COUNT(e.id)
+                 FROM crm_loyalty_lot l
+                 JOIN loyalty_card c ON c.id = l.card_id
+                 LEFT JOIN crm_loyalty_entry e
+                        ON e.source_key = 'crm.loyalty.lot:' || l.id || ':expire'
+                WHERE c.code LIKE 'PYL-%%' AND l.expiry_date < current_date"""
+        )
+        still_open, expired = cr.fetchone()
+    finally:
+        conn.close()
+    assert still_open == 0
+    assert expired >= lapsed
+    check = admin("crm.loyalty.entry", "action_reconcile", [])
+    assert check["params"]["type"] == "success", check["params"]["message"]
+
+
+def _ref(admin, xmlid):
+    module, name = xmlid.split(".")
+    [row] = admin(
+        "ir.model.data",
+        "search_read",
+        [("module", "=", module), ("name", "=", name)],
+        ["res_id"],
+    )
+    return row["res_id"]

@@ -395,29 +395,170 @@ class CrmLoyaltyEntry(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_expire(self, limit=2000):
-        """Expire what is left of lapsed lots, in batches; safe to run twice
-        (each lot's expiry has its own key)."""
+    def _cron_expire(self, limit=5000):
+        """Expire what is left of lapsed lots, a batch at a time.
+
+        A night can lapse hundreds of thousands of lots, so a batch is a few
+        set-based statements instead of one :meth:`_post` per lot: each lot
+        gets its own ``expire`` entry and allocation, is emptied, and its
+        card loses the points, all in one transaction. Safe to run twice: an
+        emptied lot is not selected again.
+        """
+        # sudo: the ledger tables are written by the ledger service only; the
+        # callers are the expiry cron and the demo loader, never a user.
+        service = self.sudo().with_context(**{POSTING: True})
         today = fields.Date.context_today(self)
-        Lot = self.env["crm.loyalty.lot"].sudo()
-        lots = Lot.search(
-            [("expiry_date", "<", today), ("remaining", ">", 0)], limit=limit
-        )
-        for lot in lots:
-            self._post(
-                lot.card_id,
-                "expire",
-                -lot.remaining,
-                key=f"crm.loyalty.lot:{lot.id}:expire",
-                reason=self.env._("Points earned on %(date)s expired", date=lot.date),
-                source=lot,
-                reverses=None,
+        service.env["loyalty.card"].flush_model(["points"])
+        service.flush_model()
+        service.env["crm.loyalty.lot"].flush_model()
+        lots = service.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, l.card_id, c.program_id, c.partner_id,
+                       COALESCE(c.company_id, l.company_id), l.remaining, l.date
+                  FROM crm_loyalty_lot l
+                  JOIN loyalty_card c ON c.id = l.card_id
+                 WHERE l.expiry_date < %s AND l.remaining > 0
+                 ORDER BY l.expiry_date, l.id
+                 LIMIT %s
+                """,
+                today,
+                limit,
             )
-        remaining = Lot.search_count(
-            [("expiry_date", "<", today), ("remaining", ">", 0)]
         )
-        self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
+        if lots:
+            service._expire_lots(lots)
+        remaining = service.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM crm_loyalty_lot"
+                " WHERE expiry_date < %s AND remaining > 0",
+                today,
+            )
+        )[0][0]
+        service.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
         return len(lots)
+
+    def _expire_lots(self, lots):
+        """Post the expiry of ``lots`` (rows of the query above) in bulk."""
+        totals = {}
+        for _lot, card, _program, _partner, _company, points, _date in lots:
+            totals[card] = totals.get(card, 0.0) + points
+        # Lock the cards in a fixed order, then take the points: the same
+        # row lock every spend takes, so a concurrent spend either finished
+        # before this batch read the lots or waits for it.
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM loyalty_card WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                list(totals),
+            )
+        )
+        short = self.env.execute_query(
+            SQL(
+                """
+                UPDATE loyalty_card c SET points = COALESCE(c.points, 0) - s.total
+                  FROM unnest(%s::int[], %s::float8[]) AS s(card_id, total)
+                 WHERE c.id = s.card_id
+                RETURNING c.id, c.points
+                """,
+                list(totals),
+                list(totals.values()),
+            )
+        )
+        short = [card_id for card_id, points in short if points < -0.000001]
+        if short:
+            card = self.env["loyalty.card"].browse(short[0])
+            raise UserError(
+                self.env._(
+                    "Card %(card)s holds fewer points than its lapsed lots; "
+                    "reconcile the ledger before expiring them.",
+                    card=card.code,
+                )
+            )
+        keys = self._expiry_keys([row[0] for row in lots])
+        entries = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_loyalty_entry
+                       (entry_type, points, date, card_id, program_id, partner_id,
+                        company_id, source_model, source_id, source_key, reason,
+                        user_id, shortfall, lot_id, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT 'expire', -s.points, now() AT TIME ZONE 'UTC', s.card_id,
+                       s.program_id, s.partner_id, s.company_id, 'crm.loyalty.lot',
+                       s.lot_id, s.source_key, s.reason, %(uid)s, 0, NULL,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(lots)s::int[], %(cards)s::int[], %(programs)s::int[],
+                              %(partners)s::int[], %(companies)s::int[],
+                              %(points)s::float8[], %(keys)s::varchar[],
+                              %(reasons)s::varchar[])
+                       AS s(lot_id, card_id, program_id, partner_id, company_id,
+                            points, source_key, reason)
+                RETURNING id, source_id, -points
+                """,
+                uid=self.env.uid,
+                lots=[row[0] for row in lots],
+                cards=[row[1] for row in lots],
+                programs=[row[2] for row in lots],
+                partners=[row[3] for row in lots],
+                companies=[row[4] for row in lots],
+                points=[row[5] for row in lots],
+                keys=[keys[row[0]] for row in lots],
+                reasons=[
+                    self.env._("Points earned on %(date)s expired", date=row[6])
+                    for row in lots
+                ],
+            )
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                WITH plan AS (
+                    SELECT * FROM unnest(%(entries)s::int[], %(lots)s::int[],
+                                         %(points)s::float8[])
+                           AS p(entry_id, lot_id, points)
+                ), emptied AS (
+                    UPDATE crm_loyalty_lot l SET remaining = l.remaining - plan.points
+                      FROM plan WHERE l.id = plan.lot_id
+                )
+                INSERT INTO crm_loyalty_allocation
+                       (entry_id, lot_id, points, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT plan.entry_id, plan.lot_id, plan.points, %(uid)s,
+                       now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM plan
+                """,
+                entries=[row[0] for row in entries],
+                lots=[row[1] for row in entries],
+                points=[row[2] for row in entries],
+                uid=self.env.uid,
+            )
+        )
+        self.env["loyalty.card"].invalidate_model(["points"])
+        self.env["crm.loyalty.lot"].invalidate_model(["remaining"])
+        self.invalidate_model()
+
+    def _expiry_keys(self, lot_ids):
+        """One key per expiry of a lot. A lot normally expires once; a spend
+        reversed after its lot lapsed gives points back to it, and their
+        later expiry needs a key of its own."""
+        keys = {lot_id: f"crm.loyalty.lot:{lot_id}:expire" for lot_id in lot_ids}
+        taken = self.env.execute_query(
+            SQL(
+                "SELECT source_id FROM crm_loyalty_entry WHERE source_key = ANY(%s)",
+                list(keys.values()),
+            )
+        )
+        for (lot_id,) in taken:
+            count = self.search_count(
+                [
+                    ("source_model", "=", "crm.loyalty.lot"),
+                    ("source_id", "=", lot_id),
+                    ("entry_type", "=", "expire"),
+                ]
+            )
+            keys[lot_id] = f"crm.loyalty.lot:{lot_id}:expire:{count + 1}"
+        return keys
 
     @api.model
     def _reconcile(self, card_ids=None):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -83,11 +85,25 @@ class LoyaltyCard(models.Model):
     def _crm_send_expiry_reminders(self, limit=500):
         today = fields.Date.context_today(self)
         Lot = self.env["crm.loyalty.lot"].sudo()
+        # Only lots inside the longest reminder window are loaded: the open
+        # lots of a large programme run into the hundreds of thousands.
+        windows = (
+            self.env["loyalty.program"]
+            .sudo()
+            ._read_group(
+                [("crm_expiry_reminder_days", ">", 0)],
+                aggregates=["crm_expiry_reminder_days:max"],
+            )
+        )
+        longest = windows[0][0] or 0
+        if not longest:
+            return Lot
         lots = Lot.search(
             [
                 ("remaining", ">", 0),
                 ("reminder_sent", "=", False),
                 ("expiry_date", ">=", today),
+                ("expiry_date", "<=", today + timedelta(days=longest)),
                 ("program_id.crm_expiry_reminder_days", ">", 0),
                 ("card_id.partner_id", "!=", False),
             ],
@@ -126,21 +142,43 @@ class LoyaltyCard(models.Model):
 
     def _crm_send_birthday_mails(self, limit=500):
         today = fields.Date.context_today(self)
-        cards = self.sudo().search(
+        # The birth month is matched in SQL: a search on "has a birthdate"
+        # would load every member of the programme each day.
+        self.env["res.partner"].flush_model(
+            ["birthdate_date", "loyalty_birthday_mail_year"]
+        )
+        self.flush_model(["program_id", "partner_id", "active"])
+        self.env["loyalty.program"].flush_model(
             [
-                ("program_id.program_type", "=", "loyalty"),
-                ("program_id.crm_ledger_managed", "=", True),
-                ("program_id.crm_birthday_mail", "=", True),
-                ("program_id.crm_birthday_factor", ">", 1),
-                ("partner_id.birthdate_date", "!=", False),
+                "program_type",
+                "crm_ledger_managed",
+                "crm_birthday_mail",
+                "crm_birthday_factor",
+                "active",
             ]
         )
-        due = cards.filtered(
-            lambda card: (
-                card.partner_id.birthdate_date.month == today.month
-                and card.partner_id.sudo().loyalty_birthday_mail_year != today.year
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.id
+                  FROM loyalty_card c
+                  JOIN loyalty_program p ON p.id = c.program_id
+                  JOIN res_partner rp ON rp.id = c.partner_id
+                 WHERE p.program_type = 'loyalty' AND p.crm_ledger_managed
+                   AND p.crm_birthday_mail AND p.crm_birthday_factor > 1
+                   AND p.active AND c.active IS NOT FALSE
+                   AND EXTRACT(MONTH FROM rp.birthdate_date) = %s
+                   AND COALESCE(rp.loyalty_birthday_mail_year, 0) != %s
+                 ORDER BY c.id
+                 LIMIT %s
+                """,
+                today.month,
+                today.year,
+                limit,
             )
-        )[:limit]
+        )
+        # sudo: the cron sends on behalf of the programme, whoever runs it.
+        due = self.sudo().browse([row[0] for row in rows])
         template = self.env.ref("crm_loyalty.mail_template_birthday")
         for card in due:
             template.send_mail(
