@@ -6,14 +6,24 @@ Modes:
   kills itself with SIGKILL in the middle of batch ``--crash-at``, after its
   scores were written but before the commit.
 - ``resume``: finishes the running run, commits, prints the result.
+- ``restart``: like ``crash``, but in the middle of batch ``--crash-at`` the
+  database server goes away (see :func:`restart_postgres`) instead of the
+  process; the worker's next statement fails and it exits.
+- ``expire-restart``: the loyalty expiry cron, interrupted the same way in
+  the middle of a batch (cards debited, entries not yet written).
+- ``expire-resume``: runs the expiry to the end; prints what the ledger
+  reconciliation finds.
 """
 
 import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 from datetime import date
+
+import psycopg2
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -43,9 +53,78 @@ def result(env, run):
     }
 
 
+def restart_postgres(cr):
+    """Take the database server away under a running transaction.
+
+    With ``CRM_SUITE_PG_CLUSTER`` ("<version> <name>", set by scripts/test.sh
+    when it may manage the local cluster) the cluster is restarted in
+    immediate mode: no checkpoint, crash recovery on start, every connection
+    dropped. Without it, this process's server backend is terminated, which
+    is what a restart looks like from the process's side.
+    """
+    cluster = os.environ.get("CRM_SUITE_PG_CLUSTER")
+    print(json.dumps({"interrupted": "restart" if cluster else "terminate"}))
+    sys.stdout.flush()
+    if cluster:
+        version, name = cluster.split()
+        subprocess.run(
+            ["pg_ctlcluster", version, name, "restart", "-m", "immediate"], check=True
+        )
+        return
+    backend = cr.connection.get_backend_pid()
+    conn = psycopg2.connect(cr.connection.dsn)
+    conn.autocommit = True
+    with conn.cursor() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    conn.close()
+
+
+def expire(env, args):
+    Entry = env["crm.loyalty.entry"]
+    if args.mode == "expire-restart":
+        keys = type(Entry)._expiry_keys
+        batch = {"n": 0}
+
+        def interrupt_after_cards(self, lot_ids):
+            # The cards of the batch are debited, its entries not yet written.
+            batch["n"] += 1
+            if batch["n"] == args.crash_at:
+                restart_postgres(env.cr)
+            return keys(self, lot_ids)
+
+        type(Entry)._expiry_keys = interrupt_after_cards
+    while Entry._cron_expire(limit=args.batch_size):
+        env.cr.commit()  # as ir.cron does after every batch
+    env.cr.commit()
+    open_lapsed = env.execute_query(
+        SQL(
+            "SELECT COUNT(*) FROM crm_loyalty_lot"
+            " WHERE expiry_date < current_date AND remaining > 0"
+        )
+    )[0][0]
+    print(
+        json.dumps(
+            {
+                "differences": len(Entry._reconcile()),
+                "open_lapsed": open_lapsed,
+            }
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["baseline", "crash", "resume"])
+    parser.add_argument(
+        "mode",
+        choices=[
+            "baseline",
+            "crash",
+            "resume",
+            "restart",
+            "expire-restart",
+            "expire-resume",
+        ],
+    )
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--batch-size", type=int, default=40)
@@ -55,6 +134,9 @@ def main():
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
+        if args.mode.startswith("expire"):
+            expire(env, args)
+            return
         Run = env["crm.churn.run"]
         if args.mode == "resume":
             run = Run.search([("state", "=", "running")], limit=1)
@@ -81,7 +163,10 @@ def main():
             batch["n"] += 1
             if batch["n"] == args.crash_at:
                 sys.stdout.flush()
-                os.kill(os.getpid(), signal.SIGKILL)
+                if args.mode == "restart":
+                    restart_postgres(self.env.cr)
+                else:
+                    os.kill(os.getpid(), signal.SIGKILL)
             return write_mirror(self, rows, gone)
 
         Risk._write_partner_mirror = crash_after_scores

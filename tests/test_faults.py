@@ -1,8 +1,10 @@
-"""Fault tolerance of the nightly churn run against a real database.
+"""Fault tolerance of the nightly runs against a real database.
 
-A run killed with SIGKILL in the middle of a batch (scores upserted, nothing
-committed) and resumed by the next cron call ends with exactly the scores and
-alerts of an uninterrupted run.
+A churn run killed with SIGKILL in the middle of a batch (scores upserted,
+nothing committed), or whose database server restarts at that moment, and
+resumed by the next cron call ends with exactly the scores and alerts of an
+uninterrupted run. An expiry batch interrupted by a restart after it debited
+the cards leaves every card equal to its entries and lots.
 """
 
 import json
@@ -11,8 +13,11 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import generator
+import psycopg2
 import pytest
 
 WORKER = Path(__file__).with_name("fault_worker.py")
@@ -50,3 +55,94 @@ def test_killed_run_resumes_to_the_same_result():
     assert resumed["batches"] == baseline["batches"]
     assert resumed["risks"] == baseline["risks"]
     assert resumed["alerts"] == baseline["alerts"]
+
+
+def _wait_for_postgres(db, seconds=60):
+    deadline = time.time() + seconds
+    while True:
+        try:
+            psycopg2.connect(dbname=db).close()
+            return
+        except psycopg2.OperationalError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _interrupted(proc):
+    """The worker lost its database in the middle of a batch and said so."""
+    assert proc.returncode not in (0, -signal.SIGKILL), (proc.returncode, proc.stderr)
+    assert '"interrupted"' in proc.stdout, proc.stdout
+    assert any(
+        error in proc.stderr
+        for error in ("OperationalError", "InterfaceError", "terminat")
+    ), proc.stderr[-3000:]
+
+
+def _query(db, sql, *params):
+    conn = psycopg2.connect(dbname=db)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(sql, params)
+            return cr.fetchall()
+    finally:
+        conn.close()
+
+
+def test_database_restart_mid_batch_resumes_to_the_same_result():
+    db = os.environ.get("CRM_SUITE_DB")
+    baseline = _json(_worker("baseline", batch_size=40))
+
+    interrupted = _worker("restart", batch_size=40, crash_at=3)
+    _wait_for_postgres(db)
+    _interrupted(interrupted)
+    # What the two committed batches wrote is there; the third left nothing.
+    [(done, batches)] = _query(
+        db,
+        "SELECT customers_done, batch_count FROM crm_churn_run WHERE state = 'running'",
+    )
+    assert (done, batches) == (80, 2)
+
+    resumed = _json(_worker("resume", batch_size=40))
+    assert resumed["batches"] == baseline["batches"]
+    assert resumed["customers_done"] == baseline["customers_done"]
+    assert resumed["risks"] == baseline["risks"]
+    assert resumed["alerts"] == baseline["alerts"]
+
+
+def test_database_restart_during_expiry_leaves_the_ledger_balanced():
+    db = os.environ.get("CRM_SUITE_DB")
+    if not db:
+        pytest.skip("needs the databases prepared by scripts/test.sh")
+    conn = psycopg2.connect(dbname=db)
+    try:
+        partners, _orders = generator.generate(conn, 120, seed=11, prefix="FLT")
+        generator.generate_loyalty(conn, partners, prefix="FLT")
+    finally:
+        conn.close()
+    lapsed_sql = (
+        "SELECT COUNT(*) FROM crm_loyalty_lot"
+        " WHERE expiry_date < current_date AND remaining > 0"
+    )
+    [(lapsed,)] = _query(db, lapsed_sql)
+    assert lapsed > 150
+
+    interrupted = _worker("expire-restart", batch_size=50, crash_at=2)
+    _wait_for_postgres(db)
+    _interrupted(interrupted)
+    # The first batch is committed; the second had debited its cards when
+    # the server went away, and none of it remains.
+    [(left,)] = _query(db, lapsed_sql)
+    assert left == lapsed - 50
+    [(unbalanced,)] = _query(
+        db,
+        """SELECT COUNT(*) FROM loyalty_card c
+            WHERE c.code LIKE 'FLT-%%'
+              AND abs(COALESCE(c.points, 0) - COALESCE(
+                      (SELECT SUM(points) FROM crm_loyalty_entry e
+                        WHERE e.card_id = c.id), 0)) > 0.001""",
+    )
+    assert unbalanced == 0
+
+    resumed = _json(_worker("expire-resume", batch_size=50))
+    assert resumed == {"differences": 0, "open_lapsed": 0}

@@ -1,26 +1,25 @@
-"""The nightly lifecycle run at scale, against the SQL floor, then the churn
-warning when crm_churn is installed.
+"""The whole nightly run at scale, step by step, against the SQL floor.
 
     python3 tests/benchmarks/bench_nightly.py --db <database> \\
-        --addons-path <addons path> [--batch-size 5000]
+        --addons-path <addons path> [--batch-size 5000] [--refit]
 
 Run it on a scratch database with the suite installed and filled by
-``tests/generator.py``. Prints the wall time of the preparation (purchase
-model fits, RFM cut points) and of the batches, the slowest batch, the SQL
-queries, the peak memory, and the time of one hand-written SQL statement doing
-the same aggregate, quintile scoring and write (the floor), with the ratio.
+``tests/generator.py``. Runs in-process what the crons run, committing after
+every batch as ``ir.cron`` does: the lifecycle run (purchase-model fits and
+RFM cut points, then batches of profiles), the churn warning (scores, then
+alerts), the loyalty expiry (batches of lapsed lots), the tier review, the
+ledger reconciliation and the loyalty messages. Prints, per step, the wall
+time, the slowest batch, the SQL queries and the memory growth; then the
+time of one hand-written SQL statement doing the lifecycle aggregate and
+quintile scoring (the floor) and the ratio. The last line holds the figures
+as JSON for ``run_all.py``.
 """
 
 import argparse
-import os
-import platform
-import resource
 import time
 from datetime import date
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.tools import config
+from benchlib import Meter, emit, odoo_env, rss_mib
 
 FLOOR = """
 CREATE TEMP TABLE floor_profile ON COMMIT DROP AS
@@ -41,8 +40,107 @@ SELECT partner_id, company_id, orders, first_order, last_order, revenue,
 """
 
 
-def rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def batches(cr, step):
+    """Call ``step()`` until it reports no more work, committing after each
+    call as ir.cron does; returns the duration of every call."""
+    durations = []
+    while True:
+        tick = time.perf_counter()
+        more = step()
+        cr.commit()  # as ir.cron does after every batch
+        durations.append(time.perf_counter() - tick)
+        if not more:
+            return durations
+
+
+def bench_lifecycle(env, batch_size, refit):
+    cr = env.cr
+    Run = env["crm.lifecycle.run"]
+    Run.search([("state", "=", "running")]).write({"state": "done"})
+    Run.search([("as_of", "=", date.today())]).unlink()
+    if refit:
+        env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
+    cr.commit()
+    with Meter(cr) as meter:
+        tick = time.perf_counter()
+        run = Run.create({"as_of": date.today()})
+        cr.commit()
+        prepare = time.perf_counter() - tick
+
+        def step():
+            run._process_batch(batch_size)
+            return run.state == "running"
+
+        durations = batches(cr, step)
+    return {
+        "seconds": meter.seconds,
+        "prepare": prepare,
+        "batches": len(durations),
+        "slowest_batch": max(durations),
+        "queries": meter.queries,
+        "memory_growth": meter.memory_growth,
+        "written": run.profiles_written,
+    }
+
+
+def bench_churn(env, batch_size):
+    cr = env.cr
+    Run = env["crm.churn.run"]
+    Run.search([("state", "=", "running")]).write({"state": "done"})
+    Run.search([("as_of", "=", date.today())]).unlink()
+    cr.commit()
+    with Meter(cr) as meter:
+        run = Run.create({"as_of": date.today()})
+        cr.commit()
+
+        def step():
+            run._process_batch(batch_size)
+            return run.state == "running"
+
+        durations = batches(cr, step)
+    return {
+        "seconds": meter.seconds,
+        "batches": len(durations),
+        "slowest_batch": max(durations),
+        "queries": meter.queries,
+        "memory_growth": meter.memory_growth,
+        "written": run.rows_written,
+        "alerts": run.alerts_created,
+        "deferred": run.alerts_deferred,
+    }
+
+
+def bench_expiry(env, batch_size):
+    cr = env.cr
+    Entry = env["crm.loyalty.entry"]
+    expired = []
+    with Meter(cr) as meter:
+
+        def step():
+            expired.append(Entry._cron_expire(limit=batch_size))
+            return expired[-1] > 0
+
+        durations = batches(cr, step)
+    return {
+        "seconds": meter.seconds,
+        "batches": len(durations),
+        "slowest_batch": max(durations),
+        "queries": meter.queries,
+        "memory_growth": meter.memory_growth,
+        "expired": sum(expired),
+    }
+
+
+def bench_simple(env, call):
+    with Meter(env.cr) as meter:
+        result = call()
+        env.cr.commit()
+    return {
+        "seconds": meter.seconds,
+        "queries": meter.queries,
+        "memory_growth": meter.memory_growth,
+        "result": result,
+    }
 
 
 def main():
@@ -56,87 +154,74 @@ def main():
         help="force the weekly purchase-model refit (new predictions for everyone)",
     )
     args = parser.parse_args()
-    config.parse_config(["--addons-path", args.addons_path, "-d", args.db])
-    registry = odoo.modules.registry.Registry(args.db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with odoo_env(args.db, args.addons_path) as env:
+        cr = env.cr
         cr.execute("SELECT COUNT(*) FROM sale_order")
         orders = cr.fetchone()[0]
         cr.execute("SELECT COUNT(*) FROM res_partner WHERE id = commercial_partner_id")
         partners = cr.fetchone()[0]
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores; "
-            f"{partners} commercial partners, {orders} orders"
+        cr.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE remaining > 0)"
+            " FROM crm_loyalty_lot"
         )
-        Run = env["crm.lifecycle.run"]
-        Run.search([("state", "=", "running")]).write({"state": "done"})
-        Run.search([("as_of", "=", date.today())]).unlink()
-        if args.refit:
-            env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
-        cr.commit()
-        memory_before = rss_mib()
-        queries_before = cr.sql_log_count
-        started = time.perf_counter()
-        run = Run.create({"as_of": date.today()})
-        cr.commit()
-        prepared = time.perf_counter()
-        batches = []
-        while run.state == "running":
-            tick = time.perf_counter()
-            run._process_batch(args.batch_size)
-            cr.commit()  # as ir.cron does after every batch
-            batches.append(time.perf_counter() - tick)
-        finished = time.perf_counter()
-        queries = cr.sql_log_count - queries_before
-        total = finished - started
-        print(f"prepare (fits + RFM cut points): {prepared - started:.1f} s")
+        lots, open_lots = cr.fetchone()
+        print(f"{partners} commercial partners, {orders} orders, {lots} lots")
+        figures = {
+            "customers": partners,
+            "orders": orders,
+            "lots": lots,
+            "open_lots": open_lots,
+            "rss_start": rss_mib(),
+        }
+        steps = figures["steps"] = {}
+        steps["lifecycle"] = life = bench_lifecycle(env, args.batch_size, args.refit)
         print(
-            f"batches: {len(batches)} x {args.batch_size}, "
-            f"slowest {max(batches):.2f} s, total {finished - prepared:.1f} s"
-        )
-        print(
-            f"nightly run: {total:.1f} s, {queries} SQL queries, "
-            f"peak RSS {rss_mib():.0f} MiB (+{rss_mib() - memory_before:.0f} MiB), "
-            f"{run.profiles_written} profiles written"
-        )
-        tick = time.perf_counter()
-        cr.execute(FLOOR)
-        floor = time.perf_counter() - tick
-        cr.rollback()
-        print(
-            f"SQL floor (aggregate + ntile scoring, one statement): {floor:.1f} s; "
-            f"ratio {total / floor:.1f}x"
+            f"lifecycle: {life['seconds']:.1f} s (prepare {life['prepare']:.1f} s, "
+            f"{life['batches']} batches, slowest {life['slowest_batch']:.2f} s), "
+            f"{life['queries']} queries, {life['written']} profiles written"
         )
         if "crm.churn.run" in env:
-            bench_churn(env, cr, args.batch_size)
-
-
-def bench_churn(env, cr, batch_size):
-    """The churn warning that follows the lifecycle run: scores, then alerts."""
-    Run = env["crm.churn.run"]
-    Run.search([("state", "=", "running")]).write({"state": "done"})
-    Run.search([("as_of", "=", date.today())]).unlink()
-    cr.commit()
-    memory_before = rss_mib()
-    queries_before = cr.sql_log_count
-    started = time.perf_counter()
-    run = Run.create({"as_of": date.today()})
-    cr.commit()
-    batches = []
-    while run.state == "running":
+            steps["churn"] = churn = bench_churn(env, args.batch_size)
+            print(
+                f"churn: {churn['seconds']:.1f} s ({churn['batches']} batches, "
+                f"slowest {churn['slowest_batch']:.2f} s), {churn['queries']} "
+                f"queries, {churn['written']} scores written, {churn['alerts']} "
+                f"alerts, {churn['deferred']} deferred"
+            )
+        steps["expiry"] = expiry = bench_expiry(env, args.batch_size)
+        print(
+            f"expiry: {expiry['seconds']:.1f} s, {expiry['expired']} lots expired "
+            f"({expiry['batches']} batches, slowest {expiry['slowest_batch']:.2f} s)"
+        )
+        Tier = env["crm.loyalty.tier"]
+        steps["requalify"] = bench_simple(env, lambda: Tier._cron_requalify() or 0)
+        steps["reconcile"] = bench_simple(
+            env, lambda: len(env["crm.loyalty.entry"]._cron_reconcile() or {})
+        )
+        steps["messages"] = bench_simple(
+            env, lambda: env["loyalty.card"]._cron_crm_loyalty_messages() or 0
+        )
+        for name in ("requalify", "reconcile", "messages"):
+            print(f"{name}: {steps[name]['seconds']:.1f} s")
+        if steps["reconcile"]["result"]:
+            raise SystemExit("the ledger does not reconcile after the run")
+        figures["seconds"] = sum(step["seconds"] for step in steps.values())
+        figures["queries"] = sum(step["queries"] for step in steps.values())
+        figures["slowest_batch"] = max(
+            step.get("slowest_batch", step["seconds"]) for step in steps.values()
+        )
+        figures["peak_rss"] = rss_mib()
         tick = time.perf_counter()
-        run._process_batch(batch_size)
-        cr.commit()  # as ir.cron does after every batch
-        batches.append(time.perf_counter() - tick)
-    total = time.perf_counter() - started
-    queries = cr.sql_log_count - queries_before
-    print(
-        f"churn run: {total:.1f} s, {len(batches)} batches (slowest "
-        f"{max(batches):.2f} s, the last one opens the alerts), {queries} SQL "
-        f"queries, +{rss_mib() - memory_before:.0f} MiB; {run.customers_done} "
-        f"customers, {run.rows_written} scores written, {run.alerts_created} "
-        f"alerts, {run.alerts_deferred} deferred by the cap"
-    )
+        cr.execute(FLOOR)
+        figures["floor"] = time.perf_counter() - tick
+        cr.rollback()
+        figures["ratio"] = life["seconds"] / figures["floor"]
+        print(
+            f"nightly run: {figures['seconds']:.1f} s, {figures['queries']} queries, "
+            f"peak RSS {figures['peak_rss']:.0f} MiB; SQL floor of the lifecycle "
+            f"step {figures['floor']:.1f} s, ratio {figures['ratio']:.1f}x"
+        )
+        emit(figures)
 
 
 if __name__ == "__main__":

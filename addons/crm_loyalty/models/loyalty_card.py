@@ -105,7 +105,8 @@ class LoyaltyCard(models.Model):
                 ("expiry_date", ">=", today),
                 ("expiry_date", "<=", today + timedelta(days=longest)),
                 ("program_id.crm_expiry_reminder_days", ">", 0),
-                ("card_id.partner_id", "!=", False),
+                # No address, no mail: rendering one would only fail later.
+                ("card_id.partner_id.email", "!=", False),
             ],
             order="expiry_date",
         )
@@ -145,7 +146,7 @@ class LoyaltyCard(models.Model):
         # The birth month is matched in SQL: a search on "has a birthdate"
         # would load every member of the programme each day.
         self.env["res.partner"].flush_model(
-            ["birthdate_date", "loyalty_birthday_mail_year"]
+            ["birthdate_date", "loyalty_birthday_mail_year", "email"]
         )
         self.flush_model(["program_id", "partner_id", "active"])
         self.env["loyalty.program"].flush_model(
@@ -168,6 +169,7 @@ class LoyaltyCard(models.Model):
                    AND p.crm_birthday_mail AND p.crm_birthday_factor > 1
                    AND p.active AND c.active IS NOT FALSE
                    AND EXTRACT(MONTH FROM rp.birthdate_date) = %s
+                   AND rp.email IS NOT NULL AND rp.email != ''
                    AND COALESCE(rp.loyalty_birthday_mail_year, 0) != %s
                  ORDER BY c.id
                  LIMIT %s

@@ -10,8 +10,10 @@ from .common import LoyaltyLedgerCommon
 class TestLoyaltyMessages(LoyaltyLedgerCommon):
     def test_expiry_reminder_once_before_expiry(self):
         self.partner.email = "member@example.com"
+        no_address = self.env["res.partner"].create({"name": "No e-mail member"})
         with freeze_time("2025-04-10"):
             card = self._card_with(70)
+            self._card_with(40, partner=no_address)
         self.program.crm_expiry_reminder_days = 30
         Card = self.env["loyalty.card"]
         with freeze_time("2026-03-01"):  # 40 days before expiry

@@ -1,0 +1,96 @@
+"""What the benchmark scripts share: an Odoo environment on a database,
+memory and query counters, and one JSON line of figures per script so that
+``run_all.py`` can collect them."""
+
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import time
+
+FIGURES_PREFIX = "FIGURES "
+
+
+def rss_mib():
+    """Peak resident memory of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def odoo_env(db, addons_path):
+    """A superuser environment on ``db``; the caller commits."""
+    # Imported here: run_all.py uses this module without Odoo.
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.tools import config
+
+    config.parse_config(["--addons-path", addons_path, "-d", db])
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+class Meter:
+    """Wall time, SQL queries and memory growth of one step."""
+
+    def __init__(self, cr):
+        self.cr = cr
+
+    def __enter__(self):
+        self.queries = self.cr.sql_log_count
+        self.memory = rss_mib()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+        self.queries = self.cr.sql_log_count - self.queries
+        self.memory_growth = rss_mib() - self.memory
+        return False
+
+
+def emit(figures):
+    """Print the figures as one JSON line after the human-readable output."""
+    print(FIGURES_PREFIX + json.dumps(figures, default=str), flush=True)
+
+
+def parse(output):
+    for line in output.splitlines():
+        if line.startswith(FIGURES_PREFIX):
+            return json.loads(line[len(FIGURES_PREFIX) :])
+    raise ValueError("no figures in the output")
+
+
+def machine():
+    """The machine the figures were taken on."""
+    cpu = platform.processor() or platform.machine()
+    with (
+        contextlib.suppress(OSError),
+        open("/proc/cpuinfo", encoding="utf-8") as info,
+    ):
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = 0
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open("/proc/meminfo", encoding="utf-8") as info,
+    ):
+        memory = int(info.readline().split()[1]) / 1024 / 1024
+    postgres = subprocess.run(
+        ["psql", "-d", "postgres", "-tAc", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory),
+        "postgres": postgres,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }

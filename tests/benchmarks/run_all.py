@@ -1,0 +1,456 @@
+"""Run every benchmark of the suite and write docs/BENCHMARKS.md.
+
+    bash scripts/bench.sh [--sizes 10000,100000[,1000000]] [--ledger-lots 1000000]
+
+(``scripts/bench.sh`` passes the addons path; this script can also be run
+directly with ``--addons-path``.) It installs the suite with its demo data in
+a template database once, then for each size copies it, fills it with
+``tests/generator.py --loyalty`` and runs the nightly run three times (the
+first night after the load, a usual night, the weekly refit night); order
+confirmation against ``sale_loyalty`` alone on the smallest size; the ledger
+(throughput, the expiry run, reconciliation, tiers) on a database generated
+to hold ``--ledger-lots`` lots. Every figure lands in docs/BENCHMARKS.md and
+docs/benchmarks.json together with the machine and the command. The scratch
+databases are dropped at the end unless ``--keep``.
+"""
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg2
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import generator
+from benchlib import machine, parse
+
+ADDONS = "sale_management,crm_lifecycle,crm_loyalty,crm_churn"
+
+
+def log(message):
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def psql(sql, db="postgres"):
+    return subprocess.run(
+        ["psql", "-d", db, "-tAc", sql], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def exists(db):
+    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"
+
+
+def drop(db):
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+
+
+def odoo_version(addons_path):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import odoo.release as r; print(r.version)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def make_template(db, addons_path):
+    if exists(db):
+        log(f"template {db} exists, reused")
+        return
+    log(f"installing {ADDONS} with demo data in {db}")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-d",
+            db,
+            f"--addons-path={addons_path}",
+            "-i",
+            ADDONS,
+            "--stop-after-init",
+            "--log-level=warn",
+            "--http-port=0",
+            "--max-cron-threads=0",
+        ],
+        check=True,
+    )
+
+
+def filled(template, db, customers, seed=1):
+    """A copy of the template with ``customers`` generated customers."""
+    drop(db)
+    subprocess.run(["createdb", "-T", template, db], check=True)
+    conn = psycopg2.connect(dbname=db)
+    try:
+        started = time.perf_counter()
+        partner_ids, orders = generator.generate(conn, customers, seed)
+        orders_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        cards, lots = generator.generate_loyalty(conn, partner_ids)
+        loyalty_seconds = time.perf_counter() - started
+    finally:
+        conn.close()
+    return {
+        "customers": customers,
+        "orders": orders,
+        "orders_seconds": orders_seconds,
+        "cards": cards,
+        "lots": lots,
+        "loyalty_seconds": loyalty_seconds,
+    }
+
+
+def bench(script, db, addons_path, *extra):
+    command = [
+        sys.executable,
+        str(HERE / script),
+        "--db",
+        db,
+        "--addons-path",
+        addons_path,
+        *extra,
+    ]
+    log(" ".join(command[1:]))
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    human = [
+        line for line in result.stdout.splitlines() if not line.startswith("FIGURES ")
+    ]
+    for line in human:
+        print(f"    {line}", file=sys.stderr)
+    if result.returncode:
+        print(result.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{script} failed")
+    return parse(result.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--ledger-lots", type=int, default=1_000_000)
+    parser.add_argument("--template", default="crm_bench_template")
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    started = time.perf_counter()
+    results = {
+        "date": date.today().isoformat(),
+        "command": "bash scripts/bench.sh "
+        + " ".join(sys.argv[1:])
+        .replace(f"--addons-path {args.addons_path}", "")
+        .strip(),
+        "machine": machine(),
+        "odoo": odoo_version(args.addons_path),
+        "sizes": [],
+    }
+    make_template(args.template, args.addons_path)
+    databases = []
+    for size in sizes:
+        db = f"crm_bench_{size}"
+        databases.append(db)
+        log(f"{size} customers: generating {db}")
+        row = {"data": filled(args.template, db, size)}
+        log(
+            f"generated {row['data']['orders']} orders, {row['data']['lots']} lots "
+            f"in {row['data']['orders_seconds'] + row['data']['loyalty_seconds']:.0f} s"
+        )
+        row["first"] = bench("bench_nightly.py", db, args.addons_path)
+        row["usual"] = bench("bench_nightly.py", db, args.addons_path)
+        row["refit"] = bench("bench_nightly.py", db, args.addons_path, "--refit")
+        if size == min(sizes):
+            results["confirm"] = bench("bench_confirm.py", db, args.addons_path)
+        results["sizes"].append(row)
+    if args.ledger_lots:
+        small = results["sizes"][0]["data"]
+        per_customer = small["lots"] / max(small["customers"], 1)
+        customers = math.ceil(args.ledger_lots / max(per_customer, 1) * 1.02)
+        db = "crm_bench_ledger"
+        databases.append(db)
+        log(f"ledger: generating {customers} customers for {args.ledger_lots} lots")
+        data = filled(args.template, db, customers, seed=2)
+        results["ledger"] = bench("bench_ledger.py", db, args.addons_path)
+        results["ledger"]["data"] = data
+    results["seconds"] = time.perf_counter() - started
+    out = Path(args.out)
+    out.write_text(render(results), encoding="utf-8")
+    out.with_name("benchmarks.json").write_text(
+        json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8"
+    )
+    log(f"wrote {out} and benchmarks.json in {results['seconds'] / 60:.0f} min")
+    if not args.keep:
+        for db in databases:
+            drop(db)
+
+
+# ---------------------------------------------------------------------------
+# docs/BENCHMARKS.md
+# ---------------------------------------------------------------------------
+
+
+def n(value):
+    return f"{value:,.0f}"
+
+
+def s(value):
+    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def render(r):
+    m = r["machine"]
+    out = [
+        "# Benchmarks",
+        "",
+        (
+            "Generated by `tests/benchmarks/run_all.py`; do not edit by hand, run it "
+            "again:"
+        ),
+        "",
+        "```",
+        r["command"],
+        "```",
+        "",
+        f"- Date: {r['date']}; whole run {r['seconds'] / 60:.0f} min.",
+        (
+            f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
+            f"{m['system']}; PostgreSQL {m['postgres']} (default settings); Odoo "
+            f"{r['odoo']}; Python {m['python']}."
+        ),
+        (
+            "- Data: the suite installed with its demo data, then "
+            "`tests/generator.py --loyalty` (seeded): customers follow the BG/NBD "
+            "story (gamma purchase rates, beta dropout, gamma-gamma order values), "
+            "about 3% of orders cancelled, 2% of customers with a quotation only, "
+            "a loyalty card per buying customer with one earning entry and lot per "
+            "order (points last 12 months, so the lots of the first two of the "
+            "three years are lapsed and wait for the expiry run) and a redemption "
+            "on every fifth card."
+        ),
+        (
+            "- Each step runs in-process the method its cron runs, committing after "
+            "every batch of 5,000 as `ir.cron` does; one run per figure."
+        ),
+        "",
+        "## The nightly run",
+        "",
+        (
+            "Lifecycle (purchase-model fits, RFM cut points, then profiles), churn "
+            "warning (scores, then alerts), loyalty expiry, yearly tier review, "
+            "ledger reconciliation and loyalty messages, one after the other. "
+            "*First night*: the night after the load, when every profile and score "
+            "is new and every lapsed lot expires. *Usual*: the next night, little "
+            "changed. *Refit*: the weekly purchase-model refit, every prediction "
+            "rewritten."
+        ),
+        "",
+        (
+            "| Customers / orders | Night | Lifecycle | Churn | Expiry (lots) | "
+            "Tiers, reconcile, messages | **Whole night** | SQL queries | Slowest "
+            "batch | Peak RSS |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in r["sizes"]:
+        data = row["data"]
+        for night in ("first", "usual", "refit"):
+            f = row[night]
+            st = f["steps"]
+            rest = sum(st[k]["seconds"] for k in ("requalify", "reconcile", "messages"))
+            out.append(
+                f"| {n(data['customers'])} / {n(data['orders'])} | {night} | "
+                f"{s(st['lifecycle']['seconds'])} | "
+                f"{s(st['churn']['seconds'])} | {s(st['expiry']['seconds'])} "
+                f"({n(st['expiry']['expired'])}) | {s(rest)} | "
+                f"**{s(f['seconds'])}** | {n(f['queries'])} | "
+                f"{f['slowest_batch']:.2f} s | {n(f['peak_rss'])} MiB |"
+            )
+    out += [
+        "",
+        "Generating the data: "
+        + "; ".join(
+            f"{n(row['data']['customers'])} customers, {n(row['data']['orders'])} "
+            f"orders in {s(row['data']['orders_seconds'])}, "
+            f"{n(row['data']['lots'])} lots in {s(row['data']['loyalty_seconds'])}"
+            for row in r["sizes"]
+        )
+        + ".",
+        "",
+        "### Against the SQL floor",
+        "",
+        (
+            "The floor is one hand-written statement measured in the same run: "
+            "aggregate the confirmed orders per customer and company and score R, "
+            "F and M by `ntile(5)` into a temporary table. It is compared with the "
+            "lifecycle step, which does that and computes stages, the BG/NBD and "
+            "Gamma-Gamma predictions, change detection, both histories and the "
+            "partner mirror, and writes through indexed tables."
+        ),
+        "",
+        "| Customers | Night | Lifecycle step | Floor | Ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for row in r["sizes"]:
+        for night in ("first", "usual", "refit"):
+            f = row[night]
+            out.append(
+                f"| {n(row['data']['customers'])} | {night} | "
+                f"{s(f['steps']['lifecycle']['seconds'])} | {f['floor']:.2f} s | "
+                f"{f['ratio']:.0f}x |"
+            )
+    if "confirm" in r:
+        c = r["confirm"]
+        out += [
+            "",
+            "## Order confirmation",
+            "",
+            (
+                f"`bench_confirm.py`: the median of {c['orders']} one-line orders of "
+                "generated customers with a loyalty card, confirmed with the suite's "
+                "hooks and with them bypassed (Odoo's `sale_loyalty` confirmation), "
+                "alternately, each in its own transaction."
+            ),
+            "",
+            "| | Median time | Median SQL queries |",
+            "|---|---|---|",
+            (
+                f"| `sale_loyalty` alone | {c['stock']['median_ms']:.1f} ms | "
+                f"{c['stock']['median_queries']:.0f} |"
+            ),
+            (
+                f"| with the suite | {c['suite']['median_ms']:.1f} ms | "
+                f"{c['suite']['median_queries']:.0f} |"
+            ),
+            (
+                f"| difference | +{c['extra_ms']:.1f} ms "
+                f"(+{100 * c['extra_ms'] / c['stock']['median_ms']:.0f}%) | "
+                f"+{c['extra_queries']:.0f} |"
+            ),
+        ]
+    if "ledger" in r:
+        lg = r["ledger"]
+        e = lg["expiry"]
+        out += [
+            "",
+            "## The points ledger",
+            "",
+            (
+                f"`bench_ledger.py` on {n(lg['data']['customers'])} generated "
+                f"customers: {n(lg['lots'])} lots, {n(lg['lapsed'])} of them lapsed "
+                f"with points left, {n(lg['entries'])} entries."
+            ),
+            "",
+            "| Step | Figure |",
+            "|---|---|",
+            (
+                f"| Expiry run over {n(lg['lots'])} lots | {n(e['expired'])} lots "
+                f"expired in {s(e['seconds'])} ({n(e['per_second'])} lots/s), "
+                f"{e['batches']} batches, slowest {e['slowest_batch']:.2f} s, "
+                f"{n(e['queries'])} queries |"
+            ),
+            (
+                f"| Posting earned points (`_post`, a commit each) | "
+                f"{n(lg['earn']['per_second'])} entries/s, "
+                f"{lg['earn']['queries_per_entry']:.1f} queries each |"
+            ),
+            (
+                f"| Posting redemptions (lots consumed) | "
+                f"{n(lg['redeem']['per_second'])} entries/s, "
+                f"{lg['redeem']['queries_per_entry']:.1f} queries each |"
+            ),
+            (
+                f"| Reconciliation of every card | {s(lg['reconcile']['seconds'])}, "
+                f"{lg['reconcile']['cards']} cards differ |"
+            ),
+            (
+                f"| Tier qualification of every member | "
+                f"{n(lg['qualify']['members'])} customers in "
+                f"{s(lg['qualify']['seconds'])} |"
+            ),
+            f"| Yearly tier review | {s(lg['review']['seconds'])} |",
+        ]
+    out += ["", "## Against the targets of issue 5", ""] + targets(r)
+    return "\n".join(out) + "\n"
+
+
+def targets(r):
+    lines = []
+    by_size = {row["data"]["customers"]: row for row in r["sizes"]}
+    slowest = max(
+        row[k]["slowest_batch"]
+        for row in r["sizes"]
+        for k in ("first", "usual", "refit")
+    )
+    peak = max(
+        row[k]["peak_rss"] for row in r["sizes"] for k in ("first", "usual", "refit")
+    )
+    lines.append(
+        "- Each cron batch under 10 s and 1 GiB: "
+        f"{verdict(slowest < 10 and peak < 1024)} "
+        f"(slowest step or batch {slowest:.1f} s, peak RSS {peak:.0f} MiB)."
+    )
+    big = by_size.get(100000)
+    if big:
+        lines.append(
+            "- Nightly run at 100k customers under 60 s: usual night "
+            f"{s(big['usual']['seconds'])} {verdict(big['usual']['seconds'] < 60)}, "
+            f"refit night {s(big['refit']['seconds'])} "
+            f"{verdict(big['refit']['seconds'] < 60)}, first night after the load "
+            f"{s(big['first']['seconds'])} {verdict(big['first']['seconds'] < 60)}."
+        )
+        lines.append(
+            "- At most 2x the SQL floor: lifecycle step "
+            f"{big['usual']['ratio']:.0f}x on a usual night, "
+            f"{big['refit']['ratio']:.0f}x on a refit night: "
+            f"{verdict(big['usual']['ratio'] <= 2)}."
+        )
+    huge = by_size.get(1000000)
+    if huge:
+        lines.append(
+            "- 1M customers under 10 minutes: usual night "
+            f"{s(huge['usual']['seconds'])} "
+            f"{verdict(huge['usual']['seconds'] < 600)}, refit "
+            f"{s(huge['refit']['seconds'])} {verdict(huge['refit']['seconds'] < 600)}."
+        )
+        if big:
+            growth = huge["usual"]["seconds"] / big["usual"]["seconds"]
+            lines.append(
+                f"- Growth from 100k to 1M at most 11x: {growth:.1f}x on a usual "
+                f"night {verdict(growth <= 11)}."
+            )
+    else:
+        lines.append(
+            "- 1M customers / 10M orders and the growth from 100k: not run here "
+            "(`--sizes 10000,100000,1000000`)."
+        )
+    if "confirm" in r:
+        c = r["confirm"]
+        share = c["extra_ms"] / c["stock"]["median_ms"]
+        lines.append(
+            f"- Order confirmation at most +10% time and +5 queries: "
+            f"+{100 * share:.0f}% and +{c['extra_queries']:.0f} "
+            f"{verdict(share <= 0.10 and c['extra_queries'] <= 5)}."
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
