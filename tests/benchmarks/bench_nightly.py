@@ -16,6 +16,8 @@ as JSON for ``run_all.py``.
 """
 
 import argparse
+import cProfile
+import pstats
 import time
 from datetime import date
 
@@ -40,6 +42,25 @@ SELECT partner_id, company_id, orders, first_order, last_order, revenue,
 """
 
 
+def profile_of(call, top=8):
+    """Run ``call`` under cProfile; the suite's own functions that took the
+    most time (cumulative, seconds), so a reader sees which step dominates."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
+    rows = [
+        (f"{path.split('/addons/')[-1]}:{name}", cumulative)
+        for (path, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items()
+        if "/work/" in path or "/crm_" in path
+    ]
+    rows = [row for row in rows if "/crm_" in row[0] or row[0].startswith("crm_")]
+    rows.sort(key=lambda row: -row[1])
+    return {"total": total, "top": rows[:top]}
+
+
 def batches(cr, step):
     """Call ``step()`` until it reports no more work, committing after each
     call as ir.cron does; returns the duration of every call."""
@@ -53,7 +74,7 @@ def batches(cr, step):
             return durations
 
 
-def bench_lifecycle(env, batch_size, refit):
+def bench_lifecycle(env, batch_size, refit, profile=False):
     cr = env.cr
     Run = env["crm.lifecycle.run"]
     Run.search([("state", "=", "running")]).write({"state": "done"})
@@ -67,12 +88,18 @@ def bench_lifecycle(env, batch_size, refit):
         cr.commit()
         prepare = time.perf_counter() - tick
 
+        profiled = {}
+
         def step():
-            run._process_batch(batch_size)
+            if profile and not profiled:
+                profiled.update(profile_of(lambda: run._process_batch(batch_size)))
+            else:
+                run._process_batch(batch_size)
             return run.state == "running"
 
         durations = batches(cr, step)
     return {
+        "profile": profiled,
         "seconds": meter.seconds,
         "prepare": prepare,
         "batches": len(durations),
@@ -83,7 +110,7 @@ def bench_lifecycle(env, batch_size, refit):
     }
 
 
-def bench_churn(env, batch_size):
+def bench_churn(env, batch_size, profile=False):
     cr = env.cr
     Run = env["crm.churn.run"]
     Run.search([("state", "=", "running")]).write({"state": "done"})
@@ -92,13 +119,18 @@ def bench_churn(env, batch_size):
     with Meter(cr) as meter:
         run = Run.create({"as_of": date.today()})
         cr.commit()
+        profiled = {}
 
         def step():
-            run._process_batch(batch_size)
+            if profile and not profiled:
+                profiled.update(profile_of(lambda: run._process_batch(batch_size)))
+            else:
+                run._process_batch(batch_size)
             return run.state == "running"
 
         durations = batches(cr, step)
     return {
+        "profile": profiled,
         "seconds": meter.seconds,
         "batches": len(durations),
         "slowest_batch": max(durations),
@@ -153,6 +185,11 @@ def main():
         action="store_true",
         help="force the weekly purchase-model refit (new predictions for everyone)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the first lifecycle and churn batches (slower)",
+    )
     args = parser.parse_args()
     with odoo_env(args.db, args.addons_path) as env:
         cr = env.cr
@@ -174,14 +211,16 @@ def main():
             "rss_start": rss_mib(),
         }
         steps = figures["steps"] = {}
-        steps["lifecycle"] = life = bench_lifecycle(env, args.batch_size, args.refit)
+        steps["lifecycle"] = life = bench_lifecycle(
+            env, args.batch_size, args.refit, args.profile
+        )
         print(
             f"lifecycle: {life['seconds']:.1f} s (prepare {life['prepare']:.1f} s, "
             f"{life['batches']} batches, slowest {life['slowest_batch']:.2f} s), "
             f"{life['queries']} queries, {life['written']} profiles written"
         )
         if "crm.churn.run" in env:
-            steps["churn"] = churn = bench_churn(env, args.batch_size)
+            steps["churn"] = churn = bench_churn(env, args.batch_size, args.profile)
             print(
                 f"churn: {churn['seconds']:.1f} s ({churn['batches']} batches, "
                 f"slowest {churn['slowest_batch']:.2f} s), {churn['queries']} "

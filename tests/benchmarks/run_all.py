@@ -173,6 +173,10 @@ def main():
         row["first"] = bench("bench_nightly.py", db, args.addons_path)
         row["usual"] = bench("bench_nightly.py", db, args.addons_path)
         row["refit"] = bench("bench_nightly.py", db, args.addons_path, "--refit")
+        if size == max(sizes):
+            row["profiled"] = bench(
+                "bench_nightly.py", db, args.addons_path, "--profile"
+            )
         if size == min(sizes):
             results["confirm"] = bench("bench_confirm.py", db, args.addons_path)
         results["sizes"].append(row)
@@ -316,6 +320,26 @@ def render(r):
                 f"{s(f['steps']['lifecycle']['seconds'])} | {f['floor']:.2f} s | "
                 f"{f['ratio']:.0f}x |"
             )
+    profiled = [row for row in r["sizes"] if "profiled" in row]
+    if profiled:
+        row = profiled[-1]
+        out += [
+            "",
+            "### Where the time of a batch goes",
+            "",
+            (
+                "cProfile of the first batch of a usual night at "
+                f"{n(row['data']['customers'])} customers (`bench_nightly.py "
+                "--profile`, its own run): the suite's functions by cumulative "
+                "time, which includes the SQL they wait for."
+            ),
+            "",
+            "| Step | Function | Seconds |",
+            "|---|---|---|",
+        ]
+        for step in ("lifecycle", "churn"):
+            for name, seconds in row["profiled"]["steps"][step]["profile"]["top"]:
+                out.append(f"| {step} | `{name}` | {seconds:.2f} |")
     if "confirm" in r:
         c = r["confirm"]
         out += [

@@ -377,25 +377,39 @@ class CrmChurnRisk(models.Model):
         by_company = {}
         for fact in facts:
             by_company.setdefault(fact["company_id"], []).append(fact)
+        self.env["res.partner"].flush_model(["loyalty_tier_id"])
         for company_id, company_facts in by_company.items():
             company = self.env["res.company"].browse(company_id)
-            partners = (
-                self.env["res.partner"]
-                .sudo()
-                .with_company(company)
-                .browse([f["partner_id"] for f in company_facts])
+            # The company's tier of each customer, straight from the
+            # company-dependent column: reading the field through the ORM
+            # would load every column of thousands of partners.
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT id, (loyalty_tier_id ->> %(company)s)::int
+                      FROM res_partner
+                     WHERE id = ANY(%(ids)s)
+                       AND (loyalty_tier_id ->> %(company)s) IS NOT NULL
+                    """,
+                    company=str(company_id),
+                    ids=[f["partner_id"] for f in company_facts],
+                )
             )
-            members = partners.filtered("loyalty_tier_id")
-            if not members:
+            if not rows:
                 continue
             window = company.loyalty_tier_window
             # The same window as the tier review itself (crm_loyalty).
             start = tier_rules.window_start(window, as_of)
-            metrics = Tier._metrics(company, members.ids, start, as_of)
+            metrics = Tier._metrics(company, [row[0] for row in rows], start, as_of)
             elapsed = 1.0
             if window == "calendar":
                 elapsed = (as_of - date(as_of.year, 1, 1)).days / 365.0
-            tiers = {m.id: m.loyalty_tier_id for m in members}
+            existing = Tier.browse({tier_id for _pid, tier_id in rows}).exists()
+            tiers = {
+                partner_id: Tier.browse(tier_id)
+                for partner_id, tier_id in rows
+                if tier_id in existing.ids
+            }
             for fact in company_facts:
                 tier = tiers.get(fact["partner_id"])
                 if not tier or tier.retention_threshold <= 0:
