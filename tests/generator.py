@@ -16,8 +16,9 @@ customers only have a quotation. The same seed gives the same data.
 With ``--loyalty``, every customer who bought from a company with a ledger
 loyalty programme gets a card, one earning entry and lot per confirmed order
 (a point per currency unit, expiring as the programme says; lapsed lots are
-left for the expiry cron) and every fifth card one redemption of 50 points,
-so that balance = entries = lots holds as if the ledger had posted them.
+expired as the nightly cron would have, or left for the expiry run with
+``--backlog``) and every fifth card one redemption of 50 points, so that
+balance = entries = lots holds as if the ledger had posted them.
 """
 
 import argparse
@@ -227,6 +228,36 @@ LOYALTY_SQL = [
     UPDATE crm_loyalty_lot l SET remaining = l.remaining - 50
       FROM gen_redeem r WHERE r.lot_id = l.id
     """,
+    # Lots that lapsed before today were expired on the day after their
+    # expiry date, as the nightly cron would have done (skipped with
+    # ``backlog``, which leaves them to the expiry run).
+    """
+    WITH lapsed AS (
+        SELECT l.id, l.card_id, l.program_id, l.partner_id, l.company_id,
+               l.remaining, l.expiry_date
+          FROM crm_loyalty_lot l
+          JOIN loyalty_card c ON c.id = l.card_id
+         WHERE c.code LIKE %(prefix)s || '-%%' AND NOT %(backlog)s
+           AND l.expiry_date < current_date AND l.remaining > 0
+    ), expired AS (
+        INSERT INTO crm_loyalty_entry (entry_type, points, date, card_id,
+                                       program_id, partner_id, company_id,
+                                       source_model, source_id, source_key,
+                                       reason, user_id, shortfall, create_uid,
+                                       create_date, write_uid, write_date)
+        SELECT 'expire', -remaining, (expiry_date + 1)::timestamp, card_id,
+               program_id, partner_id, company_id, 'crm.loyalty.lot', id,
+               'crm.loyalty.lot:' || id || ':expire', 'Points expired', 1, 0,
+               1, now(), 1, now()
+          FROM lapsed
+        RETURNING id, source_id, -points AS points
+    ), allocated AS (
+        INSERT INTO crm_loyalty_allocation (entry_id, lot_id, points, create_uid,
+                                            create_date, write_uid, write_date)
+        SELECT id, source_id, points, 1, now(), 1, now() FROM expired
+    )
+    UPDATE crm_loyalty_lot l SET remaining = 0 FROM lapsed WHERE lapsed.id = l.id
+    """,
     """
     UPDATE loyalty_card c SET points = t.total
       FROM (SELECT card_id, SUM(points) AS total FROM crm_loyalty_entry
@@ -240,14 +271,16 @@ LOYALTY_SQL = [
 ]
 
 
-def generate_loyalty(conn, partner_ids, prefix="GEN"):
-    """Cards, entries and lots for the generated customers' orders."""
+def generate_loyalty(conn, partner_ids, prefix="GEN", backlog=False):
+    """Cards, entries and lots for the generated customers' orders; with
+    ``backlog``, lapsed lots keep their points for the expiry run."""
     started = time.perf_counter()
     cr = conn.cursor()
     params = {
         "prefix": prefix,
         "orders": f"{prefix}/%",
         "partners": [int(pid) for pid in partner_ids],
+        "backlog": backlog,
     }
     for statement in LOYALTY_SQL:
         cr.execute(statement, params)
@@ -280,13 +313,18 @@ def main():
     parser.add_argument(
         "--loyalty", action="store_true", help="also cards, ledger entries and lots"
     )
+    parser.add_argument(
+        "--backlog",
+        action="store_true",
+        help="leave lapsed lots unexpired (an expiry run's worth of work)",
+    )
     args = parser.parse_args()
     conn = psycopg2.connect(dbname=args.db)
     partner_ids, _orders = generate(
         conn, args.customers, args.seed, years=args.years, prefix=args.prefix
     )
     if args.loyalty:
-        generate_loyalty(conn, partner_ids, prefix=args.prefix)
+        generate_loyalty(conn, partner_ids, prefix=args.prefix, backlog=args.backlog)
     conn.close()
 
 

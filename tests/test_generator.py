@@ -1,6 +1,7 @@
 """The bulk data generator: deterministic, realistic, and usable by the suite."""
 
 import os
+import uuid
 from datetime import date
 
 import generator
@@ -68,17 +69,21 @@ def test_generated_loyalty_is_a_balanced_ledger_and_expires_in_bulk(demo_server)
     """Generated cards hold what their entries and lots say; the expiry cron
     empties every lapsed lot in one pass and the ledger stays balanced."""
     db = os.environ["CRM_SUITE_DB"]
+    pyl_prefix = f"PYL{uuid.uuid4().hex[:6]}"
     conn = psycopg2.connect(dbname=db)
     try:
-        partner_ids, _orders = generator.generate(conn, 200, seed=7, prefix="PYL")
-        cards, lots = generator.generate_loyalty(conn, partner_ids, prefix="PYL")
+        partner_ids, _orders = generator.generate(conn, 200, seed=7, prefix=pyl_prefix)
+        cards, lots = generator.generate_loyalty(
+            conn, partner_ids, prefix=pyl_prefix, backlog=True
+        )
         assert cards > 150 and lots > 3 * cards
         cr = conn.cursor()
         cr.execute(
             """SELECT COUNT(*) FROM crm_loyalty_lot l
                 JOIN loyalty_card c ON c.id = l.card_id
-               WHERE c.code LIKE 'PYL-%%' AND l.expiry_date < current_date
-                 AND l.remaining > 0"""
+               WHERE c.code LIKE %s AND l.expiry_date < current_date
+                 AND l.remaining > 0""",
+            (f"{pyl_prefix}-%",),
         )
         lapsed = cr.fetchone()[0]
         cr.execute(
@@ -105,7 +110,8 @@ def test_generated_loyalty_is_a_balanced_ledger_and_expires_in_bulk(demo_server)
                  JOIN loyalty_card c ON c.id = l.card_id
                  LEFT JOIN crm_loyalty_entry e
                         ON e.source_key = 'crm.loyalty.lot:' || l.id || ':expire'
-                WHERE c.code LIKE 'PYL-%%' AND l.expiry_date < current_date"""
+                WHERE c.code LIKE %s AND l.expiry_date < current_date""",
+            (f"{pyl_prefix}-%",),
         )
         still_open, expired = cr.fetchone()
     finally:
@@ -125,3 +131,27 @@ def _ref(admin, xmlid):
         ["res_id"],
     )
     return row["res_id"]
+
+
+def test_generated_loyalty_history_has_its_lapsed_lots_expired(demo_server):
+    db = os.environ["CRM_SUITE_DB"]
+    pye_prefix = f"PYE{uuid.uuid4().hex[:6]}"
+    conn = psycopg2.connect(dbname=db)
+    try:
+        partner_ids, _orders = generator.generate(conn, 100, seed=9, prefix=pye_prefix)
+        generator.generate_loyalty(conn, partner_ids, prefix=pye_prefix)
+        cr = conn.cursor()
+        cr.execute(
+            """SELECT COUNT(*) FILTER (WHERE l.remaining > 0), COUNT(*)
+                 FROM crm_loyalty_lot l
+                 JOIN loyalty_card c ON c.id = l.card_id
+                WHERE c.code LIKE %s AND l.expiry_date < current_date""",
+            (f"{pye_prefix}-%",),
+        )
+        still_open, lapsed = cr.fetchone()
+    finally:
+        conn.close()
+    assert lapsed > 50 and still_open == 0
+    admin = demo_server.login("admin", "admin")
+    check = admin("crm.loyalty.entry", "action_reconcile", [])
+    assert check["params"]["type"] == "success", check["params"]["message"]
