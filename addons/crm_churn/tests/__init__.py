@@ -4,3 +4,4 @@ from . import test_run
 from . import test_reports
 from . import test_security
 from . import test_tour
+from . import test_sudo_guard

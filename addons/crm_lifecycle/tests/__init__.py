@@ -6,3 +6,4 @@ from . import test_security
 from . import test_settings
 from . import test_export
 from . import test_tour
+from . import test_sudo_guard

@@ -8,3 +8,4 @@ from . import test_tiers
 from . import test_messages
 from . import test_tour
 from . import test_ledger_properties
+from . import test_sudo_guard
