@@ -794,11 +794,6 @@ def test_private_sudo_methods_are_not_callable_over_rpc(ctx):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm_churn_alert.py write() trusts the client's crm_churn_internal_write "
-    "context key: a salesman sets the protected stage and results of his alert",
-)
 def test_alert_protected_fields_ignore_the_client_context(ctx, admin):
     salesman = ctx.calls["salesman"]
     partner = admin(

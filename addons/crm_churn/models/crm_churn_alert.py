@@ -24,6 +24,10 @@ SYSTEM_POST = "crm_churn_system_post"
 # Stage, outcome and offer fields change through the alert's own methods only:
 # the win-back results are measured on them.
 INTERNAL_WRITE = "crm_churn_internal_write"
+# The value both context keys must hold. A client can put any JSON value in
+# its context over RPC, never this object: only this module's own calls are
+# trusted.
+TRUSTED = object()
 PROTECTED_FIELDS = {
     "partner_id",
     "company_id",
@@ -183,8 +187,8 @@ class CrmChurnAlert(models.Model):
         if (
             PROTECTED_FIELDS & set(vals)
             and not self.env.su
-            and not context.get(INTERNAL_WRITE)
-            and not context.get(SYSTEM_POST)
+            and context.get(INTERNAL_WRITE) is not TRUSTED
+            and context.get(SYSTEM_POST) is not TRUSTED
         ):
             raise UserError(
                 self.env._(
@@ -195,7 +199,7 @@ class CrmChurnAlert(models.Model):
         return super().write(vals)
 
     def _write_internal(self, vals):
-        return self.with_context(**{INTERNAL_WRITE: True}).write(vals)
+        return self.with_context(**{INTERNAL_WRITE: TRUSTED}).write(vals)
 
     @api.depends("reason_data")
     def _compute_reasons(self):
@@ -259,7 +263,9 @@ class CrmChurnAlert(models.Model):
                 continue
             vals_list.append(self._prepare_alert_vals(candidate, today))
         Creator = self.with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True, **{SYSTEM_POST: True}
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            **{SYSTEM_POST: TRUSTED},
         )
         alerts = self.browse()
         for vals in vals_list:
@@ -323,7 +329,7 @@ class CrmChurnAlert(models.Model):
     def _raise_level(self, candidate):
         if scoring.LEVEL_RANK[candidate["level"]] <= scoring.LEVEL_RANK[self.level]:
             return
-        self.with_context(**{SYSTEM_POST: True}).write(
+        self.with_context(**{SYSTEM_POST: TRUSTED}).write(
             {
                 "level": candidate["level"],
                 "score": candidate["score"],
@@ -345,7 +351,7 @@ class CrmChurnAlert(models.Model):
                 offer_state = "control"
             else:
                 offer_state = "to_approve"
-            alert.with_context(**{SYSTEM_POST: True}).write(
+            alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
                 {
                     "playbook_id": playbook.id,
                     "offer_type": offer_type,
@@ -354,7 +360,7 @@ class CrmChurnAlert(models.Model):
             )
             if alert.user_id:
                 activity_type = playbook.activity_type_id or call
-                alert.with_context(**{SYSTEM_POST: True}).activity_schedule(
+                alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
                     act_type_xmlid=False,
                     activity_type_id=activity_type.id if activity_type else False,
                     date_deadline=alert.deadline,
@@ -403,7 +409,7 @@ class CrmChurnAlert(models.Model):
                 # The template belongs to a manager-made playbook; sending it as
                 # superuser lets a salesperson email the customer of his alert
                 # without the right to edit templates.
-                alert.with_context(**{SYSTEM_POST: True}).message_post_with_source(
+                alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post_with_source(
                     template.sudo(),
                     subtype_xmlid="mail.mt_comment",
                 )
@@ -527,7 +533,10 @@ class CrmChurnAlert(models.Model):
     def message_post(self, **kwargs):
         """A person writing on a new alert has started working on it."""
         message = super().message_post(**kwargs)
-        if not self.env.context.get(SYSTEM_POST) and self.env.user._is_internal():
+        if (
+            self.env.context.get(SYSTEM_POST) is not TRUSTED
+            and self.env.user._is_internal()
+        ):
             # Any internal follower may write on the alert; moving it out of
             # New is a side effect of that, not a right to change the stage.
             self.filtered(lambda a: a.stage == "new").sudo().write(
@@ -576,7 +585,7 @@ class CrmChurnAlert(models.Model):
             return self.browse()
         alerts = self.browse([row[0] for row in rows])
         for alert, (_aid, order_id, day) in zip(alerts, rows, strict=True):
-            alert.with_context(**{SYSTEM_POST: True}).write(
+            alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
                 {
                     "stage": "won_back",
                     "won_order_id": order_id,
@@ -658,10 +667,10 @@ class CrmChurnAlert(models.Model):
                 manager = alert.team_id.user_id
                 if not manager or manager == alert.user_id:
                     manager = company.churn_escalation_user_id or manager
-                alert.with_context(**{SYSTEM_POST: True}).write(
+                alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
                     {"escalated": True, "escalated_on": today}
                 )
-                alert.with_context(**{SYSTEM_POST: True}).message_post(
+                alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post(
                     body=self.env._(
                         "Escalated: nobody worked on this alert for %(days)s days.",
                         days=company.churn_escalation_days,
@@ -669,7 +678,7 @@ class CrmChurnAlert(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
                 if manager:
-                    alert.with_context(**{SYSTEM_POST: True}).activity_schedule(
+                    alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
                         "mail.mail_activity_data_todo",
                         date_deadline=scoring.add_working_days(today, 1),
                         summary=self.env._(
