@@ -1,9 +1,26 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import MissingError
 from odoo.tools import SQL
 
 from ..tools import profile as profile_tools
+
+
+def ensure_existing(records):
+    """Refuse records that do not exist, before any query reads them: a
+    deleted id, 0, None, or an id of the wrong type sent over RPC fails with
+    a clear MissingError instead of a database error."""
+    ids = records._ids
+    if (
+        not ids
+        or any(type(id_) is not int for id_ in ids)
+        or len(records.exists()) != len(ids)
+    ):
+        raise MissingError(
+            records.env._("This record does not exist or has been deleted.")
+        )
+
 
 STAGE_SELECTION = [
     ("prospect", "Prospect"),

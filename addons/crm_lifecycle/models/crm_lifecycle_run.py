@@ -4,7 +4,10 @@ from datetime import datetime, timedelta
 from datetime import time as datetime_time
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from .crm_purchase_model import MIN_DATE
 
 _logger = logging.getLogger(__name__)
 
@@ -46,6 +49,16 @@ class CrmLifecycleRun(models.Model):
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
     duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
+
+    @api.constrains("as_of")
+    def _check_as_of(self):
+        # A run dated in the future would compute every stage as of then.
+        tomorrow = fields.Date.context_today(self) + timedelta(days=1)
+        for run in self:
+            if not MIN_DATE <= run.as_of <= tomorrow:
+                raise ValidationError(
+                    self.env._("A lifecycle run must be dated between 1900 and today.")
+                )
 
     # ------------------------------------------------------------------
     # Entry points

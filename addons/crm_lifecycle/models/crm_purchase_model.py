@@ -1,15 +1,19 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
+from .crm_lifecycle_profile import ensure_existing
 
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
+# Earliest date a fit or a run may be computed at: far enough back for any
+# sales history, and far from the date arithmetic's lower limit.
+MIN_DATE = date(1900, 1, 1)
 
 
 class CrmPurchaseModel(models.Model):
@@ -152,8 +156,18 @@ class CrmPurchaseModel(models.Model):
         )
         return self.env.execute_query(query)[0][0]
 
+    @api.constrains("calibration_end")
+    def _check_calibration_end(self):
+        tomorrow = fields.Date.context_today(self) + timedelta(days=1)
+        for model in self:
+            if not MIN_DATE <= model.calibration_end <= tomorrow:
+                raise ValidationError(
+                    self.env._("The calibration end must be between 1900 and today.")
+                )
+
     def action_fit(self):
         """Fit both models by maximum likelihood and score the holdout."""
+        ensure_existing(self)
         self.check_access("write")
         for model in self:
             model._fit()

@@ -3,6 +3,10 @@ from odoo.exceptions import ValidationError
 
 from ..tools import stages
 
+# A hundred years: longer periods are typos, and out of the date arithmetic's
+# range once subtracted from today.
+MAX_DAYS = 36500
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -90,6 +94,25 @@ class ResCompany(models.Model):
                         "Loyal needs at least 2 orders and the at-risk factor must "
                         "be at least 1.",
                         company=company.name,
+                    )
+                )
+            days = (
+                company.lifecycle_new_days,
+                company.lifecycle_won_back_days,
+                company.lifecycle_loyal_min_days,
+                company.lifecycle_dormant_days,
+                company.lifecycle_churned_days,
+                company.lifecycle_rfm_window_days,
+                company.lifecycle_refit_days,
+            )
+            # Written so that a NaN factor is refused too.
+            if max(days) > MAX_DAYS or not company.lifecycle_at_risk_factor <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The lifecycle settings of %(company)s are out of range: day "
+                        "counts go up to %(days)s and the at-risk factor up to 100.",
+                        company=company.name,
+                        days=MAX_DAYS,
                     )
                 )
 

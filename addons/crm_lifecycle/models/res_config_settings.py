@@ -5,6 +5,8 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .crm_lifecycle_profile import ensure_existing
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -64,6 +66,10 @@ class ResConfigSettings(models.TransientModel):
                 )
 
     def set_values(self):
+        # Saving an empty or missing settings record would reset every
+        # setting to its empty value and move the nightly run to midnight.
+        ensure_existing(self)
+        self.ensure_one()
         res = super().set_values()
         self._lifecycle_schedule_cron()
         return res

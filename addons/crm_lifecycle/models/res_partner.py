@@ -4,6 +4,7 @@ from .crm_lifecycle_profile import (
     SEGMENT_SELECTION,
     STAGE_SELECTION,
     VALUE_CLASS_SELECTION,
+    ensure_existing,
 )
 
 
@@ -147,7 +148,9 @@ class ResPartner(models.Model):
         return [("commercial_partner_id", "in", profiles.select("partner_id"))]
 
     def action_lifecycle_pin(self):
+        ensure_existing(self)
         self.ensure_one()
+        self.env["crm.lifecycle.pin.wizard"].check_access("create")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Pin lifecycle stage"),
@@ -158,6 +161,7 @@ class ResPartner(models.Model):
         }
 
     def action_lifecycle_unpin(self):
+        ensure_existing(self)
         self.ensure_one()
         self.env["crm.lifecycle.profile"].check_access("write")
         self.lifecycle_profile_id._unpin()
@@ -165,6 +169,7 @@ class ResPartner(models.Model):
 
     def action_lifecycle_refresh(self):
         """Recompute this customer now (managers)."""
+        ensure_existing(self)
         self.env["crm.lifecycle.profile"].check_access("write")
         self.env["crm.lifecycle.profile"]._refresh_partners(
             self.commercial_partner_id.ids

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..models.crm_lifecycle_profile import STAGE_SELECTION
+from ..models.crm_lifecycle_profile import STAGE_SELECTION, ensure_existing
 
 
 class CrmLifecyclePinWizard(models.TransientModel):
@@ -30,6 +30,7 @@ class CrmLifecyclePinWizard(models.TransientModel):
                 )
 
     def action_pin(self):
+        ensure_existing(self)
         self.ensure_one()
         Profile = self.env["crm.lifecycle.profile"]
         Profile.check_access("write")

@@ -6,6 +6,7 @@ from ..models.crm_lifecycle_profile import (
     SEGMENT_SELECTION,
     STAGE_SELECTION,
     VALUE_CLASS_SELECTION,
+    ensure_existing,
 )
 from ..tools import xlsx_report
 
@@ -21,6 +22,7 @@ class CrmLifecycleSegmentExport(models.TransientModel):
     file_name = fields.Char(readonly=True)
 
     def action_export(self):
+        ensure_existing(self)
         self.ensure_one()
         content = self._build_report()
         self.write(

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import periods
+from ..tools.ledger import MAX_POINTS
 
 DEFAULT_BEHAVIOURS = [
     # code, name, points, cap per period, period
@@ -60,7 +61,26 @@ class CrmLoyaltyBehaviour(models.Model):
         ),
         ("points_positive", "CHECK(points > 0)", "Behaviour points must be positive."),
         ("cap_positive", "CHECK(cap_count >= 0)", "The cap cannot be negative."),
+        # Checked before the unique index, which refuses long keys with a
+        # database error of its own.
+        (
+            "code_length",
+            "CHECK(char_length(code) <= 64)",
+            "Behaviour codes are at most 64 characters long.",
+        ),
     ]
+
+    @api.constrains("points")
+    def _check_points(self):
+        for behaviour in self:
+            # NaN passes the SQL check (NaN is above every number there).
+            if not 0 < behaviour.points <= MAX_POINTS:
+                raise ValidationError(
+                    self.env._(
+                        "Behaviour points must be positive and at most %(max)s.",
+                        max=MAX_POINTS,
+                    )
+                )
 
     @api.model
     def _create_defaults(self, programs):

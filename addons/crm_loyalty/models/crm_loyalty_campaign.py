@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.multipliers import MAX_FACTOR
+
 
 class CrmLoyaltyCampaign(models.Model):
     """A time-limited earn multiplier, e.g. a double-points week."""
@@ -28,4 +30,9 @@ class CrmLoyaltyCampaign(models.Model):
             if campaign.factor <= 1:
                 raise ValidationError(
                     self.env._("A campaign multiplies points by more than 1.")
+                )
+            # Written so that NaN and infinities are refused too.
+            if not campaign.factor <= MAX_FACTOR:
+                raise ValidationError(
+                    self.env._("Multipliers cannot exceed %(max)s.", max=MAX_FACTOR)
                 )

@@ -1,8 +1,8 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import MissingError, UserError
+from odoo.tools import SQL, float_round
 
 from ..tools import ledger
 
@@ -19,8 +19,26 @@ ENTRY_TYPES = [
 # a reversal of earned points takes what is left and records the shortfall.
 STRICT_TYPES = {"redeem", "adjust", "expire", "behaviour", "bonus"}
 POSTING = "crm_loyalty_posting"
+MAX_POINTS = ledger.MAX_POINTS
+# Entries and lots hold points in cents (digits of their points fields).
+POINT_DIGITS = 2
 
 _logger = logging.getLogger(__name__)
+
+
+def ensure_existing(records):
+    """Refuse records that do not exist, before any query reads them: a
+    deleted id, 0, None, or an id of the wrong type sent over RPC fails with
+    a clear MissingError instead of a database error."""
+    ids = records._ids
+    if (
+        not ids
+        or any(type(id_) is not int for id_ in ids)
+        or len(records.exists()) != len(ids)
+    ):
+        raise MissingError(
+            records.env._("This record does not exist or has been deleted.")
+        )
 
 
 class CrmLoyaltyEntry(models.Model):
@@ -135,6 +153,16 @@ class CrmLoyaltyEntry(models.Model):
         callers check the user's rights (wizards, order hooks, crons).
         """
         card.ensure_one()
+        # Written so that NaN and infinities are refused too.
+        if not abs(points) <= MAX_POINTS:
+            raise UserError(
+                self.env._(
+                    "%(points)s points cannot be posted: one ledger entry moves at "
+                    "most %(max)s points.",
+                    points=points,
+                    max=MAX_POINTS,
+                )
+            )
         return (
             self.sudo()
             .with_context(**{POSTING: True})
@@ -149,6 +177,9 @@ class CrmLoyaltyEntry(models.Model):
         existing = self.search([("source_key", "=", key)], limit=1)
         if existing:
             return existing
+        # The card moves by what the entry records: 0.004 points would move
+        # the balance and leave the entry and the lot at zero.
+        points = float_round(points, precision_digits=POINT_DIGITS)
         program = card.program_id
         date = date or fields.Datetime.now()
         shortfall = 0.0

@@ -6,6 +6,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import tiers as tier_rules
+from ..tools.ledger import MAX_POINTS
+from ..tools.multipliers import MAX_FACTOR
 
 STARS = [
     ("0", "No star"),
@@ -53,7 +55,8 @@ class CrmLoyaltyTier(models.Model):
     @api.constrains("threshold", "retention_threshold", "multiplier")
     def _check_thresholds(self):
         for tier in self:
-            if tier.retention_threshold > tier.threshold or tier.threshold < 0:
+            # Written so that NaN thresholds are refused too.
+            if not (tier.retention_threshold <= tier.threshold and tier.threshold >= 0):
                 raise ValidationError(
                     self.env._(
                         "The keep threshold of %(tier)s must be between 0 and its "
@@ -64,6 +67,14 @@ class CrmLoyaltyTier(models.Model):
             if tier.multiplier < 1:
                 raise ValidationError(
                     self.env._("A tier multiplier cannot be below 1.")
+                )
+            if not tier.multiplier <= MAX_FACTOR:
+                raise ValidationError(
+                    self.env._("Multipliers cannot exceed %(max)s.", max=MAX_FACTOR)
+                )
+            if tier.threshold > MAX_POINTS:
+                raise ValidationError(
+                    self.env._("Tier thresholds cannot exceed %(max)s.", max=MAX_POINTS)
                 )
         for company in self.company_id:
             tiers = self.search([("company_id", "=", company.id)], order="threshold")

@@ -1,7 +1,10 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from .crm_loyalty_entry import ensure_existing
 
 # Context keys: the order hooks post typed entries themselves, so the points
 # that sale_loyalty writes on the card during confirmation or cancellation
@@ -42,8 +45,19 @@ class LoyaltyCard(models.Model):
         return cards
 
     def write(self, vals):
-        if "points" not in vals or self.env.context.get("crm_loyalty_posting"):
+        # The ledger's own key is honoured only as superuser: the ledger posts
+        # as such, a caller passing the key in its context is not the ledger.
+        if "points" not in vals or (
+            self.env.context.get("crm_loyalty_posting") and self.env.su
+        ):
             return super().write(vals)
+        try:
+            points = self._fields["points"].convert_to_cache(vals["points"], self)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(
+                self.env._("A card's balance must be a number.")
+            ) from error
+        vals = {**vals, "points": points}
         ledger_cards = self._crm_ledger_cards()
         if not ledger_cards:
             return super().write(vals)
@@ -198,8 +212,15 @@ class LoyaltyCard(models.Model):
             self.env["res.partner"].invalidate_model(["loyalty_birthday_mail_year"])
         return due
 
-    def action_crm_open_ledger(self):
+    def _crm_check_card(self):
+        """A missing card, or one of another company, fails here rather than
+        in the view the action opens."""
+        ensure_existing(self)
         self.ensure_one()
+        self.check_access("read")
+
+    def action_crm_open_ledger(self):
+        self._crm_check_card()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_loyalty.crm_loyalty_entry_action"
         )
@@ -208,7 +229,8 @@ class LoyaltyCard(models.Model):
         return action
 
     def action_crm_adjust(self):
-        self.ensure_one()
+        self._crm_check_card()
+        self.env["crm.loyalty.adjust.wizard"].check_access("create")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Adjust points"),

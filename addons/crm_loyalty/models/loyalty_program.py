@@ -5,6 +5,11 @@ from odoo.exceptions import ValidationError
 
 from ..tools import ledger, multipliers
 
+MAX_FACTOR = multipliers.MAX_FACTOR
+# Expiry dates and reminders beyond these are out of Python's date range.
+MAX_EXPIRY_MONTHS = 1200
+MAX_REMINDER_DAYS = 365
+
 
 class LoyaltyProgram(models.Model):
     _inherit = "loyalty.program"
@@ -114,6 +119,14 @@ class LoyaltyProgram(models.Model):
                 )
             if program.crm_member_day_factor < 1 or program.crm_birthday_factor < 1:
                 raise ValidationError(self.env._("Multipliers cannot be lower than 1."))
+            # Written so that NaN and infinities are refused too.
+            if not (
+                program.crm_member_day_factor <= MAX_FACTOR
+                and program.crm_birthday_factor <= MAX_FACTOR
+            ):
+                raise ValidationError(
+                    self.env._("Multipliers cannot exceed %(max)s.", max=MAX_FACTOR)
+                )
 
     def _crm_multiplier(self, partner, day, company=None):
         """Overall earn factor for ``partner`` on ``day`` and its explanation
@@ -153,12 +166,26 @@ class LoyaltyProgram(models.Model):
         }
         return factor, [(names.get(label, label), value) for label, value in used]
 
-    @api.constrains("crm_expiry_policy", "crm_expiry_months")
+    @api.constrains(
+        "crm_expiry_policy", "crm_expiry_months", "crm_expiry_reminder_days"
+    )
     def _check_crm_expiry(self):
         for program in self:
             if program.crm_expiry_policy == "months" and program.crm_expiry_months <= 0:
                 raise ValidationError(
                     self.env._("Points must expire after a positive number of months.")
+                )
+            if (
+                program.crm_expiry_months > MAX_EXPIRY_MONTHS
+                or not 0 <= program.crm_expiry_reminder_days <= MAX_REMINDER_DAYS
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Points expire after at most %(months)s months, and the "
+                        "reminder is sent at most %(days)s days before.",
+                        months=MAX_EXPIRY_MONTHS,
+                        days=MAX_REMINDER_DAYS,
+                    )
                 )
 
     @api.model_create_multi

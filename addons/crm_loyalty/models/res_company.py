@@ -1,6 +1,7 @@
 from datetime import date
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -37,3 +38,17 @@ class ResCompany(models.Model):
         help="Date of the next yearly requalification: the end of the "
         "qualification year plus the grace period.",
     )
+
+    @api.constrains("loyalty_tier_grace_days", "loyalty_tier_warning_days")
+    def _check_loyalty_tier_days(self):
+        for company in self:
+            if not (
+                0 <= company.loyalty_tier_grace_days <= 365
+                and 0 <= company.loyalty_tier_warning_days <= 365
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The grace period and the warning of the tier review are "
+                        "between 0 and 365 days."
+                    )
+                )

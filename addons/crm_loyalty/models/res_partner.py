@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from ..tools import statement
+from .crm_loyalty_entry import ensure_existing
 
 
 class ResPartner(models.Model):
@@ -100,6 +101,7 @@ class ResPartner(models.Model):
             )[:10]
 
     def action_loyalty_open_ledger(self):
+        ensure_existing(self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_loyalty.crm_loyalty_entry_action"
@@ -111,6 +113,7 @@ class ResPartner(models.Model):
 
     def action_loyalty_statement(self):
         """Download the customer's points statement as an Excel workbook."""
+        ensure_existing(self)
         self.ensure_one()
         self.env["crm.loyalty.entry"].check_access("read")
         content = self._loyalty_statement_xlsx()

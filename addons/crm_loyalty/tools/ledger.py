@@ -8,6 +8,9 @@ import calendar
 from datetime import date
 
 EXPIRY_POLICIES = ("never", "months", "year_end")
+# One entry moves at most this many points: beyond it the sums of a card's
+# entries lose their cents, and nothing legitimate posts that much at once.
+MAX_POINTS = 1_000_000_000
 
 
 def expiry_date(policy, months, earned_on):

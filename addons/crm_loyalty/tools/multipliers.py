@@ -2,6 +2,10 @@
 
 from dataclasses import dataclass, field
 
+# Highest multiplier a programme, campaign or tier may set: above it is a
+# typo that would post absurd entries.
+MAX_FACTOR = 100
+
 
 @dataclass(frozen=True)
 class MultiplierRules:

@@ -1,5 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_is_zero
+
+from ..models.crm_loyalty_entry import POINT_DIGITS, ensure_existing
+from ..tools.ledger import MAX_POINTS
 
 
 class CrmLoyaltyAdjustWizard(models.TransientModel):
@@ -16,12 +20,21 @@ class CrmLoyaltyAdjustWizard(models.TransientModel):
     @api.constrains("points")
     def _check_points(self):
         for wizard in self:
-            if not wizard.points:
+            # Written so that NaN and infinities are refused too.
+            if not abs(wizard.points) <= MAX_POINTS:
+                raise ValidationError(
+                    self.env._(
+                        "An adjustment moves at most %(max)s points.", max=MAX_POINTS
+                    )
+                )
+            # The ledger counts points in cents: 0.004 points would be none.
+            if float_is_zero(wizard.points, precision_digits=POINT_DIGITS):
                 raise ValidationError(
                     self.env._("An adjustment needs a non-zero number of points.")
                 )
 
     def action_adjust(self):
+        ensure_existing(self)
         self.ensure_one()
         self.env["crm.loyalty.entry"].check_access("read")
         if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):

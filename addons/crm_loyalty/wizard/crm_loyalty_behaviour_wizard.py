@@ -1,5 +1,7 @@
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..models.crm_loyalty_entry import ensure_existing
 
 
 class CrmLoyaltyBehaviourWizard(models.TransientModel):
@@ -17,10 +19,32 @@ class CrmLoyaltyBehaviourWizard(models.TransientModel):
     )
     note = fields.Char()
 
+    @api.constrains("reference")
+    def _check_reference(self):
+        # The reference is part of the entry's unique key, as in
+        # grant_behaviour_points().
+        for wizard in self:
+            if wizard.reference and len(wizard.reference) > 128:
+                raise ValidationError(
+                    self.env._("The reference is limited to 128 characters.")
+                )
+
     def action_grant(self):
+        ensure_existing(self)
         self.ensure_one()
         if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
             raise UserError(self.env._("Only loyalty managers can grant points."))
+        behaviour = self.behaviour_id
+        program = behaviour.program_id
+        # The same behaviours as grant_behaviour_points() may grant.
+        if not (behaviour.active and program.active and program._crm_is_ledger()):
+            raise UserError(
+                self.env._(
+                    "%(behaviour)s is archived or its program does not use the "
+                    "points ledger.",
+                    behaviour=behaviour.display_name,
+                )
+            )
         reference = self.reference or f"{self._name}:{self.id}"
         self.behaviour_id._grant(self.partner_id, reference, self.note)
         return {"type": "ir.actions.act_window_close"}

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.exceptions import UserError, ValidationError
 
+from ..models.crm_loyalty_entry import ensure_existing
+
 
 class LoyaltyCardUpdateBalance(models.TransientModel):
     _inherit = "loyalty.card.update.balance"
@@ -8,6 +10,8 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
     def action_update_card_point(self):
         """Odoo's wizard sets an absolute balance; on ledger cards it posts the
         difference as a signed adjustment carrying the description."""
+        ensure_existing(self)
+        self.ensure_one()
         if not self.card_id.program_id._crm_is_ledger():
             return super().action_update_card_point()
         if not self.env.user.has_group("crm_loyalty.group_loyalty_manager"):
