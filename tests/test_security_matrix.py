@@ -788,9 +788,8 @@ def test_private_sudo_methods_are_not_callable_over_rpc(ctx):
 
 
 # ---------------------------------------------------------------------------
-# Known holes: the secure behaviour, expected to fail until the code is fixed
-# (see "Open issues" in docs/SECURITY.md). strict: a fix makes them pass and
-# the marker must then go.
+# Holes the matrix found, fixed since (docs/SECURITY.md, "Fixed with the
+# matrix"): they stay closed.
 # ---------------------------------------------------------------------------
 
 
@@ -833,12 +832,6 @@ def test_alert_protected_fields_ignore_the_client_context(ctx, admin):
     assert set(got.values()) == {"refused"}, got
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm_purchase_model.py unlink() and loyalty_program.py write() count as "
-    "superuser before the access check: a caller without rights learns that a fit "
-    "is in use or that a program has ledger entries",
-)
 def test_guards_check_access_before_counting_as_superuser(ctx, admin):
     [fit] = admin(
         "crm.lifecycle.profile",
@@ -867,12 +860,6 @@ def test_guards_check_access_before_counting_as_superuser(ctx, admin):
     assert set(got.values()) == {"denied"}, got
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loyalty_card.py write() posts any balance change as an adjustment "
-    "through the ledger's sudo(): a salesman adjusts points, which the wizards "
-    "reserve to loyalty managers",
-)
 def test_salesman_cannot_set_a_ledger_balance(ctx, admin):
     before = _balance_and_entries(admin, ctx.card)
     got, _text = _outcome(

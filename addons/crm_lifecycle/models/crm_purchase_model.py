@@ -340,6 +340,8 @@ class CrmPurchaseModel(models.Model):
         return latest
 
     def unlink(self):
+        # The rights first: whether a fit is in use is nobody else's business.
+        self.check_access("unlink")
         if (
             self.env["crm.lifecycle.profile"]
             .sudo()

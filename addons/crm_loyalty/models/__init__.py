@@ -11,5 +11,6 @@ from . import crm_loyalty_lot
 from . import crm_loyalty_allocation
 from . import loyalty_card
 from . import sale_order
+from . import sale_order_line
 from . import account_move
 from . import res_partner

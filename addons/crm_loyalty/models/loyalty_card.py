@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from .crm_loyalty_entry import ensure_existing
@@ -10,6 +10,12 @@ from .crm_loyalty_entry import ensure_existing
 # that sale_loyalty writes on the card during confirmation or cancellation
 # are left to them.
 ORDER_FLOW = "crm_loyalty_order_flow"
+# sale_loyalty moves a card's points itself when a reward line of a confirmed
+# order is added, changed or removed, as whoever edits the order: those
+# writes become adjustments whoever the user is. The key must hold this very
+# object, which no RPC client can send.
+REWARD_LINE = "crm_loyalty_reward_line"
+TRUSTED = object()
 
 
 class LoyaltyCard(models.Model):
@@ -61,6 +67,18 @@ class LoyaltyCard(models.Model):
         ledger_cards = self._crm_ledger_cards()
         if not ledger_cards:
             return super().write(vals)
+        if not (
+            self.env.su
+            or self.env.context.get(ORDER_FLOW)
+            or self.env.context.get(REWARD_LINE) is TRUSTED
+            or self.env.user.has_group("crm_loyalty.group_loyalty_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only loyalty managers change a card's balance by hand; "
+                    "ask one to post an adjustment."
+                )
+            )
         others = self - ledger_cards
         rest = {key: value for key, value in vals.items() if key != "points"}
         res = True

@@ -304,6 +304,9 @@ class LoyaltyProgram(models.Model):
 
     def write(self, vals):
         if "crm_ledger_managed" in vals and not vals["crm_ledger_managed"]:
+            # The rights first: whether a program has entries is nobody
+            # else's business.
+            self.check_access("write")
             posted = (
                 self.env["crm.loyalty.entry"]
                 .sudo()

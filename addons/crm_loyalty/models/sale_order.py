@@ -30,7 +30,9 @@ class SaleOrder(models.Model):
     def _crm_loyalty_day(self):
         self.ensure_one()
         if self.state == "sale" and self.date_order:
-            return fields.Date.to_date(self.date_order)
+            # The day of the order where the user is, like the quotation's
+            # preview: member day starts at local midnight, not UTC's.
+            return fields.Datetime.context_timestamp(self, self.date_order).date()
         return fields.Date.context_today(self)
 
     @api.model

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
@@ -85,3 +86,36 @@ class TestLedgerSecurity(LoyaltyLedgerCommon):
         )
         with self.assertRaises(AccessError):
             self.card.crm_entry_ids.with_env(env_b).read(["points"])
+
+    def test_reward_line_on_a_confirmed_order_by_a_salesman(self):
+        """sale_loyalty moves the card when a reward line of a confirmed
+        order changes, as the salesperson editing it: that still works, as
+        adjustments; writing the balance by hand does not."""
+        order = self._order()
+        order.user_id = self.salesman
+        order.action_confirm()
+        card = self.card
+        before = card.points
+        Line = self.env["sale.order.line"].with_user(self.salesman)
+        line = Line.create(
+            {
+                "order_id": order.id,
+                "product_id": self.reward.discount_line_product_id.id,
+                "reward_id": self.reward.id,
+                "coupon_id": card.id,
+                "name": "10% on the order",
+                "points_cost": 50,
+                "price_unit": -10,
+                "tax_id": [Command.clear()],
+            }
+        )
+        card.invalidate_recordset(["points"])
+        self.assertEqual(card.points, before - 50)
+        line.write({"points_cost": 20})
+        card.invalidate_recordset(["points"])
+        self.assertEqual(card.points, before - 20)
+        self.assertBalanced(card)
+        with self.assertRaises(AccessError):
+            card.with_user(self.salesman).write({"points": before + 500})
+        card.invalidate_recordset(["points"])
+        self.assertEqual(card.points, before - 20)

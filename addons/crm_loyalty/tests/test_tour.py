@@ -1,5 +1,4 @@
-from datetime import date
-
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import LoyaltyLedgerCommon
@@ -12,7 +11,11 @@ class TestLoyaltyTour(HttpCase, LoyaltyLedgerCommon):
         self.program.write(
             {
                 "crm_member_day_kind": "weekday",
-                "crm_member_weekday": str(date.today().weekday()),
+                # The user's today, as the preview sees it (not the server's:
+                # they differ for an hour or more around midnight UTC).
+                "crm_member_weekday": str(
+                    fields.Date.context_today(self.program).weekday()
+                ),
                 "crm_birthday_factor": 1.0,
             }
         )
