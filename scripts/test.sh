@@ -110,6 +110,7 @@ print(tests - bad, bad if tests else bad + 1)
 PY
 )
 record pytest "$PY_PASSED" "$PY_FAILED"
+if [ -f "$OUT/fuzz.txt" ]; then log "$(cat "$OUT/fuzz.txt")"; fi
 
 if [ "${KEEP_DB:-0}" != 1 ]; then
     dropdb --if-exists "$DB" 2>/dev/null
