@@ -172,6 +172,7 @@ LOYALTY_SQL = [
      WHERE so.state = 'sale' AND so.name LIKE %(orders)s
        AND floor(so.amount_untaxed) > 0
     """,
+    "ANALYZE crm_loyalty_entry",
     # Its lot, expiring as the programme says (PostgreSQL's month arithmetic
     # clamps to the month's end like tools/ledger.expiry_date).
     """
@@ -191,6 +192,7 @@ LOYALTY_SQL = [
      WHERE e.source_key LIKE 'gen:sale.order:%%' AND e.lot_id IS NULL
        AND e.partner_id = ANY(%(partners)s)
     """,
+    "ANALYZE crm_loyalty_lot",
     """
     UPDATE crm_loyalty_entry e SET lot_id = l.id
       FROM crm_loyalty_lot l
