@@ -151,10 +151,10 @@ def main():
     started = time.perf_counter()
     results = {
         "date": date.today().isoformat(),
-        "command": "bash scripts/bench.sh "
-        + " ".join(sys.argv[1:])
-        .replace(f"--addons-path {args.addons_path}", "")
-        .strip(),
+        "command": (
+            "bash scripts/bench.sh "
+            + " ".join(sys.argv[1:]).replace(f"--addons-path {args.addons_path}", "")
+        ).strip(),
         "machine": machine(),
         "odoo": odoo_version(args.addons_path),
         "sizes": [],
