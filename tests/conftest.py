@@ -73,7 +73,19 @@ class OdooServer:
                 self.db, uid, password, model, method, list(args), kwargs
             )
 
+        def ref(xmlid):
+            """The database id of an external id (``module.name``)."""
+            module, name = xmlid.split(".")
+            [row] = call(
+                "ir.model.data",
+                "search_read",
+                [("module", "=", module), ("name", "=", name)],
+                ["res_id"],
+            )
+            return row["res_id"]
+
         call.uid = uid
+        call.ref = ref
         return call
 
 

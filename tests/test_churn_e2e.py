@@ -18,17 +18,6 @@ def admin(demo_server):
     return call
 
 
-def _ref(admin, xmlid):
-    module, name = xmlid.split(".")
-    [row] = admin(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", module), ("name", "=", name)],
-        ["res_id"],
-    )
-    return row["res_id"]
-
-
 def _salesman(admin, demo_server, login):
     password = f"{login}-pw-1234"
     admin(
@@ -39,7 +28,7 @@ def _salesman(admin, demo_server, login):
             "login": login,
             "email": f"{login}@example.com",
             "password": password,
-            "groups_id": [(6, 0, [_ref(admin, "sales_team.group_sale_salesman")])],
+            "groups_id": [(6, 0, [admin.ref("sales_team.group_sale_salesman")])],
         },
     )
     return demo_server.login(login, password)
@@ -132,7 +121,7 @@ def test_salesman_flow_access_and_bad_input(admin, demo_server):
         "create",
         {
             "alert_ids": [(6, 0, [their_alert])],
-            "lost_reason_id": _ref(admin, "crm_churn.crm_churn_reason_price"),
+            "lost_reason_id": admin.ref("crm_churn.crm_churn_reason_price"),
         },
     )
     _fault(alice, "crm.churn.alert.lost", "action_confirm", [wizard])
@@ -149,7 +138,7 @@ def test_salesman_flow_access_and_bad_input(admin, demo_server):
         "create",
         {
             "alert_ids": [(6, 0, [alert["id"]])],
-            "lost_reason_id": _ref(admin, "crm_churn.crm_churn_reason_price"),
+            "lost_reason_id": admin.ref("crm_churn.crm_churn_reason_price"),
             "lost_note": "Found a cheaper supplier",
         },
     )
@@ -161,9 +150,7 @@ def test_salesman_flow_access_and_bad_input(admin, demo_server):
         ["stage", "lost_reason_id", "activity_ids"],
     )
     assert closed["stage"] == "lost"
-    assert closed["lost_reason_id"][0] == _ref(
-        admin, "crm_churn.crm_churn_reason_price"
-    )
+    assert closed["lost_reason_id"][0] == admin.ref("crm_churn.crm_churn_reason_price")
     assert not closed["activity_ids"]
 
 

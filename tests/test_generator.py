@@ -98,7 +98,7 @@ def test_generated_loyalty_is_a_balanced_ledger_and_expires_in_bulk(demo_server)
     admin = demo_server.login("admin", "admin")
     check = admin("crm.loyalty.entry", "action_reconcile", [])
     assert check["params"]["type"] == "success", check["params"]["message"]
-    cron = _ref(admin, "crm_loyalty.ir_cron_loyalty_expire")
+    cron = admin.ref("crm_loyalty.ir_cron_loyalty_expire")
     admin("ir.cron", "method_direct_trigger", [cron])
     conn = psycopg2.connect(dbname=db)
     try:
@@ -120,17 +120,6 @@ def test_generated_loyalty_is_a_balanced_ledger_and_expires_in_bulk(demo_server)
     assert expired >= lapsed
     check = admin("crm.loyalty.entry", "action_reconcile", [])
     assert check["params"]["type"] == "success", check["params"]["message"]
-
-
-def _ref(admin, xmlid):
-    module, name = xmlid.split(".")
-    [row] = admin(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", module), ("name", "=", name)],
-        ["res_id"],
-    )
-    return row["res_id"]
 
 
 def test_generated_loyalty_history_has_its_lapsed_lots_expired(demo_server):

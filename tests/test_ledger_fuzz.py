@@ -75,17 +75,6 @@ def _price(amount, low=1.0, high=5e9):
     return min(max(abs(amount), low), high)
 
 
-def _ref(admin, xmlid):
-    module, name = xmlid.split(".")
-    [row] = admin(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", module), ("name", "=", name)],
-        ["res_id"],
-    )
-    return row["res_id"]
-
-
 @pytest.fixture(scope="module")
 def admin(demo_server):
     return demo_server.login("admin", "admin")
@@ -103,7 +92,7 @@ def setup(admin, demo_server):
             "login": login,
             "password": password,
             "email": f"{login}@example.com",
-            "groups_id": [(6, 0, [_ref(admin, "sales_team.group_sale_manager")])],
+            "groups_id": [(6, 0, [admin.ref("sales_team.group_sale_manager")])],
         },
     )
     manager = demo_server.login(login, password)
@@ -156,7 +145,7 @@ def setup(admin, demo_server):
         "reward": program_row["reward_ids"][0],
         "behaviours": behaviours,
         "product": product,
-        "expiry_cron": _ref(admin, "crm_loyalty.ir_cron_loyalty_expire"),
+        "expiry_cron": admin.ref("crm_loyalty.ir_cron_loyalty_expire"),
     }
     # The programme applies to every order: later tests must not earn on it.
     manager("loyalty.program", "write", [program], {"active": False})

@@ -101,17 +101,6 @@ def admin(demo_server):
     return demo_server.login("admin", "admin")
 
 
-def _ref(admin, xmlid):
-    module, name = xmlid.split(".")
-    [row] = admin(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", module), ("name", "=", name)],
-        ["res_id"],
-    )
-    return row["res_id"]
-
-
 class World:
     """Users and records of two companies, created once for the module."""
 
@@ -126,7 +115,7 @@ def _user(admin, demo_server, login, group, company):
             "login": login,
             "email": f"{login}@example.com",
             "password": password,
-            "groups_id": [(6, 0, [_ref(admin, group)])],
+            "groups_id": [(6, 0, [admin.ref(group)])],
             "company_id": company,
             "company_ids": [(6, 0, [company])],
         },

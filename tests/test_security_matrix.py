@@ -258,17 +258,6 @@ TABLE = {
 # ---------------------------------------------------------------------------
 
 
-def _ref(admin, xmlid):
-    module, name = xmlid.split(".")
-    [row] = admin(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", module), ("name", "=", name)],
-        ["res_id"],
-    )
-    return row["res_id"]
-
-
 def _outcome(call, *args, **kwargs):
     """("ok", result), ("denied", text) for an AccessError, ("refused", text)
     for a UserError; any other fault is a bug and fails the test."""
@@ -296,7 +285,7 @@ class Context:
         self.admin = admin
         self.server = server
         self.today = datetime.date.today().isoformat()
-        self.company_a = _ref(admin, "base.main_company")
+        self.company_a = admin.ref("base.main_company")
         self.company_b = admin("res.company", "create", {"name": _name("Matrix B")})
         self.calls = {
             "portal": self.user(["base.group_portal"]),
@@ -338,7 +327,7 @@ class Context:
             "login": login,
             "password": password,
             "email": f"{login}@example.com",
-            "groups_id": [(6, 0, [_ref(self.admin, group) for group in groups])],
+            "groups_id": [(6, 0, [self.admin.ref(group) for group in groups])],
         }
         if company:
             vals.update(company_id=company, company_ids=[(6, 0, [company])])
@@ -690,7 +679,7 @@ def test_portal_reads_its_own_ledger_only(ctx, admin, demo_server):
             "login": login,
             "password": f"{login}-pw-1234",
             "partner_id": contact,
-            "groups_id": [(6, 0, [_ref(admin, "base.group_portal")])],
+            "groups_id": [(6, 0, [admin.ref("base.group_portal")])],
         },
     )
     portal = demo_server.login(login, f"{login}-pw-1234")

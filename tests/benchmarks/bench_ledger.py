@@ -15,7 +15,7 @@ import argparse
 import time
 import uuid
 
-from bench_nightly import batches
+from bench_nightly import bench_expiry
 from benchlib import Meter, emit, odoo_env
 
 
@@ -57,27 +57,12 @@ def main():
         figures = {"lots": lots, "lapsed": lapsed, "entries": entries}
 
         Entry = env["crm.loyalty.entry"]
-        with Meter(cr) as meter:
-            expired = []
-
-            def step():
-                expired.append(Entry._cron_expire(limit=args.batch_size))
-                return expired[-1] > 0
-
-            durations = batches(cr, step)
-        figures["expiry"] = {
-            "expired": sum(expired),
-            "seconds": meter.seconds,
-            "per_second": sum(expired) / meter.seconds,
-            "batches": len(durations),
-            "slowest_batch": max(durations),
-            "queries": meter.queries,
-            "memory_growth": meter.memory_growth,
-        }
+        expiry = figures["expiry"] = bench_expiry(env, args.batch_size)
+        expiry["per_second"] = expiry["expired"] / expiry["seconds"]
         print(
-            f"expiry: {sum(expired)} lots in {meter.seconds:.1f} s "
-            f"({figures['expiry']['per_second']:.0f} lots/s, slowest batch "
-            f"{max(durations):.2f} s)"
+            f"expiry: {expiry['expired']} lots in {expiry['seconds']:.1f} s "
+            f"({expiry['per_second']:.0f} lots/s, slowest batch "
+            f"{expiry['slowest_batch']:.2f} s)"
         )
 
         cards = env["loyalty.card"].search(

@@ -74,21 +74,22 @@ def batches(cr, step):
             return durations
 
 
-def bench_lifecycle(env, batch_size, refit, profile=False):
+def bench_run(env, model, batch_size, profile=False, before=None):
+    """Today's run of ``model`` (a crm.lifecycle.run or crm.churn.run) from
+    creation (its preparation) to its last batch, as the cron drives it."""
     cr = env.cr
-    Run = env["crm.lifecycle.run"]
+    Run = env[model]
     Run.search([("state", "=", "running")]).write({"state": "done"})
     Run.search([("as_of", "=", date.today())]).unlink()
-    if refit:
-        env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
+    if before:
+        before()
     cr.commit()
+    profiled = {}
     with Meter(cr) as meter:
         tick = time.perf_counter()
         run = Run.create({"as_of": date.today()})
         cr.commit()
         prepare = time.perf_counter() - tick
-
-        profiled = {}
 
         def step():
             if profile and not profiled:
@@ -98,7 +99,7 @@ def bench_lifecycle(env, batch_size, refit, profile=False):
             return run.state == "running"
 
         durations = batches(cr, step)
-    return {
+    return run, {
         "profile": profiled,
         "seconds": meter.seconds,
         "prepare": prepare,
@@ -106,36 +107,23 @@ def bench_lifecycle(env, batch_size, refit, profile=False):
         "slowest_batch": max(durations),
         "queries": meter.queries,
         "memory_growth": meter.memory_growth,
-        "written": run.profiles_written,
     }
 
 
+def bench_lifecycle(env, batch_size, refit, profile=False):
+    def force_refit():
+        env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
+
+    run, figures = bench_run(
+        env, "crm.lifecycle.run", batch_size, profile, force_refit if refit else None
+    )
+    return {**figures, "written": run.profiles_written}
+
+
 def bench_churn(env, batch_size, profile=False):
-    cr = env.cr
-    Run = env["crm.churn.run"]
-    Run.search([("state", "=", "running")]).write({"state": "done"})
-    Run.search([("as_of", "=", date.today())]).unlink()
-    cr.commit()
-    with Meter(cr) as meter:
-        run = Run.create({"as_of": date.today()})
-        cr.commit()
-        profiled = {}
-
-        def step():
-            if profile and not profiled:
-                profiled.update(profile_of(lambda: run._process_batch(batch_size)))
-            else:
-                run._process_batch(batch_size)
-            return run.state == "running"
-
-        durations = batches(cr, step)
+    run, figures = bench_run(env, "crm.churn.run", batch_size, profile)
     return {
-        "profile": profiled,
-        "seconds": meter.seconds,
-        "batches": len(durations),
-        "slowest_batch": max(durations),
-        "queries": meter.queries,
-        "memory_growth": meter.memory_growth,
+        **figures,
         "written": run.rows_written,
         "alerts": run.alerts_created,
         "deferred": run.alerts_deferred,

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import MissingError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL, float_round
 
 from ..tools import ledger
@@ -24,21 +24,6 @@ MAX_POINTS = ledger.MAX_POINTS
 POINT_DIGITS = 2
 
 _logger = logging.getLogger(__name__)
-
-
-def ensure_existing(records):
-    """Refuse records that do not exist, before any query reads them: a
-    deleted id, 0, None, or an id of the wrong type sent over RPC fails with
-    a clear MissingError instead of a database error."""
-    ids = records._ids
-    if (
-        not ids
-        or any(type(id_) is not int for id_ in ids)
-        or len(records.exists()) != len(ids)
-    ):
-        raise MissingError(
-            records.env._("This record does not exist or has been deleted.")
-        )
 
 
 class CrmLoyaltyEntry(models.Model):
@@ -356,14 +341,26 @@ class CrmLoyaltyEntry(models.Model):
 
     def _write_allocations(self, plan):
         plan = [(lot_id, points) for lot_id, points in plan if points]
-        if not plan:
-            return
+        if plan:
+            self._allocate(
+                [self.id] * len(plan),
+                [lot_id for lot_id, _points in plan],
+                [points for _lot_id, points in plan],
+            )
+        self.invalidate_recordset(["allocation_ids"])
+
+    @api.model
+    def _allocate(self, entry_ids, lot_ids, points):
+        """Take ``points[i]`` from lot ``lot_ids[i]`` for entry
+        ``entry_ids[i]``: the allocation rows and the lots' remaining points
+        in one statement."""
         self.env.execute_query(
             SQL(
                 """
                 WITH plan AS (
-                    SELECT * FROM unnest(%(lots)s::int[], %(points)s::float8[])
-                           AS p(lot_id, points)
+                    SELECT * FROM unnest(%(entries)s::int[], %(lots)s::int[],
+                                         %(points)s::float8[])
+                           AS p(entry_id, lot_id, points)
                 ), moved AS (
                     UPDATE crm_loyalty_lot l SET remaining = l.remaining - plan.points
                       FROM plan WHERE l.id = plan.lot_id
@@ -371,18 +368,17 @@ class CrmLoyaltyEntry(models.Model):
                 INSERT INTO crm_loyalty_allocation
                        (entry_id, lot_id, points, create_uid, create_date,
                         write_uid, write_date)
-                SELECT %(entry)s, plan.lot_id, plan.points, %(uid)s,
+                SELECT plan.entry_id, plan.lot_id, plan.points, %(uid)s,
                        now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM plan
                 """,
-                lots=[lot_id for lot_id, _points in plan],
-                points=[points for _lot_id, points in plan],
-                entry=self.id,
+                entries=list(entry_ids),
+                lots=list(lot_ids),
+                points=list(points),
                 uid=self.env.uid,
             )
         )
         self.env["crm.loyalty.lot"].invalidate_model(["remaining"])
-        self.invalidate_recordset(["allocation_ids"])
 
     @api.model
     def _post_opening(self, card, balance):
@@ -541,32 +537,12 @@ class CrmLoyaltyEntry(models.Model):
                 ],
             )
         )
-        self.env.execute_query(
-            SQL(
-                """
-                WITH plan AS (
-                    SELECT * FROM unnest(%(entries)s::int[], %(lots)s::int[],
-                                         %(points)s::float8[])
-                           AS p(entry_id, lot_id, points)
-                ), emptied AS (
-                    UPDATE crm_loyalty_lot l SET remaining = l.remaining - plan.points
-                      FROM plan WHERE l.id = plan.lot_id
-                )
-                INSERT INTO crm_loyalty_allocation
-                       (entry_id, lot_id, points, create_uid, create_date,
-                        write_uid, write_date)
-                SELECT plan.entry_id, plan.lot_id, plan.points, %(uid)s,
-                       now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM plan
-                """,
-                entries=[row[0] for row in entries],
-                lots=[row[1] for row in entries],
-                points=[row[2] for row in entries],
-                uid=self.env.uid,
-            )
+        self._allocate(
+            [row[0] for row in entries],
+            [row[1] for row in entries],
+            [row[2] for row in entries],
         )
         self.env["loyalty.card"].invalidate_model(["points"])
-        self.env["crm.loyalty.lot"].invalidate_model(["remaining"])
         self.invalidate_model()
 
     def _expiry_keys(self, lot_ids):

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
-from .crm_loyalty_entry import ensure_existing
+from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
 
 # Context keys: the order hooks post typed entries themselves, so the points
 # that sale_loyalty writes on the card during confirmation or cancellation

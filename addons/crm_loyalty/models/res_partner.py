@@ -2,8 +2,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
+
 from ..tools import statement
-from .crm_loyalty_entry import ensure_existing
 
 
 class ResPartner(models.Model):
