@@ -201,18 +201,21 @@ class CrmLifecycleProfile(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _company_settings(self, company_ids, cuts=None, models=None):
-        """Settings per company for ``tools.profile.evaluate``."""
+    def _company_settings(self, company_ids, cuts=None, fits=None):
+        """Settings per company for ``tools.profile.evaluate``; ``fits`` as
+        returned by ``crm.purchase.model._latest_fits``."""
         cuts = cuts or {}
-        models = models or {}
+        fits = fits or {}
         settings = {}
-        for company in self.env["res.company"].browse(company_ids):
-            model = models.get(company.id)
+        # The settings of every company with customers in the batch, also
+        # those the user who triggers the refresh may not read.
+        for company in self.env["res.company"].sudo().browse(company_ids):
+            fit = fits.get(company.id)
             settings[company.id] = profile_tools.CompanySettings(
                 thresholds=company._lifecycle_thresholds(),
                 monetary=company.lifecycle_rfm_monetary,
                 cuts=cuts.get(str(company.id)) or cuts.get(company.id),
-                model=model._as_prediction_model() if model else None,
+                model=fit.prediction if fit else None,
             )
         return settings
 
@@ -224,7 +227,6 @@ class CrmLifecycleProfile(models.Model):
         result has one row per customer and company with at least one order in
         any state, so that customers with quotations only are Prospects.
         """
-        companies = self.env["res.company"].sudo().search([])
         margin = (
             SQL("so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)")
             if "margin" in self.env["sale.order"]._fields
@@ -244,10 +246,11 @@ class CrmLifecycleProfile(models.Model):
         return SQL(
             """
             WITH cfg AS (
-                SELECT *
-                  FROM unnest(%(company_ids)s::int[], %(window_starts)s::date[],
-                              %(dormant)s::int[])
-                       AS c(company_id, window_start, dormant_days)
+                SELECT id AS company_id,
+                       %(as_of)s::date - lifecycle_rfm_window_days AS window_start,
+                       lifecycle_dormant_days AS dormant_days
+                  FROM res_company
+                 WHERE active
             ), orders AS (
                 SELECT p.commercial_partner_id AS partner_id, so.company_id, so.state,
                        so.date_order::date AS day,
@@ -317,11 +320,7 @@ class CrmLifecycleProfile(models.Model):
                 ON f.partner_id = k.partner_id AND f.company_id = k.company_id
              ORDER BY k.partner_id, k.company_id
             """,
-            company_ids=companies.ids,
-            window_starts=[
-                as_of - timedelta(days=c.lifecycle_rfm_window_days) for c in companies
-            ],
-            dormant=[c.lifecycle_dormant_days for c in companies],
+            as_of=as_of,
             margin=margin,
             until=until,
             partner_filter=partner_filter,
@@ -348,6 +347,9 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _fetch_facts(self, as_of, partner_ids=None):
+        self.env["res.company"].flush_model(
+            ["active", "lifecycle_rfm_window_days", "lifecycle_dormant_days"]
+        )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["sale.order"].flush_model()
         self.env["account.move"].flush_model(
@@ -390,7 +392,7 @@ class CrmLifecycleProfile(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _refresh_partners(self, partner_ids, as_of=None, cuts=None, models=None):
+    def _refresh_partners(self, partner_ids, as_of=None, cuts=None, fits=None):
         """Recompute the profiles of these commercial partners, in bulk.
 
         Used by the nightly batches and, for one customer, when an order is
@@ -405,9 +407,9 @@ class CrmLifecycleProfile(models.Model):
         company_ids = sorted({fact["company_id"] for fact in facts})
         if cuts is None:
             cuts = self.env["crm.lifecycle.run"]._latest_cuts()
-        if models is None:
-            models = self.env["crm.purchase.model"]._latest(company_ids)
-        settings = self._company_settings(company_ids, cuts, models)
+        if fits is None:
+            fits = self.env["crm.purchase.model"]._latest_fits(company_ids)
+        settings = self._company_settings(company_ids, cuts, fits)
         results = profile_tools.evaluate(facts, settings, as_of)
         existing = self._existing_rows(partner_ids)
         changed, stage_moves, segment_moves = [], [], []
@@ -416,11 +418,11 @@ class CrmLifecycleProfile(models.Model):
             key = (row["partner_id"], row["company_id"])
             seen.add(key)
             old = existing.get(key, {})
-            model = models.get(row["company_id"])
+            fit = fits.get(row["company_id"])
             row["prediction_method"] = (
-                "model" if model and model.state == "fitted" else "heuristic"
+                "model" if fit and fit.state == "fitted" else "heuristic"
             )
-            row["purchase_model_id"] = model.id if model else None
+            row["purchase_model_id"] = fit.id if fit else None
             row["computed_on"] = as_of
             pinned = old.get("is_pinned") and (
                 not old.get("pin_until") or old["pin_until"] >= as_of
@@ -458,9 +460,15 @@ class CrmLifecycleProfile(models.Model):
             ):
                 changed.append(row)
         gone = [key for key in existing if key not in seen]
-        self._write_rows(changed)
+        # The mirror on res_partner rides in the profiles' statement: one
+        # round trip less on every order confirmation.
+        mirror = self._partner_mirror_query(changed, gone)
+        if changed:
+            self._write_rows(changed, also=mirror)
         self._delete_rows(gone)
-        self._write_partner_mirror(changed, gone)
+        if mirror and not changed:
+            self.env.execute_query(mirror)
+        self._invalidate_partner_mirror()
         self.env["crm.lifecycle.stage.history"]._record_moves(stage_moves, as_of)
         self.env["crm.rfm.segment.history"]._record_moves(segment_moves, as_of)
         self.invalidate_model()
@@ -486,8 +494,9 @@ class CrmLifecycleProfile(models.Model):
         return existing
 
     @api.model
-    def _write_rows(self, rows):
-        """UPSERT the changed rows in one statement (no ORM: see DEVELOP.md)."""
+    def _write_rows(self, rows, also=None):
+        """UPSERT the changed rows in one statement (no ORM: see DEVELOP.md);
+        ``also``, a data-modifying statement, runs in the same one."""
         if not rows:
             return
         columns = [col for col, _type in WRITTEN_COLUMNS]
@@ -509,6 +518,7 @@ class CrmLifecycleProfile(models.Model):
         self.env.execute_query(
             SQL(
                 """
+                %(also)s
                 INSERT INTO crm_lifecycle_profile
                        (partner_id, company_id, %(names)s,
                         create_uid, create_date, write_uid, write_date)
@@ -519,6 +529,7 @@ class CrmLifecycleProfile(models.Model):
                    SET %(updates)s, write_uid = EXCLUDED.write_uid,
                        write_date = EXCLUDED.write_date
                 """,
+                also=SQL("WITH also AS (%s)", also) if also else SQL(),
                 names=names,
                 uid=uid,
                 unnest=unnest,
@@ -544,7 +555,20 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _write_partner_mirror(self, rows, gone=()):
-        """Mirror stage, segment and value class on res_partner (company-dependent).
+        """Mirror stage, segment and value class on res_partner (company-dependent)."""
+        query = self._partner_mirror_query(rows, gone)
+        if query:
+            self.env.execute_query(query)
+            self._invalidate_partner_mirror()
+
+    def _invalidate_partner_mirror(self):
+        self.env["res.partner"].invalidate_model(
+            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
+        )
+
+    @api.model
+    def _partner_mirror_query(self, rows, gone=()):
+        """The statement mirroring these rows on res_partner (empty if none).
 
         One statement per batch; rows whose mirrored values did not change are
         skipped by the WHERE clause, so res_partner is rewritten only on change.
@@ -560,13 +584,12 @@ class CrmLifecycleProfile(models.Model):
             for row in rows
         ] + [(key[0], key[1], None, None, None) for key in gone]
         if not entries:
-            return
+            return SQL()
         self.env["res.partner"].flush_model(
             ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
         )
-        self.env.execute_query(
-            SQL(
-                """
+        return SQL(
+            """
                 WITH v AS (
                     SELECT *
                       FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::varchar[],
@@ -594,15 +617,11 @@ class CrmLifecycleProfile(models.Model):
                         OR COALESCE(p.lifecycle_value_class, '{}') || agg.value_class
                             IS DISTINCT FROM p.lifecycle_value_class)
                 """,
-                [e[0] for e in entries],
-                [e[1] for e in entries],
-                [e[2] for e in entries],
-                [e[3] for e in entries],
-                [e[4] for e in entries],
-            )
-        )
-        self.env["res.partner"].invalidate_model(
-            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
+            [e[0] for e in entries],
+            [e[1] for e in entries],
+            [e[2] for e in entries],
+            [e[3] for e in entries],
+            [e[4] for e in entries],
         )
 
     # ------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 from datetime import datetime, timedelta
@@ -5,7 +6,7 @@ from datetime import time as datetime_time
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from .crm_purchase_model import MIN_DATE
 
@@ -123,6 +124,16 @@ class CrmLifecycleRun(models.Model):
             run._prepare()
         return runs
 
+    def write(self, vals):
+        if "rfm_cuts" in vals:
+            # The latest run's cut points are cached (_latest_cuts).
+            self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     @api.model
     def _current_run(self):
         today = fields.Date.context_today(self)
@@ -205,11 +216,11 @@ class CrmLifecycleRun(models.Model):
         Profile = self.env["crm.lifecycle.profile"]
         written = 0
         if partner_ids:
-            models = self.env["crm.purchase.model"]._latest(
+            fits = self.env["crm.purchase.model"]._latest_fits(
                 self.env["res.company"].search([]).ids
             )
             written = Profile._refresh_partners(
-                partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, models=models
+                partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, fits=fits
             )
         vals = {
             "cursor": partner_ids[-1] if partner_ids else self.cursor,
@@ -244,10 +255,18 @@ class CrmLifecycleRun(models.Model):
 
     @api.model
     def _latest_cuts(self):
+        """The last run's RFM cut points, scored against by every order
+        confirmation; kept per registry (dropped when a run's cut points
+        change) instead of being read in each request."""
+        return json.loads(self._latest_cuts_cached())
+
+    @ormcache()
+    def _latest_cuts_cached(self):
         # Cut points are population statistics, not customer data: read them
-        # whoever confirms the order that triggers the refresh.
+        # whoever confirms the order that triggers the refresh. Kept as text:
+        # every caller gets its own copy.
         run = self.sudo().search([], order="id desc", limit=1)
-        return run.rfm_cuts or {}
+        return json.dumps(run.rfm_cuts or {})
 
     # ------------------------------------------------------------------
     # History rebuild and demo data
@@ -278,7 +297,7 @@ class CrmLifecycleRun(models.Model):
                     partner_ids[start : start + DEFAULT_BATCH_SIZE],
                     as_of=month_end,
                     cuts=cuts,
-                    models={},
+                    fits={},
                 )
 
     @api.model

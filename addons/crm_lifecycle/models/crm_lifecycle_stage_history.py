@@ -6,8 +6,8 @@ from .crm_lifecycle_profile import STAGE_SELECTION
 class CrmLifecycleStageHistory(models.Model):
     """One stay of a customer in a lifecycle stage.
 
-    Written in bulk by the recompute (one statement closes the open stays,
-    one opens the new ones), and by managers pinning a stage. Stays are
+    Written in bulk by the recompute (one statement closes the open stays
+    and opens the new ones), and by managers pinning a stage. Stays are
     facts: nobody edits them afterwards.
     """
 

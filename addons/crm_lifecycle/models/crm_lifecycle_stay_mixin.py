@@ -4,8 +4,8 @@ from odoo.tools import SQL
 
 class CrmLifecycleStayMixin(models.AbstractModel):
     """A customer's stays in successive values (stages, segments), written in
-    bulk: one statement closes the open stays of the customers that moved,
-    one opens the new ones. Stays are facts: nobody edits them afterwards."""
+    bulk: one statement closes the open stays of the customers that moved and
+    opens the new ones. Stays are facts: nobody edits them afterwards."""
 
     _name = "crm.lifecycle.stay.mixin"
     _description = "Lifecycle Stays"
@@ -25,55 +25,49 @@ class CrmLifecycleStayMixin(models.AbstractModel):
         if not moves:
             return
         self.flush_model()
-        table = SQL.identifier(self._table)
+        extra = extra or {}
+        names = SQL(", ").join(SQL.identifier(name) for name in extra)
+        values = SQL(", ").join(SQL("%s", value) for value in extra.values())
+        # One statement: it runs on every order confirmation that moves its
+        # customer. Both parts see the same snapshot, so the update never
+        # closes the stays the insert opens.
         self.env.execute_query(
             SQL(
                 """
-                UPDATE %(table)s h
-                   SET date_end = %(day)s, duration_days = %(day)s - h.date_start,
-                       write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
-                  FROM unnest(%(partners)s::int[], %(companies)s::int[])
-                       AS m(partner_id, company_id)
-                 WHERE h.partner_id = m.partner_id AND h.company_id = m.company_id
-                   AND h.date_end IS NULL
+                WITH m AS (
+                    SELECT *
+                      FROM unnest(%(partners)s::int[], %(companies)s::int[],
+                                  %(old)s::varchar[], %(new)s::varchar[])
+                           AS m(partner_id, company_id, old, new)
+                ), closed AS (
+                    UPDATE %(table)s h
+                       SET date_end = %(day)s, duration_days = %(day)s - h.date_start,
+                           write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
+                      FROM m
+                     WHERE h.partner_id = m.partner_id AND h.company_id = m.company_id
+                       AND h.date_end IS NULL
+                )
+                INSERT INTO %(table)s
+                       (partner_id, company_id, %(previous)s, %(value)s,
+                        date_start, %(names)s create_uid, create_date,
+                        write_uid, write_date)
+                SELECT m.partner_id, m.company_id, m.old, m.new, %(day)s,
+                       %(values)s %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM m
+                 WHERE m.new IS NOT NULL
                 """,
-                table=table,
+                table=SQL.identifier(self._table),
+                previous=SQL.identifier(self._stay_previous_field),
+                value=SQL.identifier(self._stay_field),
+                names=SQL("%s,", names) if extra else SQL(),
+                values=SQL("%s,", values) if extra else SQL(),
                 day=day,
                 uid=self.env.uid,
                 partners=[move[0] for move in moves],
                 companies=[move[1] for move in moves],
+                old=[move[2] for move in moves],
+                new=[move[3] for move in moves],
             )
         )
-        opened = [move for move in moves if move[3]]
-        if opened:
-            extra = extra or {}
-            names = SQL(", ").join(SQL.identifier(name) for name in extra)
-            values = SQL(", ").join(SQL("%s", value) for value in extra.values())
-            self.env.execute_query(
-                SQL(
-                    """
-                    INSERT INTO %(table)s
-                           (partner_id, company_id, %(previous)s, %(value)s,
-                            date_start, %(names)s create_uid, create_date,
-                            write_uid, write_date)
-                    SELECT m.partner_id, m.company_id, m.old, m.new, %(day)s,
-                           %(values)s %(uid)s, now() AT TIME ZONE 'UTC',
-                           %(uid)s, now() AT TIME ZONE 'UTC'
-                      FROM unnest(%(partners)s::int[], %(companies)s::int[],
-                                  %(old)s::varchar[], %(new)s::varchar[])
-                           AS m(partner_id, company_id, old, new)
-                    """,
-                    table=table,
-                    previous=SQL.identifier(self._stay_previous_field),
-                    value=SQL.identifier(self._stay_field),
-                    names=SQL("%s,", names) if extra else SQL(),
-                    values=SQL("%s,", values) if extra else SQL(),
-                    day=day,
-                    uid=self.env.uid,
-                    partners=[move[0] for move in opened],
-                    companies=[move[1] for move in opened],
-                    old=[move[2] for move in opened],
-                    new=[move[3] for move in opened],
-                )
-            )
         self.invalidate_model()

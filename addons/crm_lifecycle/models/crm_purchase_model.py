@@ -1,10 +1,12 @@
+from collections import namedtuple
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import numpy as np
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
@@ -14,6 +16,9 @@ PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
 # Earliest date a fit or a run may be computed at: far enough back for any
 # sales history, and far from the date arithmetic's lower limit.
 MIN_DATE = date(1900, 1, 1)
+
+# What scoring needs of a company's latest fit; cached, so immutable.
+Fit = namedtuple("Fit", ["id", "state", "prediction"])
 
 
 class CrmPurchaseModel(models.Model):
@@ -326,18 +331,46 @@ class CrmPurchaseModel(models.Model):
 
     @api.model
     def _latest(self, company_ids):
-        """Latest usable fit per company id."""
-        models_ = self.sudo().search(
-            [
-                ("company_id", "in", company_ids),
-                ("state", "in", ("fitted", "heuristic")),
-            ],
-            order="fit_date desc, id desc",
-        )
+        """Latest usable fit per company id (of every company for None)."""
+        domain = [("state", "in", ("fitted", "heuristic"))]
+        if company_ids is not None:
+            domain.append(("company_id", "in", company_ids))
+        models_ = self.sudo().search(domain, order="fit_date desc, id desc")
         latest = {}
         for model in models_:
             latest.setdefault(model.company_id.id, model)
         return latest
+
+    @api.model
+    def _latest_fits(self, company_ids):
+        """``{company_id: Fit}`` of the latest usable fits.
+
+        Every order confirmation scores its customer with these; they change
+        once a week at most, so they are kept per registry (and dropped on
+        every change of a fit) instead of being read in each request.
+        """
+        fits = self._latest_fits_cached()
+        return {cid: fits[cid] for cid in company_ids if cid in fits}
+
+    @ormcache()
+    def _latest_fits_cached(self):
+        # Fits of every company: the caller only receives its own companies'.
+        latest = self._latest(None)
+        return {
+            company_id: Fit(
+                model.id, model.state, MappingProxyType(model._as_prediction_model())
+            )
+            for company_id, model in latest.items()
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
 
     def unlink(self):
         # The rights first: whether a fit is in use is nobody else's business.
@@ -353,4 +386,5 @@ class CrmPurchaseModel(models.Model):
                     "fit a new model before deleting it."
                 )
             )
+        self.env.registry.clear_cache()
         return super().unlink()

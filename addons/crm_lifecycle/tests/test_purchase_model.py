@@ -78,3 +78,29 @@ class TestPurchaseModel(LifecycleCommon):
         self.Profile._refresh_partners(partner.ids)
         profile = self._profile(partner, other)
         self.assertEqual(profile.prediction_method, "heuristic")
+
+    def test_confirmations_score_with_the_newest_fit_and_cuts(self):
+        """Fits and cut points are cached per registry for the order
+        confirmations: a new fit, a deleted one and a new run's cut points
+        are used from the next refresh on."""
+        Model = self.env["crm.purchase.model"]
+        company = self.env.company
+        partner = self.customers[0]
+        self.Profile._refresh_partners(partner.ids)  # fill the caches
+        first = Model.create({"calibration_end": TODAY - timedelta(days=30)})
+        first.action_fit()
+        self.Profile._refresh_partners(partner.ids)
+        self.assertEqual(self._profile(partner).purchase_model_id, first)
+        second = Model.create({"calibration_end": TODAY})
+        second.action_fit()
+        self.assertEqual(Model._latest_fits([company.id])[company.id].id, second.id)
+        self.Profile._refresh_partners(partner.ids)
+        self.assertEqual(self._profile(partner).purchase_model_id, second)
+        with self.assertRaises(TypeError):
+            Model._latest_fits([company.id])[company.id].prediction["r"] = 0
+        self.env["crm.lifecycle.run"].create({"as_of": TODAY})
+        cuts = self.env["crm.lifecycle.run"].search([], limit=1).rfm_cuts
+        self.assertTrue(cuts)
+        self.assertEqual(self.env["crm.lifecycle.run"]._latest_cuts(), cuts)
+        self.env["crm.lifecycle.run"].search([]).unlink()
+        self.assertEqual(self.env["crm.lifecycle.run"]._latest_cuts(), {})

@@ -78,10 +78,10 @@ class TestNightlyRun(LifecycleCommon):
         refresh = self.Profile._refresh_partners
         self.Profile.search([("partner_id", "in", self.customers.ids)]).unlink()
         ids = self.customers.ids
-        self.assertEqual(refresh(ids, cuts=cuts, models={}), len(self.customers))
-        self.assertEqual(refresh(ids, cuts=cuts, models={}), 0)
+        self.assertEqual(refresh(ids, cuts=cuts, fits={}), len(self.customers))
+        self.assertEqual(refresh(ids, cuts=cuts, fits={}), 0)
         self._order(self.customers[0], TODAY)
-        self.assertEqual(refresh(ids, cuts=cuts, models={}), 1)
+        self.assertEqual(refresh(ids, cuts=cuts, fits={}), 1)
 
     def test_batch_query_count_does_not_grow_with_customers(self):
         """A per-customer ORM loop would make queries grow with the batch."""
@@ -89,12 +89,12 @@ class TestNightlyRun(LifecycleCommon):
         self.Profile.search([]).unlink()
         small, large = self.customers[:3], self.customers
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=9):
-            self.Profile._refresh_partners(small.ids, cuts={}, models={})
+        with self.assertQueryCount(__system__=6):
+            self.Profile._refresh_partners(small.ids, cuts={}, fits={})
         self.Profile.search([]).unlink()
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=9):
-            self.Profile._refresh_partners(large.ids, cuts={}, models={})
+        with self.assertQueryCount(__system__=6):
+            self.Profile._refresh_partners(large.ids, cuts={}, fits={})
 
     def test_recompute_now(self):
         self.env["crm.lifecycle.run"].action_recompute_now()

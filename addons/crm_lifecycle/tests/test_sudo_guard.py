@@ -56,7 +56,7 @@ class TestSudoGuard(LifecycleCommon):
 
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_orders_refresh_profiles_only_for_those_who_may_confirm(self):
-        """sale_order._lifecycle_refresh (and _facts_query, _latest_cuts,
+        """sale_order._lifecycle_refresh (and _company_settings, _latest_cuts_cached,
         _latest below it): reached by confirming or cancelling an order."""
         order = self._order(self.customer, TODAY, state="draft")
         order.user_id = self.owner

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 from ..tools.multipliers import MAX_FACTOR
 
@@ -36,3 +37,35 @@ class CrmLoyaltyCampaign(models.Model):
                 raise ValidationError(
                     self.env._("Multipliers cannot exceed %(max)s.", max=MAX_FACTOR)
                 )
+
+    @api.model
+    @ormcache("program_id", "self.env.lang")
+    def _for_program(self, program_id):
+        """``(name, date_from, date_to, factor)`` of the program's campaigns.
+
+        Read by every order confirmation, changed a few times a year: kept per
+        registry and dropped on every change of a campaign.
+        """
+        # The campaigns apply whoever confirms the order, and the cache is
+        # shared by all users: read as superuser.
+        campaigns = self.sudo().search([("program_id", "=", program_id)])
+        return tuple((c.name, c.date_from, c.date_to, c.factor) for c in campaigns)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    def _update_field_translations(self, field_name, translations, *args, **kwargs):
+        self.env.registry.clear_cache()
+        return super()._update_field_translations(
+            field_name, translations, *args, **kwargs
+        )

@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL, create_index, float_round
 
 from ..tools import ledger
 
@@ -59,7 +59,9 @@ class CrmLoyaltyEntry(models.Model):
     )
     reason = fields.Char(readonly=True)
     user_id = fields.Many2one("res.users", "Posted by", readonly=True)
-    reversed_entry_id = fields.Many2one("crm.loyalty.entry", "Reverses", readonly=True)
+    reversed_entry_id = fields.Many2one(
+        "crm.loyalty.entry", "Reverses", readonly=True, index="btree_not_null"
+    )
     shortfall = fields.Float(
         readonly=True,
         digits=(16, 2),
@@ -78,6 +80,17 @@ class CrmLoyaltyEntry(models.Model):
             "This event has already been posted to the points ledger.",
         ),
     ]
+
+    def init(self):
+        # Every order confirmation and cancellation looks up the order's
+        # entries: without this, a scan of the whole ledger each time.
+        create_index(
+            self.env.cr,
+            "crm_loyalty_entry_source_idx",
+            self._table,
+            ["source_id", "source_model"],
+            where="source_id IS NOT NULL",
+        )
 
     def _compute_name(self):
         for entry in self:
@@ -130,12 +143,17 @@ class CrmLoyaltyEntry(models.Model):
         source=None,
         reverses=None,
         date=None,
+        new_key=False,
     ):
         """Post one entry and move the card's balance and lots with it.
 
         Returns the entry, or the existing one when ``key`` was already posted
-        (a retried request or cron changes nothing). Runs as superuser: the
-        callers check the user's rights (wizards, order hooks, crons).
+        (a retried request or cron changes nothing). ``new_key`` says that the
+        caller looked for ``key`` in this transaction and did not find it,
+        which spares the lookup (order confirmations look up all of the
+        order's keys at once). The unique key still refuses a concurrent
+        duplicate. Runs as superuser: the callers check the user's rights
+        (wizards, order hooks, crons).
         """
         card.ensure_one()
         # Written so that NaN and infinities are refused too.
@@ -152,16 +170,26 @@ class CrmLoyaltyEntry(models.Model):
             self.sudo()
             .with_context(**{POSTING: True})
             ._post_as_ledger(
-                card, entry_type, points, key, reason, source, reverses, date
+                card, entry_type, points, key, reason, source, reverses, date, new_key
             )
         )
 
     def _post_as_ledger(
-        self, card, entry_type, points, key, reason, source, reverses, date
+        self,
+        card,
+        entry_type,
+        points,
+        key,
+        reason,
+        source,
+        reverses,
+        date,
+        new_key=False,
     ):
-        existing = self.search([("source_key", "=", key)], limit=1)
-        if existing:
-            return existing
+        if not new_key:
+            existing = self.search([("source_key", "=", key)], limit=1)
+            if existing:
+                return existing
         # The card moves by what the entry records: 0.004 points would move
         # the balance and leave the entry and the lot at zero.
         points = float_round(points, precision_digits=POINT_DIGITS)
@@ -255,55 +283,70 @@ class CrmLoyaltyEntry(models.Model):
         return rows[0][0]
 
     def _open_lot(self, program, date):
+        """Open the lot of these earned points and let it cover the card's
+        debts (points taken while its balance was negative).
+
+        One statement inserts the lot, links the entry to it and reads the
+        debts: every earning order confirmation runs it, and through the ORM
+        it took three. Lots have no computed or defaulted columns to miss.
+        """
         self.ensure_one()
-        lot = self.env["crm.loyalty.lot"].create(
-            {
-                "entry_id": self.id,
-                "card_id": self.card_id.id,
-                "program_id": program.id,
-                "partner_id": self.partner_id.id,
-                "company_id": self.company_id.id,
-                "date": date,
-                "expiry_date": program._crm_expiry_date(fields.Date.to_date(date)),
-                "points": self.points,
-                "remaining": self.points,
-            }
-        )
-        self.env.execute_query(
+        self.flush_model()
+        self.env["crm.loyalty.allocation"].flush_model()
+        uid = self.env.uid
+        [(lot_id, debts)] = self.env.execute_query(
             SQL(
-                "UPDATE crm_loyalty_entry SET lot_id = %s WHERE id = %s",
-                lot.id,
-                self.id,
+                """
+                WITH lot AS (
+                    INSERT INTO crm_loyalty_lot
+                           (entry_id, card_id, program_id, partner_id, company_id,
+                            date, expiry_date, points, remaining, reminder_sent,
+                            create_uid, create_date, write_uid, write_date)
+                    VALUES (%(entry)s, %(card)s, %(program)s, %(partner)s,
+                            %(company)s, %(date)s, %(expiry)s, %(points)s,
+                            %(points)s, FALSE, %(uid)s, now() AT TIME ZONE 'UTC',
+                            %(uid)s, now() AT TIME ZONE 'UTC')
+                    RETURNING id
+                ), linked AS (
+                    UPDATE crm_loyalty_entry e SET lot_id = lot.id
+                      FROM lot WHERE e.id = %(entry)s
+                ), debts AS (
+                    SELECT e.id, -e.points - COALESCE(SUM(a.points), 0) AS owed
+                      FROM crm_loyalty_entry e
+                      LEFT JOIN crm_loyalty_allocation a ON a.entry_id = e.id
+                     WHERE e.card_id = %(card)s AND e.points < 0
+                     GROUP BY e.id
+                    HAVING -e.points - COALESCE(SUM(a.points), 0) > 0.000001
+                )
+                SELECT lot.id,
+                       (SELECT json_agg(json_build_array(d.id, d.owed) ORDER BY d.id)
+                          FROM debts d)
+                  FROM lot
+                """,
+                entry=self.id,
+                card=self.card_id.id,
+                program=program.id,
+                partner=self.partner_id.id or None,
+                company=self.company_id.id or None,
+                date=date,
+                expiry=program._crm_expiry_date(fields.Date.to_date(date)) or None,
+                points=self.points,
+                uid=uid,
             )
         )
         self.invalidate_recordset(["lot_id"])
-        self._pay_debts(lot)
+        self.card_id.invalidate_recordset(["crm_lot_ids"])
+        self._pay_debts(lot_id, self.points, debts or [])
 
-    def _pay_debts(self, lot):
+    def _pay_debts(self, lot_id, available, debts):
         """Points taken while the balance was negative are covered by the
-        next lot: allocate the uncovered part of earlier negative entries."""
-        self.flush_model()
-        self.env["crm.loyalty.allocation"].flush_model()
-        debts = self.env.execute_query(
-            SQL(
-                """
-                SELECT e.id, -e.points - COALESCE(SUM(a.points), 0)
-                  FROM crm_loyalty_entry e
-                  LEFT JOIN crm_loyalty_allocation a ON a.entry_id = e.id
-                 WHERE e.card_id = %s AND e.points < 0
-                 GROUP BY e.id
-                HAVING -e.points - COALESCE(SUM(a.points), 0) > 0.000001
-                 ORDER BY e.id
-                """,
-                self.card_id.id,
-            )
-        )
-        available = lot.points
+        next lot: allocate the uncovered part of earlier negative entries
+        (``debts``: ``(entry id, points owed)``, oldest first)."""
         for entry_id, owed in debts:
             if available <= 0:
                 break
             take = min(owed, available)
-            self.browse(entry_id)._write_allocations([(lot.id, take)])
+            self.browse(entry_id)._write_allocations([(lot_id, take)])
             available -= take
 
     def _consume_lots(self, amount, first_lot=None):

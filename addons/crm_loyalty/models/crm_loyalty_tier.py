@@ -1,9 +1,10 @@
+from collections import namedtuple
 from datetime import timedelta
 from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..tools import tiers as tier_rules
 from ..tools.ledger import MAX_POINTS
@@ -16,6 +17,11 @@ STARS = [
     ("3", "3 stars"),
     ("4", "4 stars"),
 ]
+
+# What an order confirmation needs of a company's tiers; cached, so immutable.
+CachedTier = namedtuple(
+    "CachedTier", ["id", "name", "multiplier", "threshold", "retention_threshold"]
+)
 
 
 class CrmLoyaltyTier(models.Model):
@@ -110,10 +116,46 @@ class CrmLoyaltyTier(models.Model):
 
     @api.model
     def _rules(self, company):
-        tiers = self.search([("company_id", "=", company.id)])
-        return tiers, [
-            tier_rules.Tier(t.id, t.threshold, t.retention_threshold) for t in tiers
+        return [
+            tier_rules.Tier(t.id, t.threshold, t.retention_threshold)
+            for t in self._company_tiers(company.id)
         ]
+
+    @api.model
+    @ormcache("company_id", "self.env.lang")
+    def _company_tiers(self, company_id):
+        """The company's tiers, lowest first.
+
+        Every order confirmation needs them (the member's multiplier, the
+        upgrade); they change a few times a year, so they are kept per
+        registry and dropped on every change of a tier.
+        """
+        # Tiers are read as superuser: the multiplier and the upgrade apply
+        # whoever confirms the order, and the cache is shared by all users.
+        tiers = self.sudo().search([("company_id", "=", company_id)])
+        return tuple(
+            CachedTier(t.id, t.name, t.multiplier, t.threshold, t.retention_threshold)
+            for t in tiers
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    def _update_field_translations(self, field_name, translations, *args, **kwargs):
+        self.env.registry.clear_cache()
+        return super()._update_field_translations(
+            field_name, translations, *args, **kwargs
+        )
 
     @api.model
     def _metrics(self, company, partner_ids, start, end):
@@ -175,7 +217,7 @@ class CrmLoyaltyTier(models.Model):
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
         commercial = partners.commercial_partner_id
-        _tiers, rules = self._rules(company)
+        rules = self._rules(company)
         if not rules or not commercial:
             return {}
         start = tier_rules.window_start(company.loyalty_tier_window, today)

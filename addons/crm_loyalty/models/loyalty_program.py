@@ -133,11 +133,18 @@ class LoyaltyProgram(models.Model):
         (member day, birthday month, campaigns and the member's tier)."""
         self.ensure_one()
         company = company or self.company_id or self.env.company
-        # Tiers are read as superuser: the multiplier applies whoever confirms.
-        tier = (
-            partner.commercial_partner_id.with_company(company).sudo().loyalty_tier_id
+        # The member's tier applies whoever confirms: only its id is read here,
+        # its name and multiplier come from the company's cached tiers.
+        tier_id = (
+            partner.commercial_partner_id.with_company(company)
+            .sudo()
+            .loyalty_tier_id.id
         )
-        extra = [(tier.name, tier.multiplier)] if tier and tier.multiplier > 1 else []
+        extra = [
+            (tier.name, tier.multiplier)
+            for tier in self.env["crm.loyalty.tier"]._company_tiers(company.id)
+            if tier.id == tier_id and tier.multiplier > 1
+        ]
         rules = multipliers.MultiplierRules(
             member_day_kind=self.crm_member_day_kind,
             member_day=(
@@ -148,9 +155,13 @@ class LoyaltyProgram(models.Model):
             member_day_factor=self.crm_member_day_factor,
             birthday_factor=self.crm_birthday_factor,
             stacking=self.crm_stacking,
-            campaigns=tuple(
-                (c.name, c.date_from, c.date_to, c.factor)
-                for c in self.crm_campaign_ids
+            campaigns=(
+                self.env["crm.loyalty.campaign"]._for_program(self.id)
+                if isinstance(self.id, int)
+                else tuple(
+                    (c.name, c.date_from, c.date_to, c.factor)
+                    for c in self.crm_campaign_ids
+                )
             ),
         )
         found = multipliers.applicable(

@@ -82,23 +82,26 @@ class SaleOrder(models.Model):
                 spent[line.coupon_id] += line.points_cost
         return earned, spent
 
-    def _crm_loyalty_cycle(self, card):
-        """How many times this order's points on this card were reversed:
-        a re-confirmed order earns again under a new key, a retried
-        confirmation never does."""
-        return (
+    def _crm_loyalty_posted(self):
+        """The source keys this order already posted, and per card how many
+        times its earned points were reversed: a re-confirmed order earns
+        again under a new key, a retried confirmation never does. One query:
+        it runs on every confirmation."""
+        self.ensure_one()
+        entries = (
             self.env["crm.loyalty.entry"]
             .sudo()
-            .search_count(
-                [
-                    ("source_model", "=", self._name),
-                    ("source_id", "=", self.id),
-                    ("card_id", "=", card.id),
-                    ("entry_type", "=", "reversal"),
-                    ("reversed_entry_id.entry_type", "=", "earn"),
-                ]
+            .search_fetch(
+                [("source_model", "=", self._name), ("source_id", "=", self.id)],
+                ["card_id", "entry_type", "source_key", "reversed_entry_id"],
             )
         )
+        earned = {entry.id for entry in entries if entry.entry_type == "earn"}
+        cycles = defaultdict(int)
+        for entry in entries:
+            if entry.entry_type == "reversal" and entry.reversed_entry_id.id in earned:
+                cycles[entry.card_id.id] += 1
+        return set(entries.mapped("source_key")), cycles
 
     def _crm_loyalty_post_order(self):
         self._crm_loyalty_post_entries()
@@ -113,18 +116,26 @@ class SaleOrder(models.Model):
         Entry = self.env["crm.loyalty.entry"]
         for order in self:
             earned, spent = order._crm_loyalty_point_changes()
+            if not (earned or spent):
+                continue
             reason = self.env._("Order %(order)s", order=order.name)
             day = order._crm_loyalty_day()
+            posted, cycles = order._crm_loyalty_posted()
             for card in set(earned) | set(spent):
-                cycle = order._crm_loyalty_cycle(card)
-                base = f"sale.order:{order.id}:card:{card.id}:{cycle}"
+                base = f"sale.order:{order.id}:card:{card.id}:{cycles[card.id]}"
                 # Spend first: the points a reward costs may come from the
                 # balance held before this order, never from what it earns.
-                if spent.get(card):
+                if spent.get(card) and f"{base}:redeem" not in posted:
                     Entry._post(
-                        card, "redeem", -spent[card], f"{base}:redeem", reason, order
+                        card,
+                        "redeem",
+                        -spent[card],
+                        f"{base}:redeem",
+                        reason,
+                        order,
+                        new_key=True,
                     )
-                if earned.get(card):
+                if earned.get(card) and f"{base}:earn" not in posted:
                     factor, used = card.program_id._crm_multiplier(
                         order.partner_id, day, order.company_id
                     )
@@ -140,6 +151,7 @@ class SaleOrder(models.Model):
                         f"{base}:earn",
                         explained if used else reason,
                         order,
+                        new_key=True,
                     )
 
     def _crm_loyalty_reverse_order(self):

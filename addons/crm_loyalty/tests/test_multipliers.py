@@ -89,3 +89,41 @@ class TestMultipliers(LoyaltyLedgerCommon):
                     }
                 )
             ]
+
+    @freeze_time("2026-03-20")
+    def test_cached_campaigns_and_tiers_follow_every_change(self):
+        """Campaigns and tiers are cached per registry for the confirmation:
+        a new campaign, a changed factor, a renamed or deleted one and a
+        changed tier multiplier count from the next order on."""
+        day = date(2026, 3, 20)
+        program, partner = self.program, self.partner
+
+        def factor():
+            return program._crm_multiplier(partner, day, self.company)
+
+        self.assertEqual(factor(), (1.0, []))
+        campaign = self.env["crm.loyalty.campaign"].create(
+            {
+                "name": "Spring",
+                "program_id": program.id,
+                "date_from": "2026-03-16",
+                "date_to": "2026-03-22",
+                "factor": 2,
+            }
+        )
+        self.assertEqual(factor(), (2.0, [("Spring", 2.0)]))
+        campaign.factor = 3
+        self.assertEqual(factor(), (3.0, [("Spring", 3.0)]))
+        campaign.update_field_translations("name", {"en_US": "Spring days"})
+        self.assertEqual(factor(), (3.0, [("Spring days", 3.0)]))
+        campaign.unlink()
+        self.assertEqual(factor(), (1.0, []))
+        Tier = self.env["crm.loyalty.tier"]
+        Tier.search([("company_id", "=", self.company.id)]).unlink()
+        tier = Tier.create(
+            {"name": "Gold", "threshold": 0, "retention_threshold": 0, "multiplier": 1}
+        )
+        partner.with_company(self.company).loyalty_tier_id = tier
+        self.assertEqual(factor(), (1.0, []))
+        tier.multiplier = 1.5
+        self.assertEqual(factor(), (1.5, [("Gold", 1.5)]))

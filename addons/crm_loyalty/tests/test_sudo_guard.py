@@ -135,7 +135,7 @@ class TestSudoGuard(LoyaltyLedgerCommon):
 
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_orders_move_points_only_for_those_who_may_confirm(self):
-        """sale_order._crm_loyalty_cycle, _crm_loyalty_post_order (tiers and
+        """sale_order._crm_loyalty_posted, _crm_loyalty_post_order (tiers and
         their history), _crm_loyalty_reverse_order, and the multiplier of
         loyalty_program._crm_multiplier shown on the order."""
         order = self._order(150.0)
