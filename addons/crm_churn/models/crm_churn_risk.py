@@ -217,11 +217,14 @@ class CrmChurnRisk(models.Model):
                   FROM crm_lifecycle_profile pr
                  WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
             ), orders AS (
+                -- One pass over the batch's orders of the last year (or of
+                -- the two churn periods, when longer) for every order count.
                 SELECT p.commercial_partner_id AS partner_id, so.company_id,
                        COUNT(*) FILTER (WHERE so.state = 'sale'
                                           AND so.date_order >= c.recent_start)
                            AS recent_orders,
                        COUNT(*) FILTER (WHERE so.state = 'sale'
+                                          AND so.date_order >= c.previous_start
                                           AND so.date_order < c.recent_start)
                            AS previous_orders,
                        SUM(so.amount_untaxed
@@ -232,23 +235,20 @@ class CrmChurnRisk(models.Model):
                        SUM(so.amount_untaxed
                            / COALESCE(NULLIF(so.currency_rate, 0), 1))
                            FILTER (WHERE so.state = 'sale'
+                                     AND so.date_order >= c.previous_start
                                      AND so.date_order < c.recent_start)
-                           AS previous_revenue
+                           AS previous_revenue,
+                       COUNT(*) FILTER (WHERE so.state = 'sale'
+                                          AND so.date_order >= %(year_start)s)
+                           AS orders_12m,
+                       COUNT(*) FILTER (WHERE so.state = 'cancel'
+                                          AND so.date_order >= %(year_start)s)
+                           AS cancelled_12m
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                  JOIN cfg c ON c.company_id = so.company_id
+                  LEFT JOIN cfg c ON c.company_id = so.company_id
                  WHERE p.commercial_partner_id = ANY(%(ids)s)
-                   AND so.date_order >= c.previous_start
-                   AND so.date_order < %(until)s
-                 GROUP BY 1, 2
-            ), year_orders AS (
-                SELECT p.commercial_partner_id AS partner_id, so.company_id,
-                       COUNT(*) FILTER (WHERE so.state = 'sale') AS orders_12m,
-                       COUNT(*) FILTER (WHERE so.state = 'cancel') AS cancelled_12m
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE p.commercial_partner_id = ANY(%(ids)s)
-                   AND so.date_order >= %(year_start)s
+                   AND so.date_order >= LEAST(c.previous_start, %(year_start)s)
                    AND so.date_order < %(until)s
                  GROUP BY 1, 2
             ), refunds AS (
@@ -291,8 +291,8 @@ class CrmChurnRisk(models.Model):
                    pr.purchase_days, pr.historic_clv,
                    COALESCE(o.recent_orders, 0), COALESCE(o.previous_orders, 0),
                    COALESCE(o.recent_revenue, 0), COALESCE(o.previous_revenue, 0),
-                   COALESCE(y.orders_12m, 0),
-                   COALESCE(y.cancelled_12m, 0) + COALESCE(f.refunds_12m, 0),
+                   COALESCE(o.orders_12m, 0),
+                   COALESCE(o.cancelled_12m, 0) + COALESCE(f.refunds_12m, 0),
                    r.rating_avg, COALESCE(r.rating_count, 0),
                    COALESCE(l.balance, 0), COALESCE(l.expiring, 0), l.expiry_date,
                    (%(as_of)s::date
@@ -300,8 +300,6 @@ class CrmChurnRisk(models.Model):
               FROM prof pr
               LEFT JOIN orders o
                 ON o.partner_id = pr.partner_id AND o.company_id = pr.company_id
-              LEFT JOIN year_orders y
-                ON y.partner_id = pr.partner_id AND y.company_id = pr.company_id
               LEFT JOIN refunds f
                 ON f.partner_id = pr.partner_id AND f.company_id = pr.company_id
               LEFT JOIN lots l
