@@ -4,13 +4,17 @@
     python3 tests/benchmarks/bench_confirm.py --db <database> \\
         --addons-path <addons path> [--orders 30]
 
-Confirms ``--orders`` one-line orders of generated customers (with a sales
-history and a loyalty card) with the suite's confirmation hooks, then as many
-with the hooks bypassed (the suite's overrides call straight through to
-Odoo's), alternating so that both see the same cache and table state. Each
-confirmation is its own transaction, rolled back afterwards so the database
-is left as it was. Prints the median time and SQL queries of each, and a JSON
-line for ``run_all.py``.
+For each of ``--orders`` generated customers (with a sales history and a
+loyalty card) it confirms one one-line order with the suite, then, in the
+same transaction, times a second order confirmed with the suite and a third
+with every override of the suite on the confirmation's path bypassed (they
+call straight through to Odoo's: the order hooks, and the card and order-line
+overrides through which the ledger would turn ``sale_loyalty``'s own balance
+write into an entry), so that both see the same cache and table state. The
+first order is the customer's first of the day: it may move their stage or
+tier, which the second and third then do not. Each customer's transaction is
+rolled back, so the database is left as it was. Prints the median time and
+SQL queries of each, and a JSON line for ``run_all.py``.
 """
 
 import argparse
@@ -22,23 +26,31 @@ from unittest.mock import patch
 
 from benchlib import emit, odoo_env
 
+# Every override of the suite that a confirmation goes through: (addon,
+# module, class, method).
 HOOKS = [
-    ("crm_lifecycle", "_action_confirm"),
-    ("crm_loyalty", "_action_confirm"),
-    ("crm_loyalty", "action_confirm"),
-    ("crm_churn", "_action_confirm"),
+    ("crm_lifecycle", "sale_order", "SaleOrder", "_action_confirm"),
+    ("crm_loyalty", "sale_order", "SaleOrder", "_action_confirm"),
+    ("crm_loyalty", "sale_order", "SaleOrder", "action_confirm"),
+    ("crm_loyalty", "sale_order_line", "SaleOrderLine", "create"),
+    ("crm_loyalty", "sale_order_line", "SaleOrderLine", "write"),
+    ("crm_loyalty", "loyalty_card", "LoyaltyCard", "create"),
+    ("crm_loyalty", "loyalty_card", "LoyaltyCard", "write"),
+    ("crm_churn", "sale_order", "SaleOrder", "_action_confirm"),
 ]
 
 
 def bypassed():
     """Patch every suite override of the confirmation to call its parent."""
     stack = ExitStack()
-    for addon, name in HOOKS:
+    for addon, module_name, class_name, name in HOOKS:
         try:
-            module = importlib.import_module(f"odoo.addons.{addon}.models.sale_order")
+            module = importlib.import_module(
+                f"odoo.addons.{addon}.models.{module_name}"
+            )
         except ImportError:
             continue
-        cls = module.SaleOrder
+        cls = getattr(module, class_name)
         if name not in vars(cls):
             continue
 
@@ -49,7 +61,56 @@ def bypassed():
     return stack
 
 
-def confirm_one(env, partner, product):
+# Where the suite's time goes: its steps on the confirmation's path.
+PARTS = [
+    (
+        "lifecycle refresh",
+        "crm_lifecycle",
+        "sale_order",
+        "SaleOrder",
+        "_lifecycle_refresh",
+    ),
+    (
+        "ledger entries",
+        "crm_loyalty",
+        "sale_order",
+        "SaleOrder",
+        "_crm_loyalty_post_entries",
+    ),
+    (
+        "tier upgrade",
+        "crm_loyalty",
+        "crm_loyalty_tier",
+        "CrmLoyaltyTier",
+        "_update_members",
+    ),
+]
+
+
+def timed(parts):
+    """Patch the suite's steps to add their seconds and queries to ``parts``
+    (name -> [seconds, queries]) on every call."""
+    stack = ExitStack()
+    for label, addon, module_name, class_name, name in PARTS:
+        module = importlib.import_module(f"odoo.addons.{addon}.models.{module_name}")
+        cls = getattr(module, class_name)
+        method = vars(cls)[name]
+
+        def wrapper(self, *args, _method=method, _label=label, **kwargs):
+            queries = self.env.cr.sql_log_count
+            tick = time.perf_counter()
+            try:
+                return _method(self, *args, **kwargs)
+            finally:
+                part = parts.setdefault(_label, [0.0, 0])
+                part[0] += time.perf_counter() - tick
+                part[1] += self.env.cr.sql_log_count - queries
+
+        stack.enter_context(patch.object(cls, name, wrapper))
+    return stack
+
+
+def confirm_one(env, partner, product, rollback=True):
     cr = env.cr
     order = env["sale.order"].create(
         {
@@ -64,8 +125,9 @@ def confirm_one(env, partner, product):
     env.flush_all()
     seconds = time.perf_counter() - tick
     queries = cr.sql_log_count - queries
-    cr.rollback()
-    env.invalidate_all()
+    if rollback:
+        cr.rollback()
+        env.invalidate_all()
     return seconds, queries
 
 
@@ -89,19 +151,35 @@ def main():
         if not (cards and product):
             raise SystemExit("needs generated loyalty cards and a product")
         partners = cards.partner_id
-        suite, stock = [], []
+        first, suite, stock, split = [], [], [], []
         confirm_one(env, partners[0], product)  # warm the caches
         for i in range(args.orders):
             partner = partners[i % len(partners)]
-            suite.append(confirm_one(env, partner, product))
+            first.append(confirm_one(env, partner, product, rollback=False))
+            parts = {}
+            with timed(parts):
+                suite.append(confirm_one(env, partner, product, rollback=False))
+            split.append(parts)
             with bypassed():
                 stock.append(confirm_one(env, partner, product))
         figures = {}
-        for name, runs in (("suite", suite), ("stock", stock)):
+        for name, runs in (("first", first), ("suite", suite), ("stock", stock)):
             figures[name] = {
                 "median_ms": statistics.median(s for s, _q in runs) * 1000,
                 "median_queries": statistics.median(q for _s, q in runs),
             }
+        figures["parts"] = {
+            label: {
+                "median_ms": statistics.median(
+                    parts.get(label, [0, 0])[0] for parts in split
+                )
+                * 1000,
+                "median_queries": statistics.median(
+                    parts.get(label, [0, 0])[1] for parts in split
+                ),
+            }
+            for label, *_rest in PARTS
+        }
         figures["orders"] = args.orders
         figures["extra_ms"] = (
             figures["suite"]["median_ms"] - figures["stock"]["median_ms"]
@@ -114,8 +192,16 @@ def main():
             f"{figures['suite']['median_ms']:.1f} ms / "
             f"{figures['suite']['median_queries']:.0f} queries; sale_loyalty alone "
             f"{figures['stock']['median_ms']:.1f} ms / "
-            f"{figures['stock']['median_queries']:.0f} queries"
+            f"{figures['stock']['median_queries']:.0f} queries; the customer's "
+            f"first order of the day with the suite "
+            f"{figures['first']['median_ms']:.1f} ms / "
+            f"{figures['first']['median_queries']:.0f} queries"
         )
+        for label, part in figures["parts"].items():
+            print(
+                f"    {label}: {part['median_ms']:.1f} ms / "
+                f"{part['median_queries']:.0f} queries"
+            )
         emit(figures)
 
 

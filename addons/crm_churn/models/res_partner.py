@@ -1,5 +1,8 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column, table_exists
 
+from .crm_churn_alert import OPEN_STAGES
 from .crm_churn_risk import LEVEL_SELECTION
 
 
@@ -50,6 +53,14 @@ class ResPartner(models.Model):
         string="Churn alerts",
         groups="sales_team.group_sale_salesman",
     )
+    # Whether an alert of any company is open: every order confirmation asks
+    # (to close it as won back), and the partner is in the cache by then.
+    churn_alert_open = fields.Boolean(
+        "Open churn alert",
+        compute="_compute_churn_alert_open",
+        store=True,
+        groups="base.group_user",
+    )
     churn_alert_count = fields.Integer(
         compute="_compute_churn_alert_count",
         groups="sales_team.group_sale_salesman",
@@ -72,6 +83,36 @@ class ResPartner(models.Model):
             [("id", operator, value), ("company_id", "=", self.env.company.id)]
         )
         return [("commercial_partner_id", "in", risks.select("partner_id"))]
+
+    def _auto_init(self):
+        # Filled by one statement where alerts exist already (an upgrade):
+        # the ORM would compute the flag of every customer, batch by batch.
+        cr = self.env.cr
+        if not column_exists(cr, "res_partner", "churn_alert_open"):
+            create_column(cr, "res_partner", "churn_alert_open", "boolean")
+            if table_exists(cr, "crm_churn_alert"):
+                cr.execute(
+                    SQL(
+                        """
+                        UPDATE res_partner p SET churn_alert_open = TRUE
+                         WHERE EXISTS (SELECT 1 FROM crm_churn_alert a
+                                        WHERE a.partner_id = p.id
+                                          AND a.stage = ANY(%s))
+                        """,
+                        list(OPEN_STAGES),
+                    )
+                )
+        return super()._auto_init()
+
+    @api.depends("churn_alert_ids.stage")
+    def _compute_churn_alert_open(self):
+        groups = self.env["crm.churn.alert"]._read_group(
+            [("partner_id", "in", self.ids), ("stage", "in", OPEN_STAGES)],
+            ["partner_id"],
+        )
+        alerted = {partner.id for (partner,) in groups}
+        for partner in self:
+            partner.churn_alert_open = partner.id in alerted
 
     def _compute_churn_alert_count(self):
         counts = dict(

@@ -8,7 +8,11 @@ class SaleOrder(models.Model):
         res = super()._action_confirm()
         # The salesperson confirming the order may not see the alert (another
         # salesperson's customer); closing it as won back is the order's effect.
-        self.env["crm.churn.alert"].sudo()._detect_won_back(
-            self.partner_id.commercial_partner_id.ids
+        # Most customers have none open: their flag, in the cache since the
+        # order was read, spares the search.
+        alerted = self.sudo().partner_id.commercial_partner_id.filtered(
+            "churn_alert_open"
         )
+        if alerted:
+            self.env["crm.churn.alert"].sudo()._detect_won_back(alerted.ids)
         return res

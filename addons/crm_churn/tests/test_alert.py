@@ -198,8 +198,12 @@ class TestChurnAlert(ChurnCommon):
         )
 
     def test_won_back_with_frozen_dates(self):
+        self.assertFalse(self.silent.churn_alert_open)
         with freeze_time(TODAY):
             alert = self._alert()
+        # The flag that lets order confirmations skip customers without an
+        # open alert follows the alert.
+        self.assertTrue(self.silent.churn_alert_open)
         order_day = TODAY + timedelta(days=12)
         with freeze_time(order_day):
             order = self._orders(
@@ -213,6 +217,7 @@ class TestChurnAlert(ChurnCommon):
         self.assertEqual(alert.recovered_revenue, 450.0)
         self.assertEqual(alert.win_back_rate, 100.0)
         self.assertFalse(alert.activity_ids)
+        self.assertFalse(self.silent.churn_alert_open)
         # A second order in the window adds to the recovered revenue.
         second_day = order_day + timedelta(days=20)
         self._orders(self.silent, [0], amount=50.0, today=second_day)

@@ -1,3 +1,4 @@
+from . import crm_lifecycle_cached_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_purchase_model

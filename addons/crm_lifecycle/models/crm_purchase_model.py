@@ -30,6 +30,7 @@ class CrmPurchaseModel(models.Model):
     """
 
     _name = "crm.purchase.model"
+    _inherit = ["crm.lifecycle.cached.mixin"]
     _description = "Customer Purchase Model"
     _order = "fit_date desc, id desc"
     _check_company_auto = True
@@ -363,15 +364,6 @@ class CrmPurchaseModel(models.Model):
             for company_id, model in latest.items()
         }
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
     def unlink(self):
         # The rights first: whether a fit is in use is nobody else's business.
         self.check_access("unlink")
@@ -386,5 +378,4 @@ class CrmPurchaseModel(models.Model):
                     "fit a new model before deleting it."
                 )
             )
-        self.env.registry.clear_cache()
         return super().unlink()

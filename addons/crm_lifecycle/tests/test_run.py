@@ -89,11 +89,11 @@ class TestNightlyRun(LifecycleCommon):
         self.Profile.search([]).unlink()
         small, large = self.customers[:3], self.customers
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=6):
+        with self.assertQueryCount(__system__=5):
             self.Profile._refresh_partners(small.ids, cuts={}, fits={})
         self.Profile.search([]).unlink()
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=6):
+        with self.assertQueryCount(__system__=5):
             self.Profile._refresh_partners(large.ids, cuts={}, fits={})
 
     def test_recompute_now(self):

@@ -10,6 +10,7 @@ from . import crm_loyalty_entry
 from . import crm_loyalty_lot
 from . import crm_loyalty_allocation
 from . import loyalty_card
+from . import loyalty_mail
 from . import sale_order
 from . import sale_order_line
 from . import account_move

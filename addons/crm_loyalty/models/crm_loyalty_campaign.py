@@ -9,6 +9,7 @@ class CrmLoyaltyCampaign(models.Model):
     """A time-limited earn multiplier, e.g. a double-points week."""
 
     _name = "crm.loyalty.campaign"
+    _inherit = ["crm.lifecycle.cached.mixin"]
     _description = "Loyalty Points Campaign"
     _order = "date_from desc"
 
@@ -50,22 +51,3 @@ class CrmLoyaltyCampaign(models.Model):
         # shared by all users: read as superuser.
         campaigns = self.sudo().search([("program_id", "=", program_id)])
         return tuple((c.name, c.date_from, c.date_to, c.factor) for c in campaigns)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
-
-    def _update_field_translations(self, field_name, translations, *args, **kwargs):
-        self.env.registry.clear_cache()
-        return super()._update_field_translations(
-            field_name, translations, *args, **kwargs
-        )

@@ -196,10 +196,19 @@ class CrmLoyaltyEntry(models.Model):
         program = card.program_id
         date = date or fields.Datetime.now()
         shortfall = 0.0
+        # Earned points open a lot; when the caller already looked the key
+        # up (an order confirmation, whose order row is locked first), the
+        # statement that opens the lot moves the card too: one query less
+        # on every confirmation. Elsewhere the card row is locked first, so
+        # that a concurrent post of the same key waits and retries here.
+        opens_lot = points > 0 and not (reverses and reverses.points < 0)
+        balance = None
         if points >= 0:
-            self._bump_card(card, points)
+            if not (opens_lot and new_key):
+                balance = self._bump_card(card, points)
         elif entry_type in STRICT_TYPES:
-            if not self._take_from_card(card, -points):
+            balance = self._take_from_card(card, -points)
+            if balance is None:
                 raise UserError(
                     self.env._(
                         "Card %(card)s holds %(balance)s points; %(points)s cannot "
@@ -210,13 +219,13 @@ class CrmLoyaltyEntry(models.Model):
                     )
                 )
         elif program.crm_refund_policy == "negative":
-            self._bump_card(card, points)
+            balance = self._bump_card(card, points)
         else:
-            balance = self._locked_balance(card)
-            taken = min(-points, max(balance, 0.0))
+            held = self._locked_balance(card)
+            taken = min(-points, max(held, 0.0))
             shortfall = round(-points - taken, 6)
             points = -taken
-            self._bump_card(card, points)
+            balance = self._bump_card(card, points)
         entry = self.create(
             {
                 "entry_type": entry_type,
@@ -235,30 +244,42 @@ class CrmLoyaltyEntry(models.Model):
                 "shortfall": shortfall,
             }
         )
-        if points > 0 and reverses and reverses.points < 0:
+        if points > 0 and not opens_lot:
             entry._restore_allocations(reverses)
-        elif points > 0:
-            entry._open_lot(program, date)
+        elif opens_lot:
+            opened = entry._open_lot(program, date, bump=new_key)
+            if new_key:
+                balance = opened
         elif points < 0:
             entry._consume_lots(
                 -points, first_lot=reverses.lot_id if reverses else None
             )
-        card.invalidate_recordset(["points"])
+        if balance is None:
+            card.invalidate_recordset(["points"])
+        else:
+            # The statement that moved the balance returned it: no reread.
+            self.env.cache.set(card, card._fields["points"], balance)
+            card.invalidate_recordset(["points_display"])
+        if points > 0 and balance is not None:
+            card.with_env(self.env)._crm_points_reached(balance - points, balance)
         return entry
 
     def _bump_card(self, card, points):
-        self.env.execute_query(
+        """Move the card's balance by ``points``; returns the new balance."""
+        [(balance,)] = self.env.execute_query(
             SQL(
                 "UPDATE loyalty_card SET points = COALESCE(points, 0) + %s"
-                " WHERE id = %s",
+                " WHERE id = %s RETURNING points",
                 points,
                 card.id,
             )
         )
+        return balance
 
     def _take_from_card(self, card, amount):
         """Update the card row first, then check: under REPEATABLE READ a
-        lock alone would still let two spenders see the same old balance."""
+        lock alone would still let two spenders see the same old balance.
+        Returns the new balance, or None when the card holds too little."""
         rows = self.env.execute_query(
             SQL(
                 """
@@ -270,7 +291,7 @@ class CrmLoyaltyEntry(models.Model):
                 card=card.id,
             )
         )
-        return bool(rows)
+        return rows[0][0] if rows else None
 
     def _locked_balance(self, card):
         rows = self.env.execute_query(
@@ -282,22 +303,28 @@ class CrmLoyaltyEntry(models.Model):
         )
         return rows[0][0]
 
-    def _open_lot(self, program, date):
+    def _open_lot(self, program, date, bump=False):
         """Open the lot of these earned points and let it cover the card's
         debts (points taken while its balance was negative).
 
-        One statement inserts the lot, links the entry to it and reads the
-        debts: every earning order confirmation runs it, and through the ORM
-        it took three. Lots have no computed or defaulted columns to miss.
+        One statement inserts the lot, links the entry to it, reads the
+        debts and, with ``bump``, adds the points to the card and returns
+        its new balance: every earning order confirmation runs it, and
+        through the ORM it took four. Lots have no computed or defaulted
+        columns to miss.
         """
         self.ensure_one()
         self.flush_model()
         self.env["crm.loyalty.allocation"].flush_model()
         uid = self.env.uid
-        [(lot_id, debts)] = self.env.execute_query(
+        [(lot_id, debts, balance)] = self.env.execute_query(
             SQL(
                 """
-                WITH lot AS (
+                WITH card AS (
+                    UPDATE loyalty_card SET points = COALESCE(points, 0) + %(points)s
+                     WHERE id = %(card)s AND %(bump)s
+                    RETURNING points
+                ), lot AS (
                     INSERT INTO crm_loyalty_lot
                            (entry_id, card_id, program_id, partner_id, company_id,
                             date, expiry_date, points, remaining, reminder_sent,
@@ -320,7 +347,8 @@ class CrmLoyaltyEntry(models.Model):
                 )
                 SELECT lot.id,
                        (SELECT json_agg(json_build_array(d.id, d.owed) ORDER BY d.id)
-                          FROM debts d)
+                          FROM debts d),
+                       (SELECT points FROM card)
                   FROM lot
                 """,
                 entry=self.id,
@@ -332,11 +360,13 @@ class CrmLoyaltyEntry(models.Model):
                 expiry=program._crm_expiry_date(fields.Date.to_date(date)) or None,
                 points=self.points,
                 uid=uid,
+                bump=bool(bump),
             )
         )
         self.invalidate_recordset(["lot_id"])
         self.card_id.invalidate_recordset(["crm_lot_ids"])
         self._pay_debts(lot_id, self.points, debts or [])
+        return balance
 
     def _pay_debts(self, lot_id, available, debts):
         """Points taken while the balance was negative are covered by the
@@ -428,7 +458,9 @@ class CrmLoyaltyEntry(models.Model):
         """Opening entry for a card that already holds ``balance`` points
         when its program joins the ledger: the lot is opened, the card row
         is left as it is."""
-        Entry = self.sudo().with_context(**{POSTING: True})
+        # The card held these points already: its "when reaching" mails
+        # went out when it got them.
+        Entry = self.sudo().with_context(**{POSTING: True, "loyalty_no_mail": True})
         key = f"loyalty.card:{card.id}:opening"
         if Entry.search_count([("source_key", "=", key)]):
             return

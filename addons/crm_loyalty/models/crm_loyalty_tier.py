@@ -28,6 +28,7 @@ class CrmLoyaltyTier(models.Model):
     """A member tier (Bronze, Silver...) of one company, shown as stars."""
 
     _name = "crm.loyalty.tier"
+    _inherit = ["crm.lifecycle.cached.mixin"]
     _description = "Loyalty Member Tier"
     _order = "company_id, threshold, id"
 
@@ -136,25 +137,6 @@ class CrmLoyaltyTier(models.Model):
         return tuple(
             CachedTier(t.id, t.name, t.multiplier, t.threshold, t.retention_threshold)
             for t in tiers
-        )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
-
-    def _update_field_translations(self, field_name, translations, *args, **kwargs):
-        self.env.registry.clear_cache()
-        return super()._update_field_translations(
-            field_name, translations, *args, **kwargs
         )
 
     @api.model

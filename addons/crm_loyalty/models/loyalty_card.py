@@ -100,6 +100,16 @@ class LoyaltyCard(models.Model):
                     )
         return res
 
+    def _crm_points_reached(self, old, new):
+        """Send the program's "when reaching" mails that Odoo sends when a
+        card's balance is written: the ledger moves ledger cards' balances
+        in SQL, past that write."""
+        self.ensure_one()
+        if self.program_id.id in self.env[
+            "loyalty.program"
+        ]._crm_milestone_program_ids() and not self.env.context.get("loyalty_no_mail"):
+            self._send_points_reach_communication({self: {"old": old, "new": new}})
+
     def _crm_post_adjustment(self, points, reason, key=None, source=None):
         self.ensure_one()
         Entry = self.env["crm.loyalty.entry"]

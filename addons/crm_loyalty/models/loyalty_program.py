@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 from ..tools import ledger, multipliers
 
@@ -302,6 +303,21 @@ class LoyaltyProgram(models.Model):
             self.env["res.partner"].browse(list(cards))
         )
         return program
+
+    @api.model
+    @ormcache()
+    def _crm_milestone_program_ids(self):
+        """Programs with a "when reaching" mail: every earning posts asks,
+        few programs have one, and they change rarely (loyalty.mail drops
+        the cache)."""
+        # Which programs send mails is not a secret of the caller's: all
+        # users share this cache.
+        mails = (
+            self.env["loyalty.mail"]
+            .sudo()
+            .search_fetch([("trigger", "=", "points_reach")], ["program_id"])
+        )
+        return frozenset(mails.program_id.ids)
 
     def _crm_is_ledger(self):
         self.ensure_one()

@@ -114,6 +114,11 @@ class SaleOrder(models.Model):
 
     def _crm_loyalty_post_entries(self):
         Entry = self.env["crm.loyalty.entry"]
+        # Lock the orders' rows before posting (the lifecycle refresh has
+        # usually written them already, then this costs nothing): a
+        # concurrent confirmation of the same order waits here and is
+        # retried, instead of meeting this one at the ledger's unique key.
+        self.flush_recordset(["state"])
         for order in self:
             earned, spent = order._crm_loyalty_point_changes()
             if not (earned or spent):

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 
@@ -317,3 +318,47 @@ class TestLedger(LoyaltyLedgerCommon):
         )
         self.assertTrue(program.crm_ledger_managed)
         self.assertTrue(program._crm_is_ledger())
+
+    @freeze_time("2026-03-15")
+    def test_milestone_mail_for_ledger_cards(self):
+        """Odoo's "when reaching" mail goes out for ledger cards too, once,
+        when an order's points cross the milestone; not for opening
+        balances, which the card already held."""
+        self.partner.email = "ledger.customer@example.com"
+        milestone = {
+            "trigger": "points_reach",
+            "points": 150,
+            "mail_template_id": self.env.ref("loyalty.mail_template_loyalty_card").id,
+        }
+        self.program.communication_plan_ids = [Command.create(milestone)]
+
+        def mails(card):
+            return self.env["mail.mail"].search_count(
+                [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]
+            )
+
+        self._order(100.0).action_confirm()
+        card = self._card()
+        self.assertEqual((card.points, mails(card)), (100, 0))
+        self._order(100.0).action_confirm()
+        self.assertEqual((card.points, mails(card)), (200, 1))
+        self._order(100.0).action_confirm()
+        self.assertEqual(mails(card), 1, "the milestone was passed already")
+        self.assertBalanced(card)
+        # A program that joins the ledger books its cards' balances without
+        # mailing their holders again.
+        other = self.env["loyalty.program"].create(
+            {
+                "name": "Joins the ledger",
+                "program_type": "loyalty",
+                "crm_ledger_managed": False,
+                "communication_plan_ids": [Command.create(milestone)],
+            }
+        )
+        held = self.env["loyalty.card"].create(
+            {"program_id": other.id, "partner_id": self.partner.id, "points": 500}
+        )
+        before = mails(held)
+        other.crm_ledger_managed = True
+        self.assertEqual(held.crm_entry_ids.mapped("points"), [500])
+        self.assertEqual(mails(held), before)
