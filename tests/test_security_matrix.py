@@ -93,6 +93,10 @@ TABLE = {
         "kind": "abstract",
         "access": ("----", "----", "----", "----"),
     },
+    "crm.lifecycle.cached.mixin": {
+        "kind": "abstract",
+        "access": ("----", "----", "----", "----"),
+    },
     "crm.lifecycle.pin.wizard": {
         "kind": "wizard",
         "access": ("----", "----", "rwcu", "rwcu"),
