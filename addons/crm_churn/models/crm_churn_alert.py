@@ -565,16 +565,26 @@ class CrmChurnAlert(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT DISTINCT ON (a.id) a.id, so.id, so.date_order::date
+                SELECT DISTINCT ON (a.id) a.id, so.id, so.local_day
                   FROM crm_churn_alert a
                   JOIN res_company c ON c.id = a.company_id
                   JOIN res_partner p ON p.commercial_partner_id = a.partner_id
-                  JOIN sale_order so
-                    ON so.partner_id = p.id AND so.company_id = a.company_id
+                  -- The alert's day is the day of the run where its user is:
+                  -- the order's day is taken there too, not in UTC.
+                  LEFT JOIN res_users u ON u.id = a.create_uid
+                  LEFT JOIN res_partner up ON up.id = u.partner_id
+                  JOIN LATERAL (
+                      SELECT o.id, o.date_order,
+                             (o.date_order AT TIME ZONE 'UTC'
+                                 AT TIME ZONE COALESCE(up.tz, 'UTC'))::date
+                                 AS local_day
+                        FROM sale_order o
+                       WHERE o.partner_id = p.id AND o.company_id = a.company_id
+                         AND o.state = 'sale'
+                  ) so ON TRUE
                  WHERE a.stage IN ('new', 'in_progress')
-                   AND so.state = 'sale'
-                   AND so.date_order >= a.alert_date
-                   AND so.date_order < a.alert_date + c.churn_winback_days + 1
+                   AND so.local_day >= a.alert_date
+                   AND so.local_day < a.alert_date + c.churn_winback_days + 1
                    %s
                  ORDER BY a.id, so.date_order, so.id
                 """,
