@@ -209,6 +209,16 @@ class CrmChurnRisk(models.Model):
                   FROM unnest(%(companies)s::int[], %(recent)s::date[],
                               %(previous)s::date[], %(expiring)s::date[])
                        AS c(company_id, recent_start, previous_start, expiring_until)
+            ), members AS MATERIALIZED (
+                -- The batch's customers and their contacts, looked up once.
+                -- The ledger and order parts below filter on the array of
+                -- their ids so that PostgreSQL walks the partner_id indexes
+                -- for this batch instead of hashing whole tables: with a
+                -- join alone it scans every entry and lot in each batch,
+                -- and a batch then costs in proportion to the database.
+                SELECT id, commercial_partner_id
+                  FROM res_partner
+                 WHERE commercial_partner_id = ANY(%(ids)s)
             ), prof AS (
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
@@ -245,9 +255,9 @@ class CrmChurnRisk(models.Model):
                                           AND so.date_order >= %(year_start)s)
                            AS cancelled_12m
                   FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
+                  JOIN members p ON p.id = so.partner_id
                   LEFT JOIN cfg c ON c.company_id = so.company_id
-                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                 WHERE so.partner_id = ANY(ARRAY(SELECT id FROM members))
                    AND so.date_order >= LEAST(c.previous_start, %(year_start)s)
                    AND so.date_order < %(until)s
                  GROUP BY 1, 2
@@ -270,10 +280,10 @@ class CrmChurnRisk(models.Model):
                            FILTER (WHERE l.expiry_date <= c.expiring_until)
                            AS expiry_date
                   FROM crm_loyalty_lot l
-                  JOIN res_partner p ON p.id = l.partner_id
+                  JOIN members p ON p.id = l.partner_id
                   JOIN cfg c ON c.company_id = l.company_id
                  WHERE l.remaining > 0
-                   AND p.commercial_partner_id = ANY(%(ids)s)
+                   AND l.partner_id = ANY(ARRAY(SELECT id FROM members))
                  GROUP BY 1, 2
             ), entries AS (
                 SELECT p.commercial_partner_id AS partner_id, e.company_id,
@@ -281,8 +291,8 @@ class CrmChurnRisk(models.Model):
                            AS last_redeem,
                        MIN(e.date) AS first_entry
                   FROM crm_loyalty_entry e
-                  JOIN res_partner p ON p.id = e.partner_id
-                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                  JOIN members p ON p.id = e.partner_id
+                 WHERE e.partner_id = ANY(ARRAY(SELECT id FROM members))
                  GROUP BY 1, 2
             ), ratings AS (%(ratings)s)
             SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,

@@ -1,4 +1,6 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
@@ -64,8 +66,11 @@ class TestChurnRun(ChurnCommon):
             activity.activity_type_id, self.env.ref("mail.mail_activity_data_call")
         )
         self.assertEqual(activity.date_deadline, alert.deadline)
-        # Run twice the same day: nothing new.
-        self.assertFalse(self.env["crm.churn.run"]._current_run())
+        # Run twice the same day: nothing new. The cron asks for the run of
+        # its user's today, so the clock is set to that day (at noon, the
+        # same date in every timezone of Europe).
+        with freeze_time(datetime.combine(later, time(12))):
+            self.assertFalse(self.env["crm.churn.run"]._current_run())
         # A forced run, and the next nights: still one alert.
         self._run(later)
         self._run(later + timedelta(days=1))
