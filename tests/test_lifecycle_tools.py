@@ -192,6 +192,43 @@ def test_evaluate_batch(lifecycle_tools):
     assert profile.rfm_inputs(fact, settings[1], TODAY)[2] == 200.0
 
 
+def test_cuts_from_compact_arrays_match_cuts_from_facts(lifecycle_tools):
+    """The nightly run streams the population into three arrays; the cut
+    points must be those of the facts themselves, recency turned around."""
+    from array import array
+
+    profile = lifecycle_tools.profile
+    settings = profile.CompanySettings()
+    facts = [
+        {
+            "window_orders": orders,
+            "window_revenue": revenue,
+            "window_margin": None,
+            "window_refunded": 0.0,
+            "window_last_day": TODAY - timedelta(days=days),
+        }
+        for orders, revenue, days in [
+            (1, 50.0, 300),
+            (2, 80.0, 120),
+            (5, 400.0, 40),
+            (9, 900.0, 5),
+            (3, 120.0, 60),
+            (0, 0.0, 0),  # outside the window: not part of the population
+        ]
+    ]
+    columns = (array("d"), array("d"), array("d"))
+    for fact in facts:
+        values = profile.rfm_inputs(fact, settings, TODAY)
+        if values:
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    expected = profile.population_cuts(facts, settings, TODAY)
+    assert profile.cuts_of(*columns) == expected
+    assert expected["r"][0] < 0  # bigger is better: minus the days
+    assert expected["f"] == [2.0, 3.0, 5.0, 9.0]
+    assert profile.cuts_of(array("d"), array("d"), array("d")) is None
+
+
 def test_demo_histories_are_deterministic(lifecycle_tools):
     demo = lifecycle_tools.demo_history
     first = demo.generate(220, today=TODAY, seed=42)

@@ -14,7 +14,20 @@ FIGURES_PREFIX = "FIGURES "
 
 
 def rss_mib():
-    """Peak resident memory of this process so far."""
+    """Peak resident memory of this process so far.
+
+    Read from the kernel's high-water mark of this process's own memory
+    (``VmHWM``): ``getrusage``'s ``ru_maxrss`` survives ``execve`` on Linux,
+    so a benchmark started by ``run_all.py`` right after the generator
+    reported the generator's peak as its own (5.2 GiB at 1M customers).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,3 +1,4 @@
+from array import array
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -345,12 +346,7 @@ class CrmLifecycleProfile(models.Model):
         "window_last_day",
     )
 
-    @api.model
-    def _fetch_facts(self, as_of, partner_ids=None, existing=None):
-        """The facts of these customers; with ``existing``, a dict, also
-        their current profile rows by (partner, company), read by the same
-        statement into it: every order confirmation refreshes its customer,
-        one round trip less."""
+    def _flush_facts_inputs(self):
         self.env["res.company"].flush_model(
             ["active", "lifecycle_rfm_window_days", "lifecycle_dormant_days"]
         )
@@ -359,6 +355,14 @@ class CrmLifecycleProfile(models.Model):
         self.env["account.move"].flush_model(
             ["move_type", "state", "invoice_date", "amount_untaxed_signed"]
         )
+
+    @api.model
+    def _fetch_facts(self, as_of, partner_ids=None, existing=None):
+        """The facts of these customers; with ``existing``, a dict, also
+        their current profile rows by (partner, company), read by the same
+        statement into it: every order confirmation refreshes its customer,
+        one round trip less."""
+        self._flush_facts_inputs()
         query = self._facts_query(as_of, partner_ids)
         if existing is None:
             rows = self.env.execute_query(query)
@@ -403,19 +407,63 @@ class CrmLifecycleProfile(models.Model):
         return facts
 
     @api.model
-    def _population_cuts(self, as_of):
-        """RFM cut points per company over the whole customer base."""
-        facts = self._fetch_facts(as_of)
-        by_company = {}
-        for fact in facts:
-            by_company.setdefault(fact["company_id"], []).append(fact)
-        settings = self._company_settings(list(by_company))
+    def _population_cuts(self, as_of, slice_size=20000):
+        """RFM cut points per company over the whole customer base.
+
+        The facts stream through a server-side cursor in slices and only each
+        customer's three RFM numbers are kept, in compact arrays: holding a
+        million customers' facts as dicts at once took gigabytes.
+        """
+        self._flush_facts_inputs()
+        keys = (
+            "company_id",
+            "window_orders",
+            "window_revenue",
+            "window_margin",
+            "window_refunded",
+            "window_last_day",
+        )
+        query = SQL(
+            "SELECT %s FROM (%s) AS facts (%s) WHERE window_orders > 0",
+            SQL(", ").join(SQL.identifier(key) for key in keys),
+            self._facts_query(as_of),
+            SQL(", ").join(SQL.identifier(key) for key in self._FACT_KEYS),
+        )
+        settings, values = {}, {}
+        for rows in self._stream(query, slice_size):
+            for row in rows:
+                fact = dict(zip(keys, row, strict=True))
+                company_id = fact["company_id"]
+                if company_id not in settings:
+                    settings.update(self._company_settings([company_id]))
+                    values[company_id] = (array("d"), array("d"), array("d"))
+                for fact_key in ("window_revenue", "window_margin", "window_refunded"):
+                    if fact[fact_key] is not None:
+                        fact[fact_key] = float(fact[fact_key])
+                rfm = profile_tools.rfm_inputs(fact, settings[company_id], as_of)
+                for column, value in zip(values[company_id], rfm, strict=True):
+                    column.append(value)
         return {
-            str(company_id): profile_tools.population_cuts(
-                company_facts, settings[company_id], as_of
-            )
-            for company_id, company_facts in by_company.items()
+            str(company_id): profile_tools.cuts_of(*columns)
+            for company_id, columns in values.items()
         }
+
+    def _stream(self, query, size=20000):
+        """Rows of ``query`` in lists of ``size``, through a server-side
+        cursor closed at the end, so that the whole result never sits in
+        memory at once."""
+        cr = self.env.cr
+        name = SQL.identifier(f"crm_lifecycle_stream_{id(query)}")
+        cr.execute(SQL("DECLARE %s NO SCROLL CURSOR FOR %s", name, query))
+        try:
+            while True:
+                cr.execute(SQL("FETCH FORWARD %s FROM %s", size, name))
+                rows = cr.fetchall()
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cr.execute(SQL("CLOSE %s", name))
 
     # ------------------------------------------------------------------
     # Computing and writing back

@@ -53,7 +53,7 @@ class TestPurchaseModel(LifecycleCommon):
             {"calibration_end": TODAY - timedelta(days=330)}
         )
         late = self.env["crm.purchase.model"].create({"calibration_end": TODAY})
-        self.assertLess(len(early._fit_inputs()), len(late._fit_inputs()))
+        self.assertLess(len(early._fit_inputs()[0]), len(late._fit_inputs()[0]))
 
     def test_predictions_use_the_latest_fit(self):
         self._recompute()

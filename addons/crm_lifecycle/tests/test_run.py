@@ -1,5 +1,6 @@
 from odoo.tests import freeze_time, tagged
 
+from ..tools import profile as profile_tools
 from .common import TODAY, LifecycleCommon
 
 PROFILE_FIELDS = [
@@ -82,6 +83,22 @@ class TestNightlyRun(LifecycleCommon):
         self.assertEqual(refresh(ids, cuts=cuts, fits={}), 0)
         self._order(self.customers[0], TODAY)
         self.assertEqual(refresh(ids, cuts=cuts, fits={}), 1)
+
+    def test_population_cuts_streamed_in_slices(self):
+        """The cut points stream through a server-side cursor; slices of 5
+        customers must give the cut points of the whole population."""
+        self._recompute()
+        whole = self.Profile._fetch_facts(TODAY)
+        settings = self.Profile._company_settings([self.company.id])
+        expected = profile_tools.population_cuts(
+            [f for f in whole if f["company_id"] == self.company.id],
+            settings[self.company.id],
+            TODAY,
+        )
+        self.assertGreater(len(whole), 10)
+        cuts = self.Profile._population_cuts(TODAY, slice_size=5)
+        self.assertEqual(cuts[str(self.company.id)], expected)
+        self.assertEqual(self.Profile._population_cuts(TODAY), cuts)
 
     def test_batch_query_count_does_not_grow_with_customers(self):
         """A per-customer ORM loop would make queries grow with the batch."""

@@ -40,8 +40,17 @@ def population_cuts(facts, settings, today):
     if not values:
         return None
     recency, frequency, monetary = zip(*values, strict=True)
+    return cuts_of(recency, frequency, monetary)
+
+
+def cuts_of(recency, frequency, monetary):
+    """Cut points from the population's recency (days since the last order),
+    frequency and monetary values, given as three equal-length sequences
+    (compact arrays, so that a million customers fit in a few megabytes)."""
+    if not len(recency):
+        return None
     return {
-        "r": rfm.cut_points([rfm.recency_value(r) for r in recency]),
+        "r": rfm.cut_points(-np.asarray(recency, dtype=float)),
         "f": rfm.cut_points(frequency),
         "m": rfm.cut_points(monetary),
     }
