@@ -230,7 +230,10 @@ class CrmPurchaseModel(models.Model):
         vals["repeat_customer_count"] = repeaters
         stable = False
         penalizer = 0.0
-        if len(partner_ids) >= clv.MIN_CUSTOMERS and repeaters >= clv.MIN_REPEAT_CUSTOMERS:
+        if (
+            len(partner_ids) >= clv.MIN_CUSTOMERS
+            and repeaters >= clv.MIN_REPEAT_CUSTOMERS
+        ):
             # The plain optimum can sit at the edge of the parameter space
             # (a, b -> infinity: every customer has the same dropout rate);
             # a small L2 penalty, as in the lifetimes package, pulls it back.
