@@ -415,22 +415,9 @@ class CrmLifecycleProfile(models.Model):
         million customers' facts as dicts at once took gigabytes.
         """
         self._flush_facts_inputs()
-        keys = (
-            "company_id",
-            "window_orders",
-            "window_revenue",
-            "window_margin",
-            "window_refunded",
-            "window_last_day",
-        )
-        query = SQL(
-            "SELECT %s FROM (%s) AS facts (%s) WHERE window_orders > 0",
-            SQL(", ").join(SQL.identifier(key) for key in keys),
-            self._facts_query(as_of),
-            SQL(", ").join(SQL.identifier(key) for key in self._FACT_KEYS),
-        )
+        keys = self._WINDOW_KEYS
         settings, values = {}, {}
-        for rows in self._stream(query, slice_size):
+        for rows in self._stream(self._window_facts_query(as_of), slice_size):
             for row in rows:
                 fact = dict(zip(keys, row, strict=True))
                 company_id = fact["company_id"]
@@ -447,6 +434,71 @@ class CrmLifecycleProfile(models.Model):
             str(company_id): profile_tools.cuts_of(*columns)
             for company_id, columns in values.items()
         }
+
+    _WINDOW_KEYS = (
+        "partner_id",
+        "company_id",
+        "window_orders",
+        "window_revenue",
+        "window_margin",
+        "window_refunded",
+        "window_last_day",
+    )
+
+    @api.model
+    def _window_facts_query(self, as_of):
+        """The analysis-window part of ``_facts_query`` for every customer who
+        bought in the window: what the RFM cut points need, without the whole
+        history's per-day gaps (a fifth of the time on the whole base). A
+        test checks that both give the same cut points."""
+        margin = (
+            SQL("so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)")
+            if "margin" in self.env["sale.order"]._fields
+            else SQL("NULL::numeric")
+        )
+        return SQL(
+            """
+            WITH cfg AS (
+                SELECT id AS company_id,
+                       %(as_of)s::date - lifecycle_rfm_window_days AS window_start
+                  FROM res_company
+                 WHERE active
+            ), sales AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       COUNT(*) AS window_orders,
+                       SUM(so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                           AS window_revenue,
+                       SUM(%(margin)s) AS window_margin,
+                       MAX(so.date_order::date) AS window_last_day
+                  FROM sale_order so
+                  JOIN cfg c ON c.company_id = so.company_id
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale'
+                   AND so.date_order >= c.window_start
+                   AND so.date_order < %(until)s
+                 GROUP BY 1, 2
+            ), refunds AS (
+                SELECT m.commercial_partner_id AS partner_id, m.company_id,
+                       SUM(m.amount_untaxed_signed) AS window_refunded
+                  FROM account_move m
+                  JOIN cfg c ON c.company_id = m.company_id
+                 WHERE m.move_type = 'out_refund'
+                   AND m.state = 'posted'
+                   AND m.invoice_date >= c.window_start
+                   AND m.invoice_date < %(until)s
+                 GROUP BY 1, 2
+            )
+            SELECT s.partner_id, s.company_id, s.window_orders, s.window_revenue,
+                   s.window_margin, COALESCE(f.window_refunded, 0), s.window_last_day
+              FROM sales s
+              LEFT JOIN refunds f
+                ON f.partner_id = s.partner_id AND f.company_id = s.company_id
+            """,
+            as_of=as_of,
+            margin=margin,
+            until=as_of + timedelta(days=1),
+        )
 
     def _stream(self, query, size=20000):
         """Rows of ``query`` in lists of ``size``, through a server-side

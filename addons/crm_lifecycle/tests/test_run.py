@@ -1,3 +1,7 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import Command
 from odoo.tests import freeze_time, tagged
 
 from ..tools import profile as profile_tools
@@ -85,17 +89,59 @@ class TestNightlyRun(LifecycleCommon):
         self.assertEqual(refresh(ids, cuts=cuts, fits={}), 1)
 
     def test_population_cuts_streamed_in_slices(self):
-        """The cut points stream through a server-side cursor; slices of 5
-        customers must give the cut points of the whole population."""
+        """The cut points come from a lighter query over the analysis window,
+        streamed in slices: each customer's window figures must be those of
+        the full facts (credit notes, cancellations, quotations and orders
+        before the window included), and slices of 5 customers must give the
+        cut points of the whole population."""
+        self.env["account.chart.template"].try_loading(
+            "generic_coa", company=self.company, install_demo=False
+        )
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customers[5].id,
+                "invoice_date": TODAY - timedelta(days=3),
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Refund", "quantity": 1, "price_unit": 70.0}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        self._order(self.customers[4], TODAY - timedelta(days=2), state="cancel")
+        self._order(self.customers[3], TODAY - timedelta(days=1), state="draft")
+        self._order(self.customers[2], TODAY - timedelta(days=900))
         self._recompute()
-        whole = self.Profile._fetch_facts(TODAY)
+        full = {
+            (fact["partner_id"], fact["company_id"]): tuple(
+                fact[key] for key in self.Profile._WINDOW_KEYS
+            )
+            for fact in self.Profile._fetch_facts(TODAY)
+            if fact["window_orders"]
+        }
+        window = {
+            row[:2]: row
+            for row in self.env.execute_query(self.Profile._window_facts_query(TODAY))
+        }
+        self.assertEqual(window.keys(), full.keys())
+        for key, row in window.items():
+            self.assertEqual(
+                [float(v) if isinstance(v, Decimal) else v for v in row],
+                list(full[key]),
+            )
+        self.assertEqual(window[(self.customers[5].id, self.company.id)][5], -70.0)
         settings = self.Profile._company_settings([self.company.id])
         expected = profile_tools.population_cuts(
-            [f for f in whole if f["company_id"] == self.company.id],
+            [
+                f
+                for f in self.Profile._fetch_facts(TODAY)
+                if f["company_id"] == self.company.id
+            ],
             settings[self.company.id],
             TODAY,
         )
-        self.assertGreater(len(whole), 10)
         cuts = self.Profile._population_cuts(TODAY, slice_size=5)
         self.assertEqual(cuts[str(self.company.id)], expected)
         self.assertEqual(self.Profile._population_cuts(TODAY), cuts)
