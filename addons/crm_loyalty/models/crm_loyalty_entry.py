@@ -657,31 +657,35 @@ class CrmLoyaltyEntry(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
+                WITH taken AS (
+                    SELECT entry_id, SUM(points) AS taken
+                      FROM crm_loyalty_allocation
+                     GROUP BY entry_id
+                ), e AS (
+                    -- One pass over the ledger: the balance by its entries,
+                    -- and what negative entries took beyond their lots.
+                    SELECT n.card_id, SUM(n.points) AS total,
+                           SUM(-n.points - COALESCE(a.taken, 0))
+                               FILTER (WHERE n.points < 0) AS uncovered
+                      FROM crm_loyalty_entry n
+                      LEFT JOIN taken a ON a.entry_id = n.id
+                     GROUP BY n.card_id
+                ), l AS (
+                    SELECT card_id, SUM(remaining) AS total
+                      FROM crm_loyalty_lot
+                     GROUP BY card_id
+                )
                 SELECT c.id, COALESCE(c.points, 0),
                        COALESCE(e.total, 0), COALESCE(l.total, 0)
                   FROM loyalty_card c
                   JOIN loyalty_program p ON p.id = c.program_id
-                  LEFT JOIN (SELECT card_id, SUM(points) AS total
-                               FROM crm_loyalty_entry GROUP BY card_id) e
-                         ON e.card_id = c.id
-                  LEFT JOIN (SELECT card_id, SUM(remaining) AS total
-                               FROM crm_loyalty_lot GROUP BY card_id) l
-                         ON l.card_id = c.id
-                  LEFT JOIN (SELECT n.card_id,
-                                    SUM(-n.points - COALESCE(a.taken, 0)) AS total
-                               FROM crm_loyalty_entry n
-                               LEFT JOIN (SELECT entry_id, SUM(points) AS taken
-                                            FROM crm_loyalty_allocation
-                                           GROUP BY entry_id) a
-                                      ON a.entry_id = n.id
-                              WHERE n.points < 0
-                              GROUP BY n.card_id) d
-                         ON d.card_id = c.id
+                  LEFT JOIN e ON e.card_id = c.id
+                  LEFT JOIN l ON l.card_id = c.id
                  WHERE p.program_type = 'loyalty' AND p.crm_ledger_managed
                    %s
                    AND (abs(COALESCE(c.points, 0) - COALESCE(e.total, 0)) > 0.001
                         OR abs(COALESCE(e.total, 0)
-                               - (COALESCE(l.total, 0) - COALESCE(d.total, 0)))
+                               - (COALESCE(l.total, 0) - COALESCE(e.uncovered, 0)))
                            > 0.001)
                 """,
                 card_filter,
