@@ -104,7 +104,9 @@ def bench_run(env, model, batch_size, profile=False, before=None):
         "seconds": meter.seconds,
         "prepare": prepare,
         "batches": len(durations),
-        "slowest_batch": max(durations),
+        # The cron's first call prepares the run and nothing else: it is a
+        # batch of its own.
+        "slowest_batch": max([prepare, *durations]),
         "queries": meter.queries,
         "memory_growth": meter.memory_growth,
     }

@@ -71,9 +71,18 @@ class CrmLifecycleRun(models.Model):
 
         Safe to run twice: once today's run is done, nothing happens.
         """
+        starting = not self.search_count([("state", "=", "running")], limit=1)
         run = self._current_run()
         if not run:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        if starting:
+            # The preparation (model refit, RFM cut points over everyone) is
+            # this call's whole work: with the first batch on top it would be
+            # the longest transaction of the night.
+            self.env["ir.cron"]._notify_progress(
+                done=0, remaining=run.customers_total
+            )
             return
         done, remaining = run._process_batch(batch_size)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

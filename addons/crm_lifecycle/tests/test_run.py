@@ -198,6 +198,18 @@ class TestNightlyRun(LifecycleCommon):
     def test_cron_reports_progress_per_batch(self):
         self.env["ir.config_parameter"].set_param("crm_lifecycle.batch_size", 5)
         cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_nightly")
+        # The first call only prepares the run (refit, cut points over
+        # everyone): a long step gets a transaction of its own.
+        cron.method_direct_trigger()
+        progress = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", cron.id)], order="id desc", limit=1
+        )
+        run = self.Run.search([("state", "=", "running")])
+        self.assertEqual(len(run), 1)
+        self.assertTrue(run.rfm_cuts)
+        self.assertEqual(run.customers_done, 0)
+        self.assertEqual(progress.done, 0)
+        self.assertEqual(progress.remaining, run.customers_total)
         cron.method_direct_trigger()
         progress = self.env["ir.cron.progress"].search(
             [("cron_id", "=", cron.id)], order="id desc", limit=1
