@@ -80,9 +80,7 @@ class CrmLifecycleRun(models.Model):
             # The preparation (model refit, RFM cut points over everyone) is
             # this call's whole work: with the first batch on top it would be
             # the longest transaction of the night.
-            self.env["ir.cron"]._notify_progress(
-                done=0, remaining=run.customers_total
-            )
+            self.env["ir.cron"]._notify_progress(done=0, remaining=run.customers_total)
             return
         done, remaining = run._process_batch(batch_size)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
