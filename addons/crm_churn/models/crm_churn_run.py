@@ -1,3 +1,4 @@
+import heapq
 import logging
 import time
 from datetime import timedelta
@@ -224,6 +225,53 @@ class CrmChurnRun(models.Model):
             }
         )
 
+    def _pending_for(self, company, cap):
+        """The company's pending customers: the ``cap`` first by
+        ``scoring.alert_priority`` (risk ids, in that order), those who have
+        an open alert already, and how many wait without one.
+
+        A first night on a large base makes hundreds of thousands pending:
+        they stream past a bounded heap instead of being loaded and sorted.
+        """
+        pending = SQL(
+            """
+            SELECT r.id, r.level, COALESCE(pr.historic_clv, 0)::float8,
+                   EXISTS (SELECT 1 FROM crm_churn_alert a
+                            WHERE a.partner_id = r.partner_id
+                              AND a.company_id = r.company_id
+                              AND a.stage IN ('new', 'in_progress'))
+              FROM crm_churn_risk r
+              LEFT JOIN crm_lifecycle_profile pr
+                ON pr.partner_id = r.partner_id
+               AND pr.company_id = r.company_id
+             WHERE r.company_id = %s AND r.alert_pending
+               AND r.level IN ('high', 'critical')
+               AND r.alert_pending_since >= %s
+             ORDER BY r.id
+            """,
+            company.id,
+            self.as_of - timedelta(days=PENDING_DAYS),
+        )
+        already_open, waiting = [], 0
+
+        def fresh():
+            nonlocal waiting
+            for rows in self.env["crm.lifecycle.profile"]._stream(pending):
+                for risk_id, level, value, is_open in rows:
+                    if is_open:
+                        already_open.append(risk_id)
+                    else:
+                        waiting += 1
+                        yield risk_id, level, value
+
+        rows = fresh()
+        chosen = heapq.nsmallest(
+            cap, rows, key=lambda row: scoring.alert_priority(row[1], row[2])
+        )
+        for _row in rows:  # with no room left, still count who waits
+            pass
+        return [row[0] for row in chosen], already_open, waiting
+
     def _open_alerts(self):
         """Open alerts for pending customers, up to each company's nightly cap,
         critical and most valuable first. Returns (alerts, deferred count)."""
@@ -233,36 +281,27 @@ class CrmChurnRun(models.Model):
         created = Alert.browse()
         deferred = 0
         for company in self.env["res.company"].search([]):
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT r.id, r.partner_id, r.score, r.level, r.reason_data,
-                           COALESCE(pr.historic_clv, 0),
-                           EXISTS (SELECT 1 FROM crm_churn_alert a
-                                    WHERE a.partner_id = r.partner_id
-                                      AND a.company_id = r.company_id
-                                      AND a.stage IN ('new', 'in_progress'))
-                      FROM crm_churn_risk r
-                      LEFT JOIN crm_lifecycle_profile pr
-                        ON pr.partner_id = r.partner_id
-                       AND pr.company_id = r.company_id
-                     WHERE r.company_id = %s AND r.alert_pending
-                       AND r.level IN ('high', 'critical')
-                       AND r.alert_pending_since >= %s
-                    """,
-                    company.id,
-                    self.as_of - timedelta(days=PENDING_DAYS),
-                )
-            )
-            if not rows:
-                continue
-            already_open = [row for row in rows if row[6]]
-            fresh = sorted(
-                (row for row in rows if not row[6]),
-                key=lambda row: scoring.alert_priority(row[3], float(row[5])),
-            )
             cap = max(company.churn_alert_cap - self._created_today(company), 0)
-            chosen, left = fresh[:cap], fresh[cap:]
+            chosen, already_open, waiting = self._pending_for(company, cap)
+            if not (chosen or already_open):
+                continue
+            details = {
+                row[0]: row
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT r.id, r.partner_id, r.score, r.level, r.reason_data,
+                               COALESCE(pr.historic_clv, 0)
+                          FROM crm_churn_risk r
+                          LEFT JOIN crm_lifecycle_profile pr
+                            ON pr.partner_id = r.partner_id
+                           AND pr.company_id = r.company_id
+                         WHERE r.id = ANY(%s)
+                        """,
+                        chosen + already_open,
+                    )
+                )
+            }
             candidates = [
                 {
                     "partner_id": row[1],
@@ -272,19 +311,17 @@ class CrmChurnRun(models.Model):
                     "reason_data": row[4],
                     "historic_clv": float(row[5]),
                 }
-                for row in chosen + already_open
+                for row in (details[risk_id] for risk_id in chosen + already_open)
             ]
             created |= Alert._open_for(candidates, self.as_of)
-            handled = [row[0] for row in chosen + already_open]
-            if handled:
-                self.env.execute_query(
-                    SQL(
-                        "UPDATE crm_churn_risk SET alert_pending = FALSE"
-                        " WHERE id = ANY(%s)",
-                        handled,
-                    )
+            self.env.execute_query(
+                SQL(
+                    "UPDATE crm_churn_risk SET alert_pending = FALSE"
+                    " WHERE id = ANY(%s)",
+                    chosen + already_open,
                 )
-            deferred += len(left)
+            )
+            deferred += waiting - len(chosen)
         # Customers the cap kept waiting for a week leave the queue (they stay
         # on the at-risk list): a first night on a large base, where everyone
         # at risk "rose", cannot feed alerts for years.
