@@ -224,7 +224,8 @@ class CrmLifecycleProfile(models.Model):
     def _facts_query(self, as_of, partner_ids=None):
         """One aggregate over sale orders (and credit notes) per customer and company.
 
-        ``partner_ids`` are commercial partners; None means everyone. The
+        ``partner_ids`` are commercial partners (a list, or the SQL array of
+        ``_customers_of``); None means everyone. The
         result has one row per customer and company with at least one order in
         any state, so that customers with quotations only are Prospects.
         """
@@ -234,12 +235,12 @@ class CrmLifecycleProfile(models.Model):
             else SQL("NULL::numeric")
         )
         partner_filter = (
-            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            SQL("AND p.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
             if partner_ids is not None
             else SQL()
         )
         refund_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
             if partner_ids is not None
             else SQL()
         )
@@ -610,8 +611,25 @@ class CrmLifecycleProfile(models.Model):
             "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile"
             " WHERE partner_id = ANY(%s)",
             SQL(", ").join(SQL.identifier(col) for col, _type in WRITTEN_COLUMNS),
+            self._ids_array(partner_ids),
+        )
+
+    @api.model
+    def _customers_of(self, partner_ids):
+        """The commercial partners of these partners, as an SQL array that
+        the refresh statements resolve themselves: reading
+        ``commercial_partner_id`` through the ORM costs a read of each
+        partner's whole row on every order confirmation."""
+        return SQL(
+            "ARRAY(SELECT DISTINCT commercial_partner_id FROM res_partner"
+            " WHERE id = ANY(%s))",
             list(partner_ids),
         )
+
+    @api.model
+    def _ids_array(self, partner_ids):
+        """A list of commercial partner ids, or ``_customers_of``'s array."""
+        return partner_ids if isinstance(partner_ids, SQL) else list(partner_ids)
 
     @api.model
     def _existing_from(self, rows):

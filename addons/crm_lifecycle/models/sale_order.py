@@ -21,6 +21,6 @@ class SaleOrder(models.Model):
         salespeople may read but not write; the customers touched are exactly
         those of the orders the user was allowed to confirm or cancel.
         """
-        partner_ids = self.partner_id.commercial_partner_id.ids
-        if partner_ids:
-            self.env["crm.lifecycle.profile"].sudo()._refresh_partners(partner_ids)
+        if self.partner_id:
+            Profile = self.env["crm.lifecycle.profile"].sudo()
+            Profile._refresh_partners(Profile._customers_of(self.partner_id.ids))

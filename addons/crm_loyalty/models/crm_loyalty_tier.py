@@ -142,11 +142,16 @@ class CrmLoyaltyTier(models.Model):
     @api.model
     def _metrics(self, company, partner_ids, start, end):
         """What each commercial partner earned, spent or ordered in [start, end]."""
+        query = self._metrics_query(company, list(partner_ids), start, end)
+        return {row[0]: float(row[1] or 0) for row in self.env.execute_query(query)}
+
+    def _metrics_query(self, company, partner_ids, start, end):
+        """``partner_ids``: commercial partners, a list or an SQL array."""
         basis = company.loyalty_tier_basis
         self.env["crm.loyalty.entry"].flush_model()
         self.env["sale.order"].flush_model(["state", "amount_untaxed", "date_order"])
         if basis == "earned":
-            query = SQL(
+            return SQL(
                 """
                 SELECT p.commercial_partner_id, SUM(e.points)
                   FROM crm_loyalty_entry e
@@ -160,31 +165,59 @@ class CrmLoyaltyTier(models.Model):
                 company=company.id,
                 start=start,
                 end=end + timedelta(days=1),
-                partners=list(partner_ids),
+                partners=partner_ids,
             )
-        else:
-            measure = (
-                SQL("SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))")
-                if basis == "spent"
-                else SQL("COUNT(*)")
-            )
-            query = SQL(
+        measure = (
+            SQL("SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))")
+            if basis == "spent"
+            else SQL("COUNT(*)")
+        )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id, %(measure)s
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.company_id = %(company)s AND so.state = 'sale'
+               AND so.date_order >= %(start)s AND so.date_order < %(end)s
+               AND p.commercial_partner_id = ANY(%(partners)s)
+             GROUP BY 1
+            """,
+            measure=measure,
+            company=company.id,
+            start=start,
+            end=end + timedelta(days=1),
+            partners=partner_ids,
+        )
+
+    def _standing(self, company, partners, start, end):
+        """Each commercial partner of ``partners`` with its tier in
+        ``company`` and its metric, in one statement: through the ORM the
+        commercial partner and its company-dependent tier cost two reads of
+        the partner's row on every order confirmation."""
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "loyalty_tier_id"]
+        )
+        customers = SQL(
+            "ARRAY(SELECT DISTINCT COALESCE(commercial_partner_id, id)"
+            " FROM res_partner WHERE id = ANY(%s))",
+            partners.ids,
+        )
+        rows = self.env.execute_query(
+            SQL(
                 """
-                SELECT p.commercial_partner_id, %(measure)s
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.company_id = %(company)s AND so.state = 'sale'
-                   AND so.date_order >= %(start)s AND so.date_order < %(end)s
-                   AND p.commercial_partner_id = ANY(%(partners)s)
-                 GROUP BY 1
+                WITH metric AS (%(metric)s)
+                SELECT c.id, (c.loyalty_tier_id ->> %(key)s)::int, m.value
+                  FROM res_partner c
+                  LEFT JOIN metric m (partner_id, value) ON m.partner_id = c.id
+                 WHERE c.id = ANY(%(customers)s)
+                 ORDER BY c.id
                 """,
-                measure=measure,
-                company=company.id,
-                start=start,
-                end=end + timedelta(days=1),
-                partners=list(partner_ids),
+                metric=self._metrics_query(company, customers, start, end),
+                key=str(company.id),
+                customers=customers,
             )
-        return {row[0]: float(row[1] or 0) for row in self.env.execute_query(query)}
+        )
+        return {row[0]: (row[1], float(row[2] or 0)) for row in rows}
 
     @api.model
     def _update_members(
@@ -198,26 +231,21 @@ class CrmLoyaltyTier(models.Model):
         """
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
-        commercial = partners.commercial_partner_id
         rules = self._rules(company)
-        if not rules or not commercial:
+        if not rules or not partners:
             return {}
         start = tier_rules.window_start(company.loyalty_tier_window, today)
-        metrics = self._metrics(company, commercial.ids, start, today)
-        current = {
-            p.id: p.with_company(company).loyalty_tier_id.id or None for p in commercial
-        }
         changes = {}
-        for partner in commercial:
-            metric = metrics.get(partner.id, 0.0)
-            old = current[partner.id]
+        for partner_id, (old, metric) in self._standing(
+            company, partners, start, today
+        ).items():
             new = (
                 tier_rules.requalify(old, metric, rules)
                 if mode == "requalify"
                 else tier_rules.upgrade(old, metric, rules)
             )
             if new != old:
-                changes[partner.id] = (old, new, metric)
+                changes[partner_id] = (old, new, metric)
         if changes:
             self._apply_changes(company, changes, today, reason or mode)
         return changes

@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import ormcache
+from odoo.tools import SQL, ormcache
 
 from ..tools import ledger, multipliers
 
@@ -136,11 +136,7 @@ class LoyaltyProgram(models.Model):
         company = company or self.company_id or self.env.company
         # The member's tier applies whoever confirms: only its id is read here,
         # its name and multiplier come from the company's cached tiers.
-        tier_id = (
-            partner.commercial_partner_id.with_company(company)
-            .sudo()
-            .loyalty_tier_id.id
-        )
+        tier_id, birthdate = self._crm_member_facts(partner, company)
         extra = [
             (tier.name, tier.multiplier)
             for tier in self.env["crm.loyalty.tier"]._company_tiers(company.id)
@@ -168,7 +164,7 @@ class LoyaltyProgram(models.Model):
         found = multipliers.applicable(
             rules,
             day,
-            partner.commercial_partner_id.birthdate_date or partner.birthdate_date,
+            birthdate,
             extra,
         )
         factor, used = multipliers.combine(found, self.crm_stacking)
@@ -177,6 +173,55 @@ class LoyaltyProgram(models.Model):
             "birthday": self.env._("birthday month"),
         }
         return factor, [(names.get(label, label), value) for label, value in used]
+
+    @api.model
+    def _crm_member_facts(self, partner, company):
+        """The member's tier id in ``company`` and birthdate (the customer's,
+        else the contact's), read in one statement: through the ORM they
+        cost two reads of the partner (its whole row, then its
+        company-dependent fields) on every order confirmation. Unsaved
+        partners (an order being edited) are read through the ORM."""
+        if not partner:
+            return None, None
+        if not isinstance(partner.id, int) or self._crm_member_cached(partner, company):
+            customer = partner.commercial_partner_id
+            return (
+                customer.with_company(company).sudo().loyalty_tier_id.id,
+                customer.birthdate_date or partner.birthdate_date,
+            )
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "loyalty_tier_id", "birthdate_date"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT (c.loyalty_tier_id ->> %s)::int,
+                       COALESCE(c.birthdate_date, p.birthdate_date)
+                  FROM res_partner p
+                  JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
+                 WHERE p.id = %s
+                """,
+                str(company.id),
+                partner.id,
+            )
+        )
+        return rows[0] if rows else (None, None)
+
+    def _crm_member_cached(self, partner, company):
+        """Whether the ORM already holds what ``_crm_member_facts`` reads (a
+        form, or a second order in the same transaction): then it costs no
+        query at all."""
+        cache, fields_ = self.env.cache, partner._fields
+        if not cache.contains(partner, fields_["commercial_partner_id"]):
+            return False
+        customer = partner.commercial_partner_id
+        return (
+            cache.contains(partner, fields_["birthdate_date"])
+            and cache.contains(customer, fields_["birthdate_date"])
+            and cache.contains(
+                customer.with_company(company).sudo(), fields_["loyalty_tier_id"]
+            )
+        )
 
     @api.constrains(
         "crm_expiry_policy", "crm_expiry_months", "crm_expiry_reminder_days"

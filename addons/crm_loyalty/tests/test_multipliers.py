@@ -32,6 +32,47 @@ class TestMultipliers(LoyaltyLedgerCommon):
         self.assertEqual(entry.points, 240)
         self.assertIn("120 x 2 (member day)", entry.reason)
 
+    @freeze_time(WEDNESDAY)
+    def test_member_facts_read_in_sql_match_the_orm(self):
+        """With a cold cache (a request) the tier and birthdate are read in
+        one statement: the company's tier and birthdate count for its
+        contact, and another company's tier does not."""
+        Tier = self.env["crm.loyalty.tier"]
+        Tier.search([("company_id", "=", self.company.id)]).unlink()
+        tier = Tier.create(
+            {"name": "Gold", "threshold": 0, "retention_threshold": 0, "multiplier": 2}
+        )
+        other = self.env["res.company"].create({"name": "Other multiplier company"})
+        other_tier = Tier.with_company(other).create(
+            {"name": "Other gold", "threshold": 0, "retention_threshold": 0}
+        )
+        self.partner.write({"is_company": True, "birthdate_date": date(1990, 3, 2)})
+        self.partner.with_company(self.company).loyalty_tier_id = tier
+        self.partner.with_company(other).loyalty_tier_id = other_tier
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": self.partner.id}
+        )
+        program, day = self.program, date(2026, 3, 18)
+        expected = program._crm_multiplier(contact, day, self.company)
+        self.assertTrue(program._crm_member_cached(contact, self.company))
+        self.assertEqual(
+            expected,
+            (
+                12.0,
+                [("member day", 2.0), ("birthday month", 3.0), ("Gold", 2.0)],
+            ),
+        )
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertFalse(program._crm_member_cached(contact, self.company))
+        with self.assertQueryCount(__system__=1):
+            facts = program._crm_member_facts(contact, self.company)
+        self.assertEqual(facts, (tier.id, date(1990, 3, 2)))
+        self.assertEqual(program._crm_multiplier(contact, day, self.company), expected)
+        self.assertEqual(
+            program._crm_member_facts(contact, other), (other_tier.id, date(1990, 3, 2))
+        )
+
     @freeze_time("2026-03-19")
     def test_no_multiplier_on_other_days(self):
         order = self._order(120.0)
