@@ -627,15 +627,17 @@ class CrmChurnRisk(models.Model):
     def _delete_rows(self, keys):
         if not keys:
             return
+        # Filtered by partner and pair key rather than joined with the list,
+        # for the reason given in crm.churn.risk.history._record.
         self.env.execute_query(
             SQL(
                 """
                 DELETE FROM crm_churn_risk r
-                 USING unnest(%s::int[], %s::int[]) AS k(partner_id, company_id)
-                 WHERE r.partner_id = k.partner_id AND r.company_id = k.company_id
+                 WHERE r.partner_id = ANY(%s)
+                   AND concat(r.partner_id, ':', r.company_id) = ANY(%s)
                 """,
                 [k[0] for k in keys],
-                [k[1] for k in keys],
+                [f"{k[0]}:{k[1]}" for k in keys],
             )
         )
 

@@ -78,6 +78,45 @@ class TestChurnRun(ChurnCommon):
         self.assertEqual(len(self._alerts(self.fading)), 1)
         self.assertEqual(len(alert.activity_ids), 1)
 
+    def test_second_run_the_same_day_replaces_only_its_history_rows(self):
+        """A run repeated the same day replaces the history rows of the
+        customers and companies it records, and no others."""
+        History = self.env["crm.churn.risk.history"]
+        other = self.env["res.company"].create({"name": "Second history company"})
+        later = TODAY + timedelta(days=1)
+        fading, healthy = self.fading.id, self.healthy.id
+
+        def row(partner_id, company_id, score):
+            return {
+                "partner_id": partner_id,
+                "company_id": company_id,
+                "score": score,
+                "level": "low",
+            }
+
+        History._record(
+            [
+                row(fading, self.company.id, 10),
+                row(fading, other.id, 20),
+                row(healthy, self.company.id, 30),
+            ],
+            later,
+        )
+        History._record([row(fading, self.company.id, 11)], later)
+        scores = {
+            (h.partner_id.id, h.company_id.id): h.score
+            for h in History.search([("date", "=", later)])
+            if h.partner_id.id in (fading, healthy)
+        }
+        self.assertEqual(
+            scores,
+            {
+                (fading, self.company.id): 11,
+                (fading, other.id): 20,
+                (healthy, self.company.id): 30,
+            },
+        )
+
     def test_deadline_by_severity(self):
         Alert = self.env["crm.churn.alert"]
         friday = TODAY + timedelta(days=4)

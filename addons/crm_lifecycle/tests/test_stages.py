@@ -52,6 +52,37 @@ class TestStages(LifecycleCommon):
         self.assertEqual(stays[0].duration_days, 200)
         self.assertFalse(stays[-1].date_end)
 
+    def test_a_move_closes_only_its_own_company_stay(self):
+        """Stays are closed by customer and company: a move in one company
+        leaves the customer's stay in another company open."""
+        History = self.env["crm.lifecycle.stage.history"]
+        partner = self._customer("Two companies", [10])
+        other = self.env["res.company"].create({"name": "Second stays company"})
+        neighbour = self._customer("Neighbour", [10])
+        start = TODAY - timedelta(days=30)
+        History._record_moves(
+            [
+                (partner.id, self.company.id, False, "new"),
+                (partner.id, other.id, False, "new"),
+                (neighbour.id, self.company.id, False, "new"),
+            ],
+            start,
+        )
+        History._record_moves([(partner.id, self.company.id, "new", "active")], TODAY)
+
+        def stays(customer, company):
+            return History.search(
+                [("partner_id", "=", customer.id), ("company_id", "=", company.id)],
+                order="date_start, id",
+            )
+
+        closed, opened = stays(partner, self.company)
+        self.assertEqual((closed.stage, closed.date_end), ("new", TODAY))
+        self.assertEqual(closed.duration_days, 30)
+        self.assertEqual((opened.stage, opened.date_end), ("active", False))
+        self.assertFalse(stays(partner, other).date_end)
+        self.assertFalse(stays(neighbour, self.company).date_end)
+
     def test_confirmation_and_cancellation_refresh_the_customer(self):
         partner = self._customer("Live", [])
         other = self._customer("Bystander", [40, 10])
