@@ -450,8 +450,9 @@ class CrmLifecycleProfile(models.Model):
     def _window_facts_query(self, as_of):
         """The analysis-window part of ``_facts_query`` for every customer who
         bought in the window: what the RFM cut points need, without the whole
-        history's per-day gaps (a fifth of the time on the whole base). A
-        test checks that both give the same cut points."""
+        history's per-day gaps (less than half the time at 100k customers). A
+        test checks that both give the same window figures customer by
+        customer."""
         margin = (
             SQL("so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)")
             if "margin" in self.env["sale.order"]._fields
