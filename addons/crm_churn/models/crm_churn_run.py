@@ -283,6 +283,7 @@ class CrmChurnRun(models.Model):
         for company in self.env["res.company"].search([]):
             cap = max(company.churn_alert_cap - self._created_today(company), 0)
             chosen, already_open, waiting = self._pending_for(company, cap)
+            deferred += waiting - len(chosen)
             if not (chosen or already_open):
                 continue
             details = {
@@ -321,7 +322,6 @@ class CrmChurnRun(models.Model):
                     chosen + already_open,
                 )
             )
-            deferred += waiting - len(chosen)
         # Customers the cap kept waiting for a week leave the queue (they stay
         # on the at-risk list): a first night on a large base, where everyone
         # at risk "rose", cannot feed alerts for years.

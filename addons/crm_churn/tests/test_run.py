@@ -241,6 +241,9 @@ class TestChurnRun(ChurnCommon):
         )
         self.assertEqual(len(alerted), 1)
         self.company.churn_alert_cap = 0
+        run = self._run(TODAY + timedelta(days=1), partners=customers)
+        self.assertEqual(run.alerts_created, 0)
+        self.assertEqual(run.alerts_deferred, 2, "a full cap still counts who waits")
         self._run(TODAY + timedelta(days=8), partners=customers)
         waiting = customers - alerted.partner_id
         self.assertFalse(any(self._risk(p).alert_pending for p in waiting))
