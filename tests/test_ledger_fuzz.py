@@ -15,6 +15,12 @@ card the customers hold:
 - an operation the server refuses changes nothing;
 - posted entries are never modified nor deleted.
 
+The server's clock cannot be moved over RPC, so before the expiry cron runs
+the harness ages one of the case's lots that still holds points: it sets the
+lot's expiry date to the day before yesterday in the database, as a year
+passing would. The report says how many lots expired; a run where none did
+fails, since it would not have tested expiry.
+
 The report line goes to stdout and to .ci/out/fuzz.txt when that folder
 exists.
 """
@@ -24,6 +30,7 @@ import uuid
 import xmlrpc.client
 from pathlib import Path
 
+import psycopg2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,6 +153,7 @@ def setup(admin, demo_server):
         "behaviours": behaviours,
         "product": product,
         "expiry_cron": admin.ref("crm_loyalty.ir_cron_loyalty_expire"),
+        "db": demo_server.db,
     }
     # The programme applies to every order: later tests must not earn on it.
     manager("loyalty.program", "write", [program], {"active": False})
@@ -283,6 +291,7 @@ class Fuzz:
             for partner, points in zip(self.partners, initial, strict=True)
         ]
         self.orders = []
+        self.expired = 0
         self.violations = []
         self.where = "setup"
 
@@ -494,14 +503,36 @@ class Fuzz:
             self.s["program"],
         )
 
+    def _expire_entries(self):
+        return self.admin(
+            "crm.loyalty.entry",
+            "search_count",
+            [("card_id", "in", self.cards), ("entry_type", "=", "expire")],
+        )
+
     def expire(self, index, amount, choice):
+        # Time travel for one lot (see the module docstring): the oldest of
+        # the customer's lots that still holds points lapses.
+        with psycopg2.connect(dbname=self.s["db"]) as conn, conn.cursor() as cr:
+            cr.execute(
+                """
+                UPDATE crm_loyalty_lot SET expiry_date = CURRENT_DATE - 2
+                 WHERE id = (SELECT id FROM crm_loyalty_lot
+                              WHERE card_id = %s AND remaining > 0
+                              ORDER BY id LIMIT 1)
+                """,
+                (self.cards[index],),
+            )
+        conn.close()
+        before = self._expire_entries()
         self._rpc(
             self.admin, "ir.cron", "method_direct_trigger", [self.s["expiry_cron"]]
         )
+        self.expired += self._expire_entries() - before
 
 
 def test_ledger_invariant_under_random_operations(admin, setup):
-    counts = {"cases": 0, "steps": 0, "refused": 0}
+    counts = {"cases": 0, "steps": 0, "refused": 0, "expired": 0}
     violations = []
 
     @settings(
@@ -543,11 +574,12 @@ def test_ledger_invariant_under_random_operations(admin, setup):
             if outcome is not True:
                 violations.append(f"{where}: {outcome}")
         violations.extend(fuzz.violations)
+        counts["expired"] += fuzz.expired
 
     run()
     line = (
         f"ledger fuzz: {counts['cases']} cases, {counts['steps']} operations, "
-        f"{len(violations)} invariant violations"
+        f"{len(violations)} invariant violations, {counts['expired']} lots expired"
     )
     print(line)
     print(f"({counts['refused']} operations refused by the server)")
@@ -557,5 +589,6 @@ def test_ledger_invariant_under_random_operations(admin, setup):
             encoding="utf-8",
         )
     assert counts["cases"] >= 10
+    assert counts["expired"] > 0, "no lot expired: expiry was not tested"
     assert counts["steps"] >= 3 * counts["cases"] / 2
     assert not violations, "\n".join(violations[:20])

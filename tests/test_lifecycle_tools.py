@@ -315,3 +315,37 @@ def test_segment_workbook_layout(lifecycle_tools):
     row = [c.value for c in book["Customers"][2]]
     assert row[0] == "A" and row[4:7] == [5, 5, 5]
     assert row[8].date() == TODAY
+
+
+@pytest.mark.parametrize("monetary", ["revenue", "margin"])
+def test_rfm_columns_match_rfm_inputs_customer_by_customer(lifecycle_tools, monetary):
+    """The nightly cut points compute the RFM inputs column-wise; each
+    customer's values must be those of ``rfm_inputs``, missing margins and
+    refunds included, and customers without window orders left out."""
+    import numpy as np
+
+    profile = lifecycle_tools.profile
+    settings = profile.CompanySettings(monetary=monetary)
+    rows = [
+        # orders, revenue, margin, refunded, days since the last order
+        (1, 50.0, None, 0.0, 300),
+        (2, 80.0, 30.0, -20.0, 120),
+        (0, 0.0, None, 0.0, 0),
+        (5, 400.0, None, -400.0, 40),
+        (9, 900.0, 250.5, 0.0, 5),
+    ]
+    facts = [
+        {
+            "window_orders": orders,
+            "window_revenue": revenue,
+            "window_margin": margin,
+            "window_refunded": refunded,
+            "window_last_day": TODAY - timedelta(days=days),
+        }
+        for orders, revenue, margin, refunded, days in rows
+    ]
+    expected = [v for v in (profile.rfm_inputs(f, settings, TODAY) for f in facts) if v]
+    columns = profile.rfm_columns(*np.array(rows, dtype=float).T, settings)
+    assert [tuple(values) for values in zip(*columns, strict=True)] == expected
+    assert len(expected) == 4
+    assert expected[1][2] == (10.0 if monetary == "margin" else 60.0)

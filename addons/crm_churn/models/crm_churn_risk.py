@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_lifecycle.utils import pair_filter
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -627,17 +628,11 @@ class CrmChurnRisk(models.Model):
     def _delete_rows(self, keys):
         if not keys:
             return
-        # Filtered by partner and pair key rather than joined with the list,
-        # for the reason given in crm.churn.risk.history._record.
+        # Filtered, not joined with the list: see pair_filter.
         self.env.execute_query(
             SQL(
-                """
-                DELETE FROM crm_churn_risk r
-                 WHERE r.partner_id = ANY(%s)
-                   AND concat(r.partner_id, ':', r.company_id) = ANY(%s)
-                """,
-                [k[0] for k in keys],
-                [f"{k[0]}:{k[1]}" for k in keys],
+                "DELETE FROM crm_churn_risk r WHERE %s",
+                pair_filter("r", ((k[0], k[1]) for k in keys)),
             )
         )
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_lifecycle.utils import stream
+
 from ..tools import scoring
 
 _logger = logging.getLogger(__name__)
@@ -256,7 +258,7 @@ class CrmChurnRun(models.Model):
 
         def fresh():
             nonlocal waiting
-            for rows in self.env["crm.lifecycle.profile"]._stream(pending):
+            for rows in stream(self.env.cr, pending):
                 for risk_id, level, value, is_open in rows:
                     if is_open:
                         already_open.append(risk_id)

@@ -1,5 +1,6 @@
-from array import array
 from datetime import timedelta
+
+import numpy as np
 
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
@@ -411,36 +412,44 @@ class CrmLifecycleProfile(models.Model):
     def _population_cuts(self, as_of, slice_size=20000):
         """RFM cut points per company over the whole customer base.
 
-        The window facts are converted in slices and only each customer's
-        three RFM numbers are kept, in compact arrays: holding a million
-        customers' facts as dicts at once took gigabytes.
+        Only each customer's window figures are read, as floats, into one
+        numpy table, and the RFM inputs are computed column-wise: a million
+        customers' full facts as dicts took gigabytes, and a Python call per
+        customer about 2 s.
         """
         self._flush_facts_inputs()
-        keys = self._WINDOW_KEYS
-        settings, values = {}, {}
         # Fetched in slices from the client-side result rather than through
-        # a server-side cursor (``_stream``): PostgreSQL never runs a
+        # a server-side cursor (``utils.stream``): PostgreSQL never runs a
         # cursor's query in parallel, and this one scans every order of the
         # window. The raw result costs about 150 MiB at 1M customers.
         cr = self.env.cr
-        cr.execute(self._window_facts_query(as_of))
+        cr.execute(
+            SQL(
+                """
+                SELECT w.company_id, w.window_orders, w.window_revenue::float8,
+                       w.window_margin::float8, w.window_refunded::float8,
+                       %s - w.window_last_day
+                  FROM (%s) w
+                """,
+                as_of,
+                self._window_facts_query(as_of),
+            )
+        )
+        slices = []
         while rows := cr.fetchmany(slice_size):
-            for row in rows:
-                fact = dict(zip(keys, row, strict=True))
-                company_id = fact["company_id"]
-                if company_id not in settings:
-                    settings.update(self._company_settings([company_id]))
-                    values[company_id] = (array("d"), array("d"), array("d"))
-                for fact_key in ("window_revenue", "window_margin", "window_refunded"):
-                    if fact[fact_key] is not None:
-                        fact[fact_key] = float(fact[fact_key])
-                rfm = profile_tools.rfm_inputs(fact, settings[company_id], as_of)
-                for column, value in zip(values[company_id], rfm, strict=True):
-                    column.append(value)
-        return {
-            str(company_id): profile_tools.cuts_of(*columns)
-            for company_id, columns in values.items()
-        }
+            slices.append(np.array(rows, dtype=float))  # None -> NaN
+        if not slices:
+            return {}
+        table = np.concatenate(slices)
+        company_ids = [int(c) for c in np.unique(table[:, 0])]
+        settings = self._company_settings(company_ids)
+        cuts = {}
+        for company_id in company_ids:
+            columns = table[table[:, 0] == company_id, 1:].T
+            cuts[str(company_id)] = profile_tools.cuts_of(
+                *profile_tools.rfm_columns(*columns, settings[company_id])
+            )
+        return cuts
 
     _WINDOW_KEYS = (
         "partner_id",
@@ -502,7 +511,8 @@ class CrmLifecycleProfile(models.Model):
                  GROUP BY 1, 2
             )
             SELECT s.partner_id, s.company_id, s.window_orders, s.window_revenue,
-                   s.window_margin, COALESCE(f.window_refunded, 0), s.window_last_day
+                   s.window_margin, COALESCE(f.window_refunded, 0) AS window_refunded,
+                   s.window_last_day
               FROM sales s
               LEFT JOIN refunds f
                 ON f.partner_id = s.partner_id AND f.company_id = s.company_id
@@ -511,23 +521,6 @@ class CrmLifecycleProfile(models.Model):
             margin=margin,
             until=as_of + timedelta(days=1),
         )
-
-    def _stream(self, query, size=20000):
-        """Rows of ``query`` in lists of ``size``, through a server-side
-        cursor closed at the end, so that the whole result never sits in
-        memory at once."""
-        cr = self.env.cr
-        name = SQL.identifier(f"crm_lifecycle_stream_{id(query)}")
-        cr.execute(SQL("DECLARE %s NO SCROLL CURSOR FOR %s", name, query))
-        try:
-            while True:
-                cr.execute(SQL("FETCH FORWARD %s FROM %s", size, name))
-                rows = cr.fetchall()
-                if not rows:
-                    return
-                yield rows
-        finally:
-            cr.execute(SQL("CLOSE %s", name))
 
     # ------------------------------------------------------------------
     # Computing and writing back

@@ -1,6 +1,8 @@
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..utils import pair_filter
+
 
 class CrmLifecycleStayMixin(models.AbstractModel):
     """A customer's stays in successive values (stages, segments), written in
@@ -30,11 +32,8 @@ class CrmLifecycleStayMixin(models.AbstractModel):
         values = SQL(", ").join(SQL("%s", value) for value in extra.values())
         # One statement: it runs on every order confirmation that moves its
         # customer. Both parts see the same snapshot, so the update never
-        # closes the stays the insert opens. The update filters by partner
-        # and pair key instead of joining the list of moves: on a first night
-        # the history grows faster than autovacuum analyzes it, and with
-        # statistics saying it is nearly empty, a join may scan it once per
-        # customer; filtered, the worst plan is one scan.
+        # closes the stays the insert opens. The update filters instead of
+        # joining the list of moves: see pair_filter.
         self.env.execute_query(
             SQL(
                 """
@@ -47,8 +46,7 @@ class CrmLifecycleStayMixin(models.AbstractModel):
                     UPDATE %(table)s h
                        SET date_end = %(day)s, duration_days = %(day)s - h.date_start,
                            write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
-                     WHERE h.partner_id = ANY(%(partners)s)
-                       AND concat(h.partner_id, ':', h.company_id) = ANY(%(keys)s)
+                     WHERE %(moved)s
                        AND h.date_end IS NULL
                 )
                 INSERT INTO %(table)s
@@ -68,9 +66,9 @@ class CrmLifecycleStayMixin(models.AbstractModel):
                 values=SQL("%s,", values) if extra else SQL(),
                 day=day,
                 uid=self.env.uid,
+                moved=pair_filter("h", ((move[0], move[1]) for move in moves)),
                 partners=[move[0] for move in moves],
                 companies=[move[1] for move in moves],
-                keys=[f"{move[0]}:{move[1]}" for move in moves],
                 old=[move[2] for move in moves],
                 new=[move[3] for move in moves],
             )

@@ -11,6 +11,7 @@ from odoo.tools import SQL, ormcache
 
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
+from ..utils import stream
 from .crm_lifecycle_profile import ensure_existing
 
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
@@ -150,7 +151,7 @@ class CrmPurchaseModel(models.Model):
             cal_end=self.calibration_end,
         )
         columns = (array("q"), array("d"), array("d"), array("d"), array("d"))
-        for rows in self.env["crm.lifecycle.profile"]._stream(query):
+        for rows in stream(self.env.cr, query):
             for row in rows:
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)

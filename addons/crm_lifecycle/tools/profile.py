@@ -33,6 +33,23 @@ def rfm_inputs(fact, settings, today):
     return recency, int(fact["window_orders"]), float(monetary)
 
 
+def rfm_columns(orders, revenue, margin, refunded, days_since_last, settings):
+    """``rfm_inputs`` over whole columns (numpy arrays, NaN where a value is
+    missing): the nightly cut points cover every customer of a company, and
+    one Python call per customer cost about 2 s at a million. Returns the
+    (recency, frequency, monetary) columns of the customers with orders in
+    the window."""
+    orders = np.asarray(orders, dtype=float)
+    keep = orders > 0
+    monetary = np.nan_to_num(np.asarray(revenue, dtype=float)[keep])
+    if settings.monetary == "margin":
+        margin = np.asarray(margin, dtype=float)[keep]
+        monetary = np.where(np.isnan(margin), monetary, margin)
+    monetary = monetary + np.nan_to_num(np.asarray(refunded, dtype=float)[keep])
+    recency = np.asarray(days_since_last, dtype=float)[keep]
+    return recency, orders[keep], monetary
+
+
 def population_cuts(facts, settings, today):
     """Cut points of R, F and M over one company's customers."""
     values = [rfm_inputs(f, settings, today) for f in facts]
