@@ -67,19 +67,32 @@ class CrmLifecycleRun(models.Model):
 
     @api.model
     def _cron_nightly(self, batch_size=None):
-        """Process one batch of the current run (the cron calls this up to 10 times).
+        """Process one step of tonight's work (the cron calls this up to 10
+        times, and again while work remains): first the refit of each stale
+        purchase model, one company per call; then the run's preparation
+        (RFM cut points); then one batch of customers per call.
 
         Safe to run twice: once today's run is done, nothing happens.
         """
         starting = not self.search_count([("state", "=", "running")], limit=1)
+        if (
+            starting
+            and not self._done_today()
+            and self._refit_stale_models(fields.Date.context_today(self), limit=1)
+        ):
+            # A refit reads every order of its company: one company's refit
+            # is a call of its own, before the run and its cut points.
+            self.env["ir.cron"]._notify_progress(done=1, remaining=1)
+            return
         run = self._current_run()
         if not run:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return
         if starting:
-            # The preparation (model refit, RFM cut points over everyone) is
-            # this call's whole work: with the first batch on top it would be
-            # the longest transaction of the night.
+            # The preparation (RFM cut points over everyone, and the refit
+            # of any model the calls before left) is this call's whole work:
+            # with the first batch on top it would be the longest
+            # transaction of the night.
             self.env["ir.cron"]._notify_progress(done=0, remaining=run.customers_total)
             return
         done, remaining = run._process_batch(batch_size)
@@ -147,15 +160,22 @@ class CrmLifecycleRun(models.Model):
         running = self.search([("state", "=", "running")], order="id", limit=1)
         if running:
             return running
-        if self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1):
+        if self._done_today():
             return self.browse()
         return self.create({"as_of": today})
+
+    @api.model
+    def _done_today(self):
+        today = fields.Date.context_today(self)
+        return bool(
+            self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1)
+        )
 
     def _prepare(self):
         """Population-wide steps: refit stale purchase models, RFM cut points."""
         self.ensure_one()
         started = time.monotonic()
-        self._refit_stale_models()
+        self._refit_stale_models(self.as_of)
         self.write(
             {
                 "rfm_cuts": self.env["crm.lifecycle.profile"]._population_cuts(
@@ -173,11 +193,17 @@ class CrmLifecycleRun(models.Model):
             self.customers_total,
         )
 
-    def _refit_stale_models(self):
+    @api.model
+    def _refit_stale_models(self, as_of, limit=None):
+        """Refit the purchase models older than their company's refit
+        interval, at most ``limit`` of them; returns how many were refit."""
         Model = self.env["crm.purchase.model"]
         companies = self.env["res.company"].search([])
         latest = Model._latest(companies.ids)
+        refit = 0
         for company in companies:
+            if limit is not None and refit >= limit:
+                break
             model = latest.get(company.id)
             age = company.lifecycle_refit_days
             if (
@@ -187,8 +213,13 @@ class CrmLifecycleRun(models.Model):
             ):
                 continue
             Model.create(
-                {"company_id": company.id, "calibration_end": self.as_of}
+                {
+                    "company_id": company.id,
+                    "calibration_end": as_of,
+                }
             )._fit()
+            refit += 1
+        return refit
 
     def _count_customers(self, after=0):
         query = SQL(

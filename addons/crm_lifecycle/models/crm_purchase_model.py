@@ -15,6 +15,13 @@ from ..utils import stream
 from .crm_lifecycle_profile import ensure_existing
 
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
+# Above this many customers a company's fit uses a random sample of about
+# this size: at 973,350 customers a sample of 200,000 gave the parameters to
+# within 1% of the full fit, and the full fit's inputs alone took 12 s.
+FIT_SAMPLE = 200000
+# The sample keeps the customers whose hashed id falls below a threshold out
+# of this many values: the same customers every time for a given share.
+SAMPLE_SCALE = 1 << 20
 # Earliest date a fit or a run may be computed at: far enough back for any
 # sales history, and far from the date arithmetic's lower limit.
 MIN_DATE = date(1900, 1, 1)
@@ -107,14 +114,16 @@ class CrmPurchaseModel(models.Model):
                 date=model.calibration_end,
             )
 
-    def _fit_inputs(self, until=None):
+    def _fit_inputs(self, until=None, share=1.0):
         """Per-customer inputs as of the calibration end, as numpy arrays:
         (partner ids, repeat purchases x, days from first to last purchase,
         days from first purchase to the calibration end, repeat spend).
 
         Orders on the same day count as one purchase, as in the literature.
         The rows stream from a server-side cursor into compact arrays: a
-        million customers as Python tuples took half a gigabyte.
+        million customers as Python tuples took half a gigabyte. With a
+        ``share`` below 1, only a random sample of about that share of the
+        customers (see ``_sampled_inputs``).
         """
         self.ensure_one()
         self.env["sale.order"].flush_model(
@@ -133,6 +142,7 @@ class CrmPurchaseModel(models.Model):
                  WHERE so.state = 'sale'
                    AND so.company_id = %(company)s
                    AND so.date_order < %(end)s
+                   %(sample)s
                  GROUP BY 1, 2
             ), ranked AS (
                 SELECT partner_id, day, amount,
@@ -149,6 +159,7 @@ class CrmPurchaseModel(models.Model):
             company=self.company_id.id,
             end=end,
             cal_end=self.calibration_end,
+            sample=self._sample_filter(share),
         )
         columns = (array("q"), array("d"), array("d"), array("d"), array("d"))
         for rows in stream(self.env.cr, query):
@@ -156,6 +167,41 @@ class CrmPurchaseModel(models.Model):
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
         return tuple(np.array(column) for column in columns)
+
+    def _sampled_inputs(self):
+        """``(share, inputs)``: the fit's inputs over every customer of the
+        company up to ``FIT_SAMPLE`` of them, else over a random sample of
+        about that many.
+
+        The company's customers are only known once its orders were read,
+        which is the expensive part; the share is therefore first taken
+        against every commercial partner of the database. For a company
+        holding few of them, that sample comes out small: it is read again
+        with the share its size calls for.
+        """
+        self.ensure_one()
+        everyone = self.env["crm.lifecycle.run"]._count_customers()
+        share = min(1.0, FIT_SAMPLE / everyone) if everyone else 1.0
+        inputs = self._fit_inputs(share=share)
+        found = len(inputs[0])
+        if share < 1.0 and found < FIT_SAMPLE / 2:
+            customers = found / share
+            share = min(1.0, FIT_SAMPLE / customers) if customers else 1.0
+            inputs = self._fit_inputs(share=share)
+        return share, inputs
+
+    @api.model
+    def _sample_filter(self, share):
+        if share >= 1.0:
+            return SQL()
+        # hashint4 mixes the id's bits (PostgreSQL keeps it stable: hash
+        # partitioning depends on it), so that the sample does not follow
+        # the order customers were created in, nor any pattern in their ids.
+        return SQL(
+            "AND (hashint4(p.commercial_partner_id) & %s) < %s",
+            SAMPLE_SCALE - 1,
+            max(1, round(share * SAMPLE_SCALE)),
+        )
 
     def _holdout_actuals(self, partner_ids, start, end):
         query = SQL(
@@ -194,7 +240,7 @@ class CrmPurchaseModel(models.Model):
 
     def _fit(self):
         self.ensure_one()
-        partner_ids, x, t_x, big_t, spend = self._fit_inputs()
+        share, (partner_ids, x, t_x, big_t, spend) = self._sampled_inputs()
         unit = TIME_UNIT_DAYS[self.time_unit]
         t_x, big_t = t_x / unit, big_t / unit
         cal_end = self.calibration_end
@@ -224,7 +270,7 @@ class CrmPurchaseModel(models.Model):
                     "the heuristic."
                 ),
             )
-            self.write(vals)
+            self._write_fit(vals, share)
             return
         m = np.divide(spend, x, out=np.zeros_like(spend), where=x > 0)
         repeaters = int((x > 0).sum())
@@ -260,7 +306,7 @@ class CrmPurchaseModel(models.Model):
                     min_r=clv.MIN_REPEAT_CUSTOMERS,
                 ),
             )
-            self.write(vals)
+            self._write_fit(vals, share)
             return
         vals.update(
             state="fitted",
@@ -324,7 +370,7 @@ class CrmPurchaseModel(models.Model):
                     else 0.0
                 ),
             )
-        self.write(vals)
+        self._write_fit(vals, share)
 
     def _as_prediction_model(self):
         """Parameters in the shape ``tools.profile.predict`` expects."""
@@ -392,3 +438,20 @@ class CrmPurchaseModel(models.Model):
                 )
             )
         return super().unlink()
+
+    def _write_fit(self, vals, share):
+        if share < 1.0:
+            notes = [
+                vals.get("message") or "",
+                self.env._(
+                    "Fitted on a random sample of %(sample)s customers, about "
+                    "%(share)s%% of the company's: above %(limit)s customers a "
+                    "sample gives the same parameters to within about 1%% in a "
+                    "fraction of the time.",
+                    sample=vals["customer_count"],
+                    share=round(100 * share, 1),
+                    limit=FIT_SAMPLE,
+                ),
+            ]
+            vals["message"] = "\n".join(note for note in notes if note)
+        self.write(vals)

@@ -1,9 +1,11 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 import numpy as np
 
 from odoo.tests import freeze_time, tagged
 
+from ..models import crm_purchase_model
 from ..tools import clv
 from .common import TODAY, LifecycleCommon
 
@@ -47,6 +49,34 @@ class TestPurchaseModel(LifecycleCommon):
         self.assertEqual(model.holdout_days, 60)
         self.assertGreater(model.holdout_actual, 0)
         self.assertGreater(model.holdout_predicted, 0)
+
+    def test_large_companies_are_fitted_on_a_stable_random_sample(self):
+        """Above FIT_SAMPLE customers a fit reads a random sample of about
+        that many (the same customers every time), and says so; a company
+        holding few of the database's customers is read whole."""
+        Model = self.env["crm.purchase.model"]
+        full = Model.create({"calibration_end": TODAY})
+        everyone = set(full._fit_inputs()[0].tolist())
+        small = self.env["res.company"].create({"name": "Small Co"})
+        self.env.user.company_ids |= small
+        for i in range(20):
+            partner = self.env["res.partner"].create({"name": f"Small {i}"})
+            self._order(partner, TODAY - timedelta(days=5 + i), company=small)
+        with patch.object(crm_purchase_model, "FIT_SAMPLE", 60):
+            model = Model.create({"calibration_end": TODAY})
+            share, inputs = model._sampled_inputs()
+            sample = inputs[0].tolist()
+            self.assertLess(share, 1.0)
+            self.assertTrue(set(sample) < everyone)
+            self.assertTrue(20 <= len(sample) <= 120, len(sample))
+            self.assertEqual(model._fit_inputs(share=share)[0].tolist(), sample)
+            model.action_fit()
+            self.assertEqual(model.customer_count, len(sample))
+            self.assertIn("random sample", model.message)
+            few = Model.create({"company_id": small.id, "calibration_end": TODAY})
+            few.action_fit()
+            self.assertEqual(few.customer_count, 20)
+            self.assertNotIn("random sample", few.message or "")
 
     def test_calibration_end_hides_later_orders(self):
         early = self.env["crm.purchase.model"].create(

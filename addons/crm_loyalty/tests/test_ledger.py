@@ -3,6 +3,7 @@ from datetime import date
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, freeze_time, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import LoyaltyLedgerCommon
 
@@ -207,6 +208,48 @@ class TestLedger(LoyaltyLedgerCommon):
         )
         self.assertEqual(self.Entry._reconcile(card.ids), {card.id: (99, 10, 10)})
         self.assertIn(card.id, self.Entry._cron_reconcile())
+
+    @mute_logger("odoo.addons.crm_loyalty.models.crm_loyalty_entry")
+    def test_weekly_reconciliation_checks_every_card_a_slice_at_a_time(self):
+        """The cron checks a slice of cards per call, resumes where the last
+        call stopped, tells Odoo how many cards remain, and starts over once
+        every card was checked."""
+        cards = self._card_with(10) | self._card_with(20) | self._card_with(30)
+        self.env.cr.execute(
+            "UPDATE loyalty_card SET points = 99 WHERE id = %s", [cards[1].id]
+        )
+        params = self.env["ir.config_parameter"]
+        params.set_param("crm_loyalty.reconcile_next_card", cards[0].id)
+        progress = self.env["ir.cron.progress"].create(
+            {
+                "cron_id": self.env.ref("crm_loyalty.ir_cron_loyalty_reconcile").id,
+                "done": 0,
+                "remaining": 0,
+            }
+        )
+        Entry = self.Entry.with_context(ir_cron_progress_id=progress.id)
+        self.assertEqual(Entry._cron_reconcile(batch_size=1), {})
+        self.assertEqual(
+            params.get_param("crm_loyalty.reconcile_next_card"), str(cards[1].id)
+        )
+        self.assertEqual((progress.done, progress.remaining), (1, 2))
+        self.assertEqual(
+            Entry._cron_reconcile(batch_size=1), {cards[1].id: (99, 20, 20)}
+        )
+        self.assertEqual((progress.done, progress.remaining), (1, 1))
+        self.assertEqual(Entry._cron_reconcile(batch_size=5), {})
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(params.get_param("crm_loyalty.reconcile_next_card"), "0")
+        # A whole night, from the first card: the tampered card is found once.
+        found, calls = [], 0
+        while True:
+            calls += 1
+            found += list(Entry._cron_reconcile(batch_size=50))
+            if params.get_param("crm_loyalty.reconcile_next_card") == "0":
+                break
+        self.assertEqual(found, [cards[1].id])
+        total = self.env["loyalty.card"].with_context(active_test=False)
+        self.assertEqual(calls, -(-total.search_count([]) // 50))
 
     def test_programs_outside_the_ledger_keep_odoo_behaviour(self):
         self.program.crm_ledger_managed = False
