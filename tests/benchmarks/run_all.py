@@ -505,7 +505,14 @@ def render(r):
                 f"{n(lg['qualify']['members'])} customers in "
                 f"{s(lg['qualify']['seconds'])} |"
             ),
-            f"| Yearly tier review | {s(lg['review']['seconds'])} |",
+            f"| Yearly tier review (every member, a batch of 5,000 per cron "
+            f"call) | {s(lg['review']['seconds'])}"
+            + (
+                f", {lg['review']['calls']} calls, slowest "
+                f"{lg['review']['slowest_call']:.2f} s |"
+                if "calls" in lg["review"]
+                else " |"
+            ),
         ]
     out += ["", "## Against the targets of issue 5", ""] + targets(r)
     return "\n".join(out) + "\n"

@@ -194,9 +194,10 @@ class CrmPurchaseModel(models.Model):
     def _sample_filter(self, share):
         if share >= 1.0:
             return SQL()
-        # hashint4 mixes the id's bits (PostgreSQL keeps it stable: hash
-        # partitioning depends on it), so that the sample does not follow
-        # the order customers were created in, nor any pattern in their ids.
+        # hashint4 (the hash of PostgreSQL's int4 hash indexes) mixes the
+        # id's bits, the same way every time, so that the sample does not
+        # follow the order customers were created in, nor any pattern in
+        # their ids.
         return SQL(
             "AND (hashint4(p.commercial_partner_id) & %s) < %s",
             SAMPLE_SCALE - 1,

@@ -672,16 +672,26 @@ class CrmLoyaltyEntry(models.Model):
                 )
             return SQL()
 
+        if card_ids or card_range:
+            taken = SQL(
+                """
+                SELECT a.entry_id, SUM(a.points) AS taken
+                  FROM crm_loyalty_allocation a
+                  JOIN crm_loyalty_entry n ON n.id = a.entry_id
+                 WHERE n.points < 0 %s
+                 GROUP BY a.entry_id
+                """,
+                cards(("n", "card_id")),
+            )
+        else:  # every allocation: no join with the entries needed
+            taken = SQL(
+                "SELECT entry_id, SUM(points) AS taken"
+                " FROM crm_loyalty_allocation GROUP BY entry_id"
+            )
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH taken AS (
-                    SELECT a.entry_id, SUM(a.points) AS taken
-                      FROM crm_loyalty_allocation a
-                      JOIN crm_loyalty_entry n ON n.id = a.entry_id
-                     WHERE n.points < 0 %(entry_cards)s
-                     GROUP BY a.entry_id
-                ), e AS (
+                WITH taken AS (%(taken)s), e AS (
                     -- One pass over the ledger: the balance by its entries,
                     -- and what negative entries took beyond their lots.
                     SELECT n.card_id, SUM(n.points) AS total,
@@ -710,6 +720,7 @@ class CrmLoyaltyEntry(models.Model):
                                - (COALESCE(l.total, 0) - COALESCE(e.uncovered, 0)))
                            > 0.001)
                 """,
+                taken=taken,
                 entry_cards=cards(("n", "card_id")),
                 lot_cards=cards(("l", "card_id")),
                 card_cards=cards(("c", "id")),

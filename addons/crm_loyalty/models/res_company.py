@@ -32,6 +32,9 @@ class ResCompany(models.Model):
         "an activity.",
     )
     loyalty_tier_warned_review = fields.Date(readonly=True)
+    # Last member (partner id) that the running warnings or review handled;
+    # 0 between runs.
+    loyalty_tier_review_cursor = fields.Integer("Tier review position", readonly=True)
     loyalty_tier_next_review = fields.Date(
         "Next tier review",
         default=lambda self: date(fields.Date.today().year + 1, 1, 31),

@@ -119,6 +119,58 @@ class TestTiers(LoyaltyLedgerCommon):
         self.assertEqual((last.from_tier_id, last.to_tier_id), (self.gold, self.silver))
         self.assertEqual(last.reason, "Yearly requalification")
 
+    def test_review_runs_in_batches_across_calls(self):
+        """One batch of members per cron call, resumed from the company's
+        cursor, with what remains reported to the cron; the review date moves
+        on only after the last batch, and a cursor left by warnings that did
+        not finish before the review day skips nobody."""
+        with freeze_time("2024-12-10"):
+            self._order(3500.0).action_confirm()
+        keeper = self.env["res.partner"].create({"name": "Keeper"})
+        with freeze_time("2025-06-10"):
+            self._order(3000.0, partner=keeper).action_confirm()
+        members = (
+            self.env["res.partner"]
+            .with_company(self.company)
+            .search([("loyalty_tier_id", "!=", False)])
+        )
+        self.assertIn(keeper, members)
+        self.company.write(
+            {
+                "loyalty_tier_next_review": date(2026, 1, 31),
+                "loyalty_tier_review_cursor": max(members.ids) + 1,
+            }
+        )
+        progress = self.env["ir.cron.progress"].create(
+            {
+                "cron_id": self.env.ref("crm_loyalty.ir_cron_loyalty_requalify").id,
+                "done": 0,
+                "remaining": 0,
+            }
+        )
+        Tier = self.env["crm.loyalty.tier"].with_context(
+            ir_cron_progress_id=progress.id
+        )
+        calls = 0
+        with freeze_time("2026-01-31"):
+            while self.company.loyalty_tier_next_review == date(2026, 1, 31):
+                Tier._cron_requalify(batch_size=1)
+                calls += 1
+                self.assertLessEqual(calls, len(members))
+                if self.company.loyalty_tier_next_review == date(2026, 1, 31):
+                    self.assertEqual(progress.remaining, len(members) - calls)
+                    self.assertEqual(
+                        self.company.loyalty_tier_review_cursor, members[calls - 1].id
+                    )
+        self.assertEqual(calls, len(members))
+        self.assertEqual(progress.remaining, 0)
+        self.assertEqual(self.company.loyalty_tier_review_cursor, 0)
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.assertEqual(keeper.loyalty_tier_id, self.gold)
+        with freeze_time("2026-02-01"):  # done for the year
+            Tier._cron_requalify(batch_size=1)
+        self.assertEqual(progress.done, 0)
+
     @freeze_time("2026-03-19")
     def test_behaviour_points_can_upgrade(self):
         self.program.crm_behaviour_ids.filtered(
