@@ -5,6 +5,7 @@ import io
 import uuid
 import xmlrpc.client
 
+import psycopg2
 import pytest
 
 STAGES = {
@@ -135,8 +136,24 @@ def test_segment_export_over_rpc(admin):
     assert book["Customers"].max_row > 150
 
 
+def _lifecycle_indexes(db):
+    """Indexes the suite added to Odoo's partner table."""
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner'"
+            " AND indexname LIKE %s",
+            ("%crm_lifecycle%",),
+        )
+        return [row[0] for row in cr.fetchall()]
+    finally:
+        conn.close()
+
+
 def test_uninstall_leaves_no_trace(nodemo_server):
     admin = nodemo_server.login("admin", "admin")
+    assert _lifecycle_indexes(nodemo_server.db)
     assert "lifecycle_stage" in admin(
         "res.partner", "fields_get", [], attributes=["type"]
     )
@@ -155,3 +172,5 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     # crm_churn depends on both: gone too, with its columns on res_partner
     assert not admin("ir.model", "search_count", [("model", "like", "crm.churn.%")])
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
+    # and the index it added to Odoo's partner table
+    assert not _lifecycle_indexes(nodemo_server.db)

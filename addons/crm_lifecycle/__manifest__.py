@@ -32,6 +32,7 @@
             "crm_lifecycle/static/src/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

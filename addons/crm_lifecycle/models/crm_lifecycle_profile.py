@@ -435,19 +435,21 @@ class CrmLifecycleProfile(models.Model):
                 self._window_facts_query(as_of),
             )
         )
-        slices = []
+        # Filled in place, slice by slice: no list of slices to concatenate.
+        table = np.empty((max(cr.rowcount, 0), 6))
+        filled = 0
         while rows := cr.fetchmany(slice_size):
-            slices.append(np.array(rows, dtype=float))  # None -> NaN
-        if not slices:
+            table[filled : filled + len(rows)] = rows  # None -> NaN
+            filled += len(rows)
+        if not filled:
             return {}
-        table = np.concatenate(slices)
         company_ids = [int(c) for c in np.unique(table[:, 0])]
         settings = self._company_settings(company_ids)
         cuts = {}
         for company_id in company_ids:
-            columns = table[table[:, 0] == company_id, 1:].T
+            rows = table if len(company_ids) == 1 else table[table[:, 0] == company_id]
             cuts[str(company_id)] = profile_tools.cuts_of(
-                *profile_tools.rfm_columns(*columns, settings[company_id])
+                *profile_tools.rfm_columns(*rows[:, 1:].T, settings[company_id])
             )
         return cuts
 

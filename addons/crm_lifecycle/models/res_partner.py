@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import create_index
 
 from .crm_lifecycle_profile import (
     SEGMENT_SELECTION,
@@ -10,6 +11,21 @@ from .crm_lifecycle_profile import (
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    def init(self):
+        super().init()
+        # The nightly runs walk the commercial partners by id, a batch at a
+        # time (crm.lifecycle.run._next_partner_ids, _count_customers).
+        # Without this index PostgreSQL cannot tell how many rows satisfy
+        # id = commercial_partner_id and scans the primary key in parallel:
+        # 17 ms per batch at 1M customers instead of 1 ms.
+        create_index(
+            self.env.cr,
+            "res_partner_crm_lifecycle_commercial_idx",
+            self._table,
+            ["id"],
+            where="id = commercial_partner_id",
+        )
 
     # Company-dependent: one jsonb column each, so the value read is the one of
     # the current company, and the partner list can search and group on it.
