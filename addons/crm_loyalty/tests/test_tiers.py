@@ -132,7 +132,7 @@ class TestTiers(LoyaltyLedgerCommon):
         members = (
             self.env["res.partner"]
             .with_company(self.company)
-            .search([("loyalty_tier_id", "!=", False)])
+            .search([("loyalty_tier_id", "!=", False)], order="id")
         )
         self.assertIn(keeper, members)
         self.company.write(
