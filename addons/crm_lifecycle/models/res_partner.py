@@ -13,7 +13,7 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     def init(self):
-        super().init()
+        res = super().init()
         # The nightly runs walk the commercial partners by id, a batch at a
         # time (crm.lifecycle.run._next_partner_ids, _count_customers).
         # Without this index PostgreSQL cannot tell how many rows satisfy
@@ -26,6 +26,7 @@ class ResPartner(models.Model):
             ["id"],
             where="id = commercial_partner_id",
         )
+        return res
 
     # Company-dependent: one jsonb column each, so the value read is the one of
     # the current company, and the partner list can search and group on it.
