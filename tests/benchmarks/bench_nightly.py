@@ -156,14 +156,7 @@ def bench_expiry(env, batch_size):
             return expired[-1] > 0
 
         durations = batches(cr, step)
-    return {
-        "seconds": meter.seconds,
-        "batches": len(durations),
-        "slowest_batch": max(durations),
-        "queries": meter.queries,
-        "memory_growth": meter.memory_growth,
-        "expired": sum(expired),
-    }
+    return {**batched(meter, durations), "expired": sum(expired)}
 
 
 def bench_audit(env):
@@ -184,6 +177,11 @@ def bench_audit(env):
         durations = batches(cr, step)
     if differ:
         raise SystemExit(f"the ledger does not reconcile: {len(differ)} cards")
+    return batched(meter, durations)
+
+
+def batched(meter, durations):
+    """Figures of a step that ran as several cron calls."""
     return {
         "seconds": meter.seconds,
         "batches": len(durations),

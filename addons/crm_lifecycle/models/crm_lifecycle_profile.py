@@ -447,9 +447,9 @@ class CrmLifecycleProfile(models.Model):
         settings = self._company_settings(company_ids)
         cuts = {}
         for company_id in company_ids:
-            rows = table if len(company_ids) == 1 else table[table[:, 0] == company_id]
+            part = table if len(company_ids) == 1 else table[table[:, 0] == company_id]
             cuts[str(company_id)] = profile_tools.cuts_of(
-                *profile_tools.rfm_columns(*rows[:, 1:].T, settings[company_id])
+                *profile_tools.rfm_columns(*part[:, 1:].T, settings[company_id])
             )
         return cuts
 

@@ -385,17 +385,14 @@ class CrmLoyaltyTier(models.Model):
                     }
                 )
             size = warn_batch_size if step == "warn" else batch_size
-            members = (
-                self.env["res.partner"]
-                .with_company(company)
-                .search(
-                    [
-                        ("loyalty_tier_id", "!=", False),
-                        ("id", ">", company.loyalty_tier_review_cursor),
-                    ],
-                    order="id",
-                    limit=size,
-                )
+            Partner = self.env["res.partner"].with_company(company)
+            members = Partner.search(
+                [
+                    ("loyalty_tier_id", "!=", False),
+                    ("id", ">", company.loyalty_tier_review_cursor),
+                ],
+                order="id",
+                limit=size,
             )
             period_end = review - timedelta(days=company.loyalty_tier_grace_days)
             Tier = self.with_company(company)
@@ -407,15 +404,8 @@ class CrmLoyaltyTier(models.Model):
                 )
             remaining = 0
             if len(members) == size:
-                remaining = (
-                    self.env["res.partner"]
-                    .with_company(company)
-                    .search_count(
-                        [
-                            ("loyalty_tier_id", "!=", False),
-                            ("id", ">", members[-1].id),
-                        ]
-                    )
+                remaining = Partner.search_count(
+                    [("loyalty_tier_id", "!=", False), ("id", ">", members[-1].id)]
                 )
             if remaining:
                 company.loyalty_tier_review_cursor = members[-1].id
