@@ -12,7 +12,8 @@ Poisson process with its own rate (gamma-distributed across customers) and
 drops out after any purchase with its own probability (beta-distributed);
 order values are skewed (gamma-gamma). A share of customers belongs to a
 second company when there is one, about 3% of orders are cancelled and 2% of
-customers only have a quotation. The same seed gives the same data.
+customers only have a quotation; about 2% of confirmed orders get a posted
+credit note. The same seed gives the same data.
 
 With ``--loyalty``, every customer who bought from a company with a ledger
 loyalty programme gets a card, one earning entry and lot per confirmed order
@@ -107,7 +108,10 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
     states = np.where(rng.random(len(owners)) < 0.03, "cancel", "sale")
     quote_only = rng.random(customers) < 0.02
     base = datetime.combine(today, datetime.min.time()) + timedelta(hours=10)
-    buffer = io.StringIO()
+    journals = sales_journals(cr)
+    refunded, shares, delays = refund_draws(len(owners), seed)
+    refunded &= (states == "sale") & (offsets > delays)
+    buffer, refunds = io.StringIO(), io.StringIO()
     for i in range(len(owners)):
         customer = owners[i]
         if quote_only[customer]:
@@ -120,6 +124,15 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
             f"{states[i]}\t{currency_id}\t1\t{amounts[i]}\t0\t{amounts[i]}\t"
             f"{stamp}\t{stamp}\t1\t1\n"
         )
+        if refunded[i] and company_id in journals:
+            day = (stamp + timedelta(days=int(delays[i]))).date()
+            amount = round(float(amounts[i]) * float(shares[i]), 2)
+            refunds.write(
+                f"{prefix}/R{partner}/{i}\t{journals[company_id]}\t{company_id}\t"
+                f"{currency_id}\t{partner}\t{partner}\tout_refund\tposted\t{day}\t"
+                f"{day}\t{amount}\t0\t{amount}\t0\t{-amount}\t0\t{-amount}\t0\t"
+                f"no\tnot_paid\t{base}\t{base}\t1\t1\n"
+            )
     for customer in np.flatnonzero(quote_only):
         company_id, currency_id = companies[company_of[customer]]
         partner = partner_ids[customer]
@@ -151,14 +164,75 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
         ),
     )
     orders = cr.rowcount
+    refunds.seek(0)
+    cr.copy_from(refunds, "account_move", columns=REFUND_COLUMNS)
+    credit_notes = cr.rowcount
     cr.execute("ANALYZE sale_order")
     cr.execute("ANALYZE res_partner")
+    cr.execute("ANALYZE account_move")
     conn.commit()
     print(
-        f"generated {customers} customers and {orders} orders "
-        f"in {time.perf_counter() - started:.1f}s"
+        f"generated {customers} customers, {orders} orders and {credit_notes} credit "
+        f"notes in {time.perf_counter() - started:.1f}s"
     )
     return partner_ids, orders
+
+
+# About 2% of the confirmed orders get a posted credit note for 20-100% of
+# their untaxed amount, 1-30 days later (none after today), in the company's
+# first sales journal (none for a company without one). Only the header that
+# the suite reads is written, no journal items: the lifecycle facts and the
+# churn signals sum the credit notes' signed untaxed amounts per customer.
+REFUND_SHARE = 0.02
+REFUND_COLUMNS = (
+    "name",
+    "journal_id",
+    "company_id",
+    "currency_id",
+    "partner_id",
+    "commercial_partner_id",
+    "move_type",
+    "state",
+    "date",
+    "invoice_date",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "amount_residual",
+    "amount_untaxed_signed",
+    "amount_tax_signed",
+    "amount_total_signed",
+    "amount_residual_signed",
+    "auto_post",
+    "payment_state",
+    "create_date",
+    "write_date",
+    "create_uid",
+    "write_uid",
+)
+
+
+def refund_draws(orders, seed):
+    """Which orders get a credit note, its share of the order and its delay
+    in days: drawn from a generator of their own, so that the orders stay
+    those that earlier versions generated for the same seed."""
+    rng = np.random.default_rng(seed + 2)
+    return (
+        rng.random(orders) < REFUND_SHARE,
+        rng.uniform(0.2, 1.0, size=orders),
+        rng.integers(1, 31, size=orders),
+    )
+
+
+def sales_journals(cr):
+    """The first sales journal of each company."""
+    cr.execute(
+        """
+        SELECT DISTINCT ON (company_id) company_id, id FROM account_journal
+         WHERE type = 'sale' ORDER BY company_id, sequence, id
+        """
+    )
+    return dict(cr.fetchall())
 
 
 LOYALTY_SQL = [

@@ -44,10 +44,54 @@ def test_generate_fills_the_database_and_the_suite_scores_it(demo_server):
         states = dict(cr.fetchall())
         assert states["sale"] > 10 * states.get("cancel", 0) > 0
         assert states.get("draft", 0) > 0
+        # Credit notes: posted, after a confirmed order of their customer,
+        # for no more than that customer's confirmed sales.
+        cr.execute(
+            """
+            SELECT m.commercial_partner_id, m.move_type, m.state,
+                   m.amount_untaxed_signed, m.invoice_date,
+                   (SELECT MIN(so.date_order::date) FROM sale_order so
+                     WHERE so.partner_id = m.commercial_partner_id
+                       AND so.state = 'sale'),
+                   (SELECT SUM(so.amount_untaxed) FROM sale_order so
+                     WHERE so.partner_id = m.commercial_partner_id
+                       AND so.state = 'sale')
+              FROM account_move m
+             WHERE m.name LIKE 'PYT/R%%'
+            """
+        )
+        refunds = cr.fetchall()
+        assert 0.005 * states["sale"] < len(refunds) < 0.05 * states["sale"]
+        for _partner, move_type, state, signed, day, first, sold in refunds:
+            assert (move_type, state) == ("out_refund", "posted")
+            assert signed < 0 and -signed <= sold
+            assert first < day < date.today()
+        refunded = {}
+        for partner, *_rest in refunds:
+            refunded[partner] = refunded.get(partner, 0) + 1
+        partner = max(refunded, key=refunded.get)
+        cr.execute(
+            """
+            SELECT (SELECT SUM(amount_untaxed) FROM sale_order
+                     WHERE partner_id = %(p)s AND state = 'sale')
+                 + (SELECT SUM(amount_untaxed_signed) FROM account_move
+                     WHERE commercial_partner_id = %(p)s)
+            """,
+            {"p": int(partner)},
+        )
+        [(net,)] = cr.fetchall()
     finally:
         conn.close()
     admin = demo_server.login("admin", "admin")
     admin("crm.lifecycle.run", "action_recompute_now", [])
+    # The suite nets the credit notes out of the customer's value.
+    [profile] = admin(
+        "crm.lifecycle.profile",
+        "search_read",
+        [("partner_id", "=", int(partner))],
+        ["historic_clv"],
+    )
+    assert profile["historic_clv"] == pytest.approx(float(net), abs=0.01)
     groups = admin(
         "crm.lifecycle.profile",
         "read_group",

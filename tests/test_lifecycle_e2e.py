@@ -137,13 +137,14 @@ def test_segment_export_over_rpc(admin):
 
 
 def _lifecycle_indexes(db):
-    """Indexes the suite added to Odoo's partner table."""
+    """Indexes the suite added to Odoo's partner and journal entry tables."""
     conn = psycopg2.connect(dbname=db)
     try:
         cr = conn.cursor()
         cr.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner'"
-            " AND indexname LIKE %s",
+            "SELECT indexname FROM pg_indexes"
+            " WHERE tablename IN ('res_partner', 'account_move')"
+            " AND indexname LIKE %s ORDER BY 1",
             ("%crm_lifecycle%",),
         )
         return [row[0] for row in cr.fetchall()]
@@ -153,7 +154,10 @@ def _lifecycle_indexes(db):
 
 def test_uninstall_leaves_no_trace(nodemo_server):
     admin = nodemo_server.login("admin", "admin")
-    assert _lifecycle_indexes(nodemo_server.db)
+    assert _lifecycle_indexes(nodemo_server.db) == [
+        "account_move_crm_lifecycle_refund_idx",
+        "res_partner_crm_lifecycle_commercial_idx",
+    ]
     assert "lifecycle_stage" in admin(
         "res.partner", "fields_get", [], attributes=["type"]
     )
@@ -172,5 +176,5 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     # crm_churn depends on both: gone too, with its columns on res_partner
     assert not admin("ir.model", "search_count", [("model", "like", "crm.churn.%")])
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
-    # and the index it added to Odoo's partner table
+    # and the indexes it added to Odoo's partner and journal entry tables
     assert not _lifecycle_indexes(nodemo_server.db)

@@ -2,8 +2,12 @@ from odoo.tools import SQL
 
 
 def uninstall_hook(env):
-    """The index that res.partner.init adds to Odoo's partner table is not
-    dropped with the module's own tables and columns: drop it here."""
+    """The indexes that res.partner.init and account.move.init add to
+    Odoo's tables are not dropped with the module's own tables and columns:
+    drop them here."""
     env.execute_query(
-        SQL("DROP INDEX IF EXISTS res_partner_crm_lifecycle_commercial_idx")
+        SQL(
+            "DROP INDEX IF EXISTS res_partner_crm_lifecycle_commercial_idx,"
+            " account_move_crm_lifecycle_refund_idx"
+        )
     )

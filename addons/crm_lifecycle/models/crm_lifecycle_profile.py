@@ -236,12 +236,12 @@ class CrmLifecycleProfile(models.Model):
             else SQL("NULL::numeric")
         )
         partner_filter = (
-            SQL("AND p.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
+            SQL("AND %s", self._ids_filter("p", "commercial_partner_id", partner_ids))
             if partner_ids is not None
             else SQL()
         )
         refund_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
+            SQL("AND %s", self._ids_filter("m", "commercial_partner_id", partner_ids))
             if partner_ids is not None
             else SQL()
         )
@@ -614,10 +614,9 @@ class CrmLifecycleProfile(models.Model):
     @api.model
     def _existing_query(self, partner_ids):
         return SQL(
-            "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile"
-            " WHERE partner_id = ANY(%s)",
+            "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile p WHERE %s",
             SQL(", ").join(SQL.identifier(col) for col, _type in WRITTEN_COLUMNS),
-            self._ids_array(partner_ids),
+            self._ids_filter("p", "partner_id", partner_ids),
         )
 
     @api.model
@@ -633,9 +632,29 @@ class CrmLifecycleProfile(models.Model):
         )
 
     @api.model
-    def _ids_array(self, partner_ids):
-        """A list of commercial partner ids, or ``_customers_of``'s array."""
-        return partner_ids if isinstance(partner_ids, SQL) else list(partner_ids)
+    def _ids_filter(self, alias, column, partner_ids):
+        """``alias.column`` among these partners (a list, or
+        ``_customers_of``'s array).
+
+        A list also bounds the column by its smallest and largest id: the
+        nightly batches are runs of consecutive commercial partners, and
+        with the range PostgreSQL walks the column's index instead of
+        testing every row of the table against the list.
+        """
+        column = SQL.identifier(alias, column)
+        if isinstance(partner_ids, SQL):
+            return SQL("%s = ANY(%s)", column, partner_ids)
+        ids = list(partner_ids)
+        if not ids:
+            return SQL("FALSE")
+        return SQL(
+            "%s BETWEEN %s AND %s AND %s = ANY(%s)",
+            column,
+            min(ids),
+            max(ids),
+            column,
+            ids,
+        )
 
     @api.model
     def _existing_from(self, rows):

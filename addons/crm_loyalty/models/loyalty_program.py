@@ -129,14 +129,18 @@ class LoyaltyProgram(models.Model):
                     self.env._("Multipliers cannot exceed %(max)s.", max=MAX_FACTOR)
                 )
 
-    def _crm_multiplier(self, partner, day, company=None):
+    def _crm_multiplier(self, partner, day, company=None, member=None):
         """Overall earn factor for ``partner`` on ``day`` and its explanation
-        (member day, birthday month, campaigns and the member's tier)."""
+        (member day, birthday month, campaigns and the member's tier).
+        ``member``, the ``(tier id, birthdate)`` of ``_crm_member_facts``
+        when the caller already read them."""
         self.ensure_one()
         company = company or self.company_id or self.env.company
         # The member's tier applies whoever confirms: only its id is read here,
         # its name and multiplier come from the company's cached tiers.
-        tier_id, birthdate = self._crm_member_facts(partner, company)
+        tier_id, birthdate = (
+            member if member is not None else self._crm_member_facts(partner, company)
+        )
         extra = [
             (tier.name, tier.multiplier)
             for tier in self.env["crm.loyalty.tier"]._company_tiers(company.id)

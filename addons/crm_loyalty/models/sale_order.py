@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .loyalty_card import ORDER_FLOW
 
@@ -83,25 +84,56 @@ class SaleOrder(models.Model):
         return earned, spent
 
     def _crm_loyalty_posted(self):
-        """The source keys this order already posted, and per card how many
-        times its earned points were reversed: a re-confirmed order earns
-        again under a new key, a retried confirmation never does. One query:
-        it runs on every confirmation."""
+        """The source keys this order already posted, per card how many times
+        its earned points were reversed (a re-confirmed order earns again
+        under a new key, a retried confirmation never does), and the
+        customer's tier id and birthdate that the earn multipliers read.
+
+        One statement: it runs on every confirmation, and reading the
+        member apart cost a query more (``_crm_member_facts``).
+        """
         self.ensure_one()
-        entries = (
-            self.env["crm.loyalty.entry"]
-            .sudo()
-            .search_fetch(
-                [("source_model", "=", self._name), ("source_id", "=", self.id)],
-                ["card_id", "entry_type", "source_key", "reversed_entry_id"],
+        self.env["crm.loyalty.entry"].flush_model(
+            [
+                "source_model",
+                "source_id",
+                "card_id",
+                "entry_type",
+                "source_key",
+                "reversed_entry_id",
+            ]
+        )
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "loyalty_tier_id", "birthdate_date"]
+        )
+        [(entries, tier_id, birthdate)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT json_agg(json_build_array(
+                                   e.id, e.card_id, e.entry_type, e.source_key,
+                                   e.reversed_entry_id))
+                          FROM crm_loyalty_entry e
+                         WHERE e.source_model = %(model)s AND e.source_id = %(id)s),
+                       (c.loyalty_tier_id ->> %(company)s)::int,
+                       COALESCE(c.birthdate_date, p.birthdate_date)
+                  FROM res_partner p
+                  JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
+                 WHERE p.id = %(partner)s
+                """,
+                model=self._name,
+                id=self.id,
+                company=str(self.company_id.id),
+                partner=self.partner_id.id,
             )
         )
-        earned = {entry.id for entry in entries if entry.entry_type == "earn"}
+        entries = entries or []
+        earned = {entry_id for entry_id, _c, kind, _k, _r in entries if kind == "earn"}
         cycles = defaultdict(int)
-        for entry in entries:
-            if entry.entry_type == "reversal" and entry.reversed_entry_id.id in earned:
-                cycles[entry.card_id.id] += 1
-        return set(entries.mapped("source_key")), cycles
+        for _id, card_id, kind, _key, reversed_id in entries:
+            if kind == "reversal" and reversed_id in earned:
+                cycles[card_id] += 1
+        posted = {key for _id, _card, _kind, key, _reversed in entries}
+        return posted, cycles, (tier_id, fields.Date.to_date(birthdate))
 
     def _crm_loyalty_post_order(self):
         self._crm_loyalty_post_entries()
@@ -125,7 +157,7 @@ class SaleOrder(models.Model):
                 continue
             reason = self.env._("Order %(order)s", order=order.name)
             day = order._crm_loyalty_day()
-            posted, cycles = order._crm_loyalty_posted()
+            posted, cycles, member = order._crm_loyalty_posted()
             for card in set(earned) | set(spent):
                 base = f"sale.order:{order.id}:card:{card.id}:{cycles[card.id]}"
                 # Spend first: the points a reward costs may come from the
@@ -142,7 +174,7 @@ class SaleOrder(models.Model):
                     )
                 if earned.get(card) and f"{base}:earn" not in posted:
                     factor, used = card.program_id._crm_multiplier(
-                        order.partner_id, day, order.company_id
+                        order.partner_id, day, order.company_id, member=member
                     )
                     explained = self.env._(
                         "%(reason)s: %(detail)s",
