@@ -33,14 +33,13 @@ EXECUTE_METHODS = {
 # keyword or type taken from a constant of the module, never user input.
 # Keyed like the sudo() table: (file, function) -> why it is safe.
 DYNAMIC_SQL_ALLOWED = {
-    (
-        "addons/crm_lifecycle/models/crm_lifecycle_profile.py",
-        "_write_rows",
-    ): "col_type is a PostgreSQL type name from the module constant WRITTEN_COLUMNS",
-    (
-        "addons/crm_churn/models/crm_churn_risk.py",
-        "_write_rows",
-    ): "col_type is a PostgreSQL type name from the module constant WRITTEN_COLUMNS",
+    ("addons/crm_lifecycle/utils.py", "upsert"): (
+        "col_type is a PostgreSQL type name from the callers' module constants "
+        "(crm_lifecycle_profile.WRITTEN_COLUMNS, crm.churn.risk._COLUMNS)"
+    ),
+    ("addons/crm_lifecycle/utils.py", "_upsert_from"): (
+        "col_type as in upsert, which passes it on"
+    ),
 }
 DOC_ROW = re.compile(r"^\|\s*`(addons/[^`]+\.py)`\s*\|\s*`(\w+)`\s*\|", re.MULTILINE)
 

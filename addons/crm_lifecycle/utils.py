@@ -4,7 +4,17 @@ Plain functions over a cursor and ``odoo.tools.SQL``: they hold no business
 rule, so they live beside the models rather than on one of them.
 """
 
+import io
+import json
+
+import psycopg2.extensions
+
 from odoo.tools import SQL
+
+# From this many rows on, ``upsert`` loads them with COPY: a statement that
+# carries them as array literals costs about 60 us a row to format and parse
+# (0.3 s for a batch of 5,000 profiles), COPY about a quarter of that.
+COPY_FROM_ROWS = 500
 
 
 def stream(cr, query, size=20000):
@@ -47,4 +57,131 @@ def pair_filter(alias, pairs):
         t=table,
         partners=[partner_id for partner_id, _company_id in pairs],
         keys=[f"{partner_id}:{company_id}" for partner_id, company_id in pairs],
+    )
+
+
+def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=None):
+    """Insert or update ``rows`` (dicts) of ``table`` by its unique ``keys``,
+    stamping the writer and the time as the ORM does; no ORM, for the
+    nightly runs' hundreds of thousands of rows.
+
+    ``columns`` are ``(name, SQL type)`` pairs after the keys (int4); jsonb
+    values are Python objects. ``also``, a data-modifying statement, runs in
+    the same statement (one round trip less on an order confirmation). A
+    few rows travel as arrays in one statement; a batch is copied into a
+    temporary table first (see ``COPY_FROM_ROWS``).
+    """
+    if not rows:
+        return
+    names = [*keys, *(name for name, _type in columns)]
+    types = [*("int4" for _key in keys), *(col_type for _name, col_type in columns)]
+    values = [
+        [
+            json.dumps(row.get(name))
+            if col_type == "jsonb" and row.get(name) is not None
+            else row.get(name)
+            for row in rows
+        ]
+        for name, col_type in zip(names, types, strict=True)
+    ]
+    if len(rows) < COPY_FROM_ROWS:
+        source = SQL(
+            "unnest(%s) AS v(%s)",
+            SQL(", ").join(
+                SQL("%s::%s[]", column, SQL(_array_type(col_type)))
+                for column, col_type in zip(values, types, strict=True)
+            ),
+            SQL(", ").join(SQL.identifier(name) for name in names),
+        )
+        _upsert_from(env, table, names, types, keys, source, also)
+        return
+    staging = SQL.identifier(f"{table}_upsert")
+    env.cr.execute(
+        SQL(
+            "CREATE TEMPORARY TABLE %s (%s) ON COMMIT DROP",
+            staging,
+            SQL(", ").join(
+                SQL("%s %s", SQL.identifier(name), SQL(_staging_type(col_type)))
+                for name, col_type in zip(names, types, strict=True)
+            ),
+        )
+    )
+    buffer = io.StringIO(
+        "".join(
+            "\t".join(_copy_text(value) for value in row) + "\n"
+            for row in zip(*values, strict=True)
+        )
+    )
+    # As Odoo's own COPY (models.py, __ensure_xml_id): a COPY cannot run
+    # under an asynchronous wait callback (the gevent worker).
+    callback = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        env.cr.copy_from(buffer, f"{table}_upsert", columns=names)
+    finally:
+        psycopg2.extensions.set_wait_callback(callback)
+    _upsert_from(env, table, names, types, keys, SQL("%s AS v", staging), also)
+    env.cr.execute(SQL("DROP TABLE %s", staging))
+
+
+def _upsert_from(env, table, names, types, keys, source, also):
+    selected = SQL(", ").join(
+        SQL("v.%s::%s", SQL.identifier(name), SQL(col_type))
+        for name, col_type in zip(names, types, strict=True)
+    )
+    updates = SQL(", ").join(
+        SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+        for name in names
+        if name not in keys
+    )
+    env.cr.execute(
+        SQL(
+            """
+            %(also)s
+            INSERT INTO %(table)s
+                   (%(names)s, create_uid, create_date, write_uid, write_date)
+            SELECT %(selected)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                   %(uid)s, now() AT TIME ZONE 'UTC'
+              FROM %(source)s
+            ON CONFLICT (%(keys)s) DO UPDATE
+               SET %(updates)s, write_uid = EXCLUDED.write_uid,
+                   write_date = EXCLUDED.write_date
+            """,
+            also=SQL("WITH also AS (%s)", also) if also else SQL(),
+            table=SQL.identifier(table),
+            names=SQL(", ").join(SQL.identifier(name) for name in names),
+            selected=selected,
+            uid=env.uid,
+            source=source,
+            keys=SQL(", ").join(SQL.identifier(key) for key in keys),
+            updates=updates,
+        )
+    )
+
+
+def _array_type(col_type):
+    """jsonb travels as text and is cast back by the upsert."""
+    return "text" if col_type == "jsonb" else col_type
+
+
+def _staging_type(col_type):
+    """Integers are staged as numeric, so that a float the computation
+    produced (3.0) is rounded by the upsert's cast, as in an array."""
+    return "numeric" if col_type in ("int4", "int8") else _array_type(col_type)
+
+
+def _copy_text(value):
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
     )

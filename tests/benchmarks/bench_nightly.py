@@ -20,7 +20,7 @@ import argparse
 import cProfile
 import pstats
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from benchlib import Meter, emit, odoo_env, rss_mib
 
@@ -75,13 +75,14 @@ def batches(cr, step):
             return durations
 
 
-def bench_run(env, model, batch_size, profile=False, before=None):
-    """Today's run of ``model`` (a crm.lifecycle.run or crm.churn.run) from
-    creation (its preparation) to its last batch, as the cron drives it."""
+def bench_run(env, model, as_of, batch_size, profile=False, before=None):
+    """The run of ``model`` (a crm.lifecycle.run or crm.churn.run) dated
+    ``as_of``, from creation (its preparation) to its last batch, as the
+    cron drives it."""
     cr = env.cr
     Run = env[model]
     Run.search([("state", "=", "running")]).write({"state": "done"})
-    Run.search([("as_of", "=", date.today())]).unlink()
+    Run.search([("as_of", "=", as_of)]).unlink()
     if before:
         before()
     cr.commit()
@@ -93,13 +94,13 @@ def bench_run(env, model, batch_size, profile=False, before=None):
             # call of its own before the run is created.
             while True:
                 tick = time.perf_counter()
-                done = Run._refit_stale_models(date.today(), limit=1)
+                done = Run._refit_stale_models(as_of, limit=1)
                 cr.commit()
                 if not done:
                     break
                 refits.append(time.perf_counter() - tick)
         tick = time.perf_counter()
-        run = Run.create({"as_of": date.today()})
+        run = Run.create({"as_of": as_of})
         cr.commit()
         prepare = time.perf_counter() - tick
 
@@ -125,18 +126,23 @@ def bench_run(env, model, batch_size, profile=False, before=None):
     }
 
 
-def bench_lifecycle(env, batch_size, refit, profile=False):
+def bench_lifecycle(env, as_of, batch_size, refit, profile=False):
     def force_refit():
         env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
 
     run, figures = bench_run(
-        env, "crm.lifecycle.run", batch_size, profile, force_refit if refit else None
+        env,
+        "crm.lifecycle.run",
+        as_of,
+        batch_size,
+        profile,
+        force_refit if refit else None,
     )
     return {**figures, "written": run.profiles_written}
 
 
-def bench_churn(env, batch_size, profile=False):
-    run, figures = bench_run(env, "crm.churn.run", batch_size, profile)
+def bench_churn(env, as_of, batch_size, profile=False):
+    run, figures = bench_run(env, "crm.churn.run", as_of, batch_size, profile)
     return {
         **figures,
         "written": run.rows_written,
@@ -209,6 +215,14 @@ def main():
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument(
+        "--days-ago",
+        type=int,
+        default=0,
+        help="date the lifecycle and churn runs this many days before today: "
+        "run_all dates the first night yesterday, so that the usual night is "
+        "the next day's, when every customer is a day older",
+    )
+    parser.add_argument(
         "--refit",
         action="store_true",
         help="force the weekly purchase-model refit (new predictions for everyone)",
@@ -224,6 +238,7 @@ def main():
         help="profile the first lifecycle and churn batches (slower)",
     )
     args = parser.parse_args()
+    as_of = date.today() - timedelta(days=args.days_ago)
     with odoo_env(args.db, args.addons_path) as env:
         cr = env.cr
         cr.execute("SELECT COUNT(*) FROM sale_order")
@@ -245,7 +260,7 @@ def main():
         }
         steps = figures["steps"] = {}
         steps["lifecycle"] = life = bench_lifecycle(
-            env, args.batch_size, args.refit, args.profile
+            env, as_of, args.batch_size, args.refit, args.profile
         )
         print(
             f"lifecycle: {life['seconds']:.1f} s (refits "
@@ -255,7 +270,9 @@ def main():
             f"{life['queries']} queries, {life['written']} profiles written"
         )
         if "crm.churn.run" in env:
-            steps["churn"] = churn = bench_churn(env, args.batch_size, args.profile)
+            steps["churn"] = churn = bench_churn(
+                env, as_of, args.batch_size, args.profile
+            )
             print(
                 f"churn: {churn['seconds']:.1f} s ({churn['batches']} batches, "
                 f"slowest {churn['slowest_batch']:.2f} s), {churn['queries']} "

@@ -187,13 +187,15 @@ def main():
             f"generated {row['data']['orders']} orders, {row['data']['lots']} lots "
             f"in {row['data']['orders_seconds'] + row['data']['loyalty_seconds']:.0f} s"
         )
-        row["first"] = bench("bench_nightly.py", db, args.addons_path)
-        row["usual"] = bench("bench_nightly.py", db, args.addons_path, "--audit")
-        row["refit"] = bench("bench_nightly.py", db, args.addons_path, "--refit")
+        # Consecutive nights, the last one today: on each, every customer is
+        # a day older than on the one before (recency, predictions, stage
+        # thresholds move) and the orders of one more day count.
+        nightly = ("bench_nightly.py", db, args.addons_path, "--days-ago")
+        row["first"] = bench(*nightly, "3")
+        row["usual"] = bench(*nightly, "2", "--audit")
+        row["refit"] = bench(*nightly, "1", "--refit")
         if size == max(sizes):
-            row["profiled"] = bench(
-                "bench_nightly.py", db, args.addons_path, "--profile"
-            )
+            row["profiled"] = bench(*nightly, "0", "--profile")
         if size == min(sizes):
             results["confirm"] = bench("bench_confirm.py", db, args.addons_path)
             results["confirm"]["customers"] = size
@@ -314,10 +316,13 @@ def render(r):
             "then profiles), churn "
             "warning (scores, then alerts), loyalty expiry, yearly tier review "
             "and loyalty messages, one after the other. "
-            "*First night*: the night after the load, when every profile and score "
-            "is new. *Usual*: the next night, little "
-            "changed. *Refit*: the weekly purchase-model refit, every prediction "
-            "rewritten."
+            "Three consecutive nights, dated three, two and one days before "
+            "the run: *First night*: the night after the load, when every "
+            "profile and score is new. *Usual*: the next night: every customer "
+            "is a day older (recency, predictions and stage thresholds move), "
+            "the orders of one more day count, and the rows whose values moved "
+            "are rewritten. *Refit*: the night after, with the weekly "
+            "purchase-model refit: every prediction rewritten."
         ),
         "",
         (
@@ -401,7 +406,8 @@ def render(r):
             "### Where the time of a batch goes",
             "",
             (
-                "cProfile of the first batch of a usual night at "
+                "cProfile of the first batch of a usual night (the fourth, "
+                "dated today) at "
                 f"{n(row['data']['customers'])} customers (`bench_nightly.py "
                 "--profile`, its own run): the suite's functions by cumulative "
                 "time, which includes the SQL they wait for."

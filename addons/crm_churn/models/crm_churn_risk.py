@@ -1,4 +1,3 @@
-import json
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -6,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import pair_filter
+from odoo.addons.crm_lifecycle.utils import pair_filter, upsert
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -571,58 +570,8 @@ class CrmChurnRisk(models.Model):
 
     @api.model
     def _write_rows(self, rows):
-        """UPSERT the rows in one statement (no ORM: a million rows a night)."""
-        if not rows:
-            return
-        columns = [col for col, _type in self._COLUMNS]
-        arrays = [[r["partner_id"] for r in rows], [r["company_id"] for r in rows]]
-        for col, col_type in self._COLUMNS:
-            values = [r.get(col) for r in rows]
-            if col_type == "jsonb":
-                values = [json.dumps(v) if v is not None else None for v in values]
-            arrays.append(values)
-        types = ["int4", "int4"] + [
-            "text" if t == "jsonb" else t for _c, t in self._COLUMNS
-        ]
-        unnest = SQL(", ").join(
-            SQL("%s::%s[]", array, SQL(col_type))
-            for array, col_type in zip(arrays, types, strict=True)
-        )
-        select = SQL(", ").join(
-            [SQL("v.partner_id"), SQL("v.company_id")]
-            + [
-                SQL("v.%s::jsonb", SQL.identifier(col))
-                if col_type == "jsonb"
-                else SQL("v.%s", SQL.identifier(col))
-                for col, col_type in self._COLUMNS
-            ]
-        )
-        names = SQL(", ").join(SQL.identifier(col) for col in columns)
-        updates = SQL(", ").join(
-            SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
-            for col in columns
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO crm_churn_risk
-                       (partner_id, company_id, %(names)s,
-                        create_uid, create_date, write_uid, write_date)
-                SELECT %(select)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                       %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(unnest)s)
-                       AS v(partner_id, company_id, %(names)s)
-                ON CONFLICT (partner_id, company_id) DO UPDATE
-                   SET %(updates)s, write_uid = EXCLUDED.write_uid,
-                       write_date = EXCLUDED.write_date
-                """,
-                names=names,
-                select=select,
-                uid=self.env.uid,
-                unnest=unnest,
-                updates=updates,
-            )
-        )
+        """UPSERT the rows (no ORM: a million rows a night)."""
+        upsert(self.env, self._table, self._COLUMNS, rows)
 
     @api.model
     def _delete_rows(self, keys):

@@ -5,3 +5,4 @@ from . import test_reports
 from . import test_security
 from . import test_tour
 from . import test_sudo_guard
+from . import test_upsert

@@ -7,6 +7,7 @@ from odoo.exceptions import MissingError
 from odoo.tools import SQL
 
 from ..tools import profile as profile_tools
+from ..utils import upsert
 
 
 def ensure_existing(records):
@@ -670,47 +671,9 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _write_rows(self, rows, also=None):
-        """UPSERT the changed rows in one statement (no ORM: see DEVELOP.md);
-        ``also``, a data-modifying statement, runs in the same one."""
-        if not rows:
-            return
-        columns = [col for col, _type in WRITTEN_COLUMNS]
-        arrays = [
-            [row["partner_id"] for row in rows],
-            [row["company_id"] for row in rows],
-        ] + [[row.get(col) for row in rows] for col in columns]
-        types = ["int4", "int4"] + [col_type for _col, col_type in WRITTEN_COLUMNS]
-        unnest = SQL(", ").join(
-            SQL("%s::%s[]", array, SQL(col_type))
-            for array, col_type in zip(arrays, types, strict=True)
-        )
-        names = SQL(", ").join(SQL.identifier(col) for col in columns)
-        updates = SQL(", ").join(
-            SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
-            for col in columns
-        )
-        uid = self.env.uid
-        self.env.execute_query(
-            SQL(
-                """
-                %(also)s
-                INSERT INTO crm_lifecycle_profile
-                       (partner_id, company_id, %(names)s,
-                        create_uid, create_date, write_uid, write_date)
-                SELECT v.*, %(uid)s, now() AT TIME ZONE 'UTC',
-                       %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(unnest)s) AS v
-                ON CONFLICT (partner_id, company_id) DO UPDATE
-                   SET %(updates)s, write_uid = EXCLUDED.write_uid,
-                       write_date = EXCLUDED.write_date
-                """,
-                also=SQL("WITH also AS (%s)", also) if also else SQL(),
-                names=names,
-                uid=uid,
-                unnest=unnest,
-                updates=updates,
-            )
-        )
+        """UPSERT the changed rows (no ORM: see DEVELOP.md); ``also``, a
+        data-modifying statement, runs in the same statement."""
+        upsert(self.env, self._table, WRITTEN_COLUMNS, rows, also=also)
 
     @api.model
     def _delete_rows(self, keys):

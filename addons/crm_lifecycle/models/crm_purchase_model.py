@@ -176,19 +176,37 @@ class CrmPurchaseModel(models.Model):
         The company's customers are only known once its orders were read,
         which is the expensive part; the share is therefore first taken
         against every commercial partner of the database. For a company
-        holding few of them, that sample comes out small: it is read again
-        with the share its size calls for.
+        holding few of them, that sample comes out small: its customers are
+        then counted, and read again with the share their number calls for
+        (a company of at most ``FIT_SAMPLE`` customers is read whole).
         """
         self.ensure_one()
         everyone = self.env["crm.lifecycle.run"]._count_customers()
         share = min(1.0, FIT_SAMPLE / everyone) if everyone else 1.0
         inputs = self._fit_inputs(share=share)
-        found = len(inputs[0])
-        if share < 1.0 and found < FIT_SAMPLE / 2:
-            customers = found / share
+        if share < 1.0 and len(inputs[0]) < FIT_SAMPLE / 2:
+            customers = self._count_fit_customers()
             share = min(1.0, FIT_SAMPLE / customers) if customers else 1.0
             inputs = self._fit_inputs(share=share)
         return share, inputs
+
+    def _count_fit_customers(self):
+        """How many customers ``_fit_inputs`` reads without a sample."""
+        [(count,)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(DISTINCT p.commercial_partner_id)
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = %s
+                   AND so.date_order < %s
+                """,
+                self.company_id.id,
+                self.calibration_end + timedelta(days=1),
+            )
+        )
+        return count
 
     @api.model
     def _sample_filter(self, share):
