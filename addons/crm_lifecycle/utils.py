@@ -38,6 +38,25 @@ def stream(cr, query, size=20000):
         cr.execute(SQL("CLOSE %s", name))
 
 
+def id_filter(alias, column, ids):
+    """``alias.column`` among ``ids``: a list of ids, or an SQL array.
+
+    A list is also bounded by its smallest and largest id: the nightly
+    batches are runs of consecutive commercial partners, and with the range
+    PostgreSQL walks the column's index instead of testing every row of the
+    table against the list (a scan of the whole table in each batch).
+    """
+    column = SQL.identifier(alias, column)
+    if isinstance(ids, SQL):
+        return SQL("%s = ANY(%s)", column, ids)
+    ids = list(ids)
+    if not ids:
+        return SQL("FALSE")
+    return SQL(
+        "%s BETWEEN %s AND %s AND %s = ANY(%s)", column, min(ids), max(ids), column, ids
+    )
+
+
 def pair_filter(alias, pairs):
     """``WHERE`` condition selecting the rows of ``alias`` that belong to the
     given ``(partner_id, company_id)`` pairs.
@@ -106,11 +125,12 @@ def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=No
             ),
         )
     )
+    texts = [
+        _copy_column(column, col_type)
+        for column, col_type in zip(values, types, strict=True)
+    ]
     buffer = io.StringIO(
-        "".join(
-            "\t".join(_copy_text(value) for value in row) + "\n"
-            for row in zip(*values, strict=True)
-        )
+        "".join("\t".join(row) + "\n" for row in zip(*texts, strict=True))
     )
     # As Odoo's own COPY (models.py, __ensure_xml_id): a COPY cannot run
     # under an asynchronous wait callback (the gevent worker).
@@ -170,17 +190,22 @@ def _staging_type(col_type):
     return "numeric" if col_type in ("int4", "int8") else _array_type(col_type)
 
 
-def _copy_text(value):
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, float):
-        return repr(value)
+def _copy_column(values, col_type):
+    """A column's values in COPY's text format, converted column by column:
+    a batch holds 150,000 values."""
+    if col_type in ("int4", "int8", "numeric", "float8", "date"):
+        # str() of a float is its shortest exact form, as psycopg2 sends it;
+        # PostgreSQL reads NaN and infinities from it too.
+        return [r"\N" if v is None else str(v) for v in values]
+    if col_type == "bool":
+        return [r"\N" if v is None else ("t" if v else "f") for v in values]
+    return [r"\N" if v is None else _copy_escape(str(v)) for v in values]
+
+
+def _copy_escape(text):
+    """Text in COPY's text format: the backslash, the separators."""
     return (
-        str(value)
-        .replace("\\", "\\\\")
+        text.replace("\\", "\\\\")
         .replace("\t", "\\t")
         .replace("\n", "\\n")
         .replace("\r", "\\r")

@@ -573,7 +573,8 @@ def targets(r):
     big = by_size.get(100000)
     if big:
         lines.append(
-            "- Nightly run at 100k customers under 60 s: usual night "
+            f"- Nightly run at 100k customers ({n(big['data']['orders'])} orders) "
+            "under 60 s: usual night "
             f"{s(big['usual']['seconds'])} {verdict(big['usual']['seconds'] < 60)}, "
             f"refit night {s(big['refit']['seconds'])} "
             f"{verdict(big['refit']['seconds'] < 60)}, first night after the load "
@@ -588,7 +589,8 @@ def targets(r):
     huge = by_size.get(1000000)
     if huge:
         lines.append(
-            "- 1M customers under 10 minutes: usual night "
+            f"- 1M customers ({n(huge['data']['orders'])} orders) under 10 "
+            "minutes: usual night "
             f"{s(huge['usual']['seconds'])} "
             f"{verdict(huge['usual']['seconds'] < 600)}, refit "
             f"{s(huge['refit']['seconds'])} {verdict(huge['refit']['seconds'] < 600)}."

@@ -7,7 +7,7 @@ from odoo.exceptions import MissingError
 from odoo.tools import SQL
 
 from ..tools import profile as profile_tools
-from ..utils import upsert
+from ..utils import id_filter, upsert
 
 
 def ensure_existing(records):
@@ -237,12 +237,12 @@ class CrmLifecycleProfile(models.Model):
             else SQL("NULL::numeric")
         )
         partner_filter = (
-            SQL("AND %s", self._ids_filter("p", "commercial_partner_id", partner_ids))
+            SQL("AND %s", id_filter("p", "commercial_partner_id", partner_ids))
             if partner_ids is not None
             else SQL()
         )
         refund_filter = (
-            SQL("AND %s", self._ids_filter("m", "commercial_partner_id", partner_ids))
+            SQL("AND %s", id_filter("m", "commercial_partner_id", partner_ids))
             if partner_ids is not None
             else SQL()
         )
@@ -617,7 +617,7 @@ class CrmLifecycleProfile(models.Model):
         return SQL(
             "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile p WHERE %s",
             SQL(", ").join(SQL.identifier(col) for col, _type in WRITTEN_COLUMNS),
-            self._ids_filter("p", "partner_id", partner_ids),
+            id_filter("p", "partner_id", partner_ids),
         )
 
     @api.model
@@ -630,31 +630,6 @@ class CrmLifecycleProfile(models.Model):
             "ARRAY(SELECT DISTINCT commercial_partner_id FROM res_partner"
             " WHERE id = ANY(%s))",
             list(partner_ids),
-        )
-
-    @api.model
-    def _ids_filter(self, alias, column, partner_ids):
-        """``alias.column`` among these partners (a list, or
-        ``_customers_of``'s array).
-
-        A list also bounds the column by its smallest and largest id: the
-        nightly batches are runs of consecutive commercial partners, and
-        with the range PostgreSQL walks the column's index instead of
-        testing every row of the table against the list.
-        """
-        column = SQL.identifier(alias, column)
-        if isinstance(partner_ids, SQL):
-            return SQL("%s = ANY(%s)", column, partner_ids)
-        ids = list(partner_ids)
-        if not ids:
-            return SQL("FALSE")
-        return SQL(
-            "%s BETWEEN %s AND %s AND %s = ANY(%s)",
-            column,
-            min(ids),
-            max(ids),
-            column,
-            ids,
         )
 
     @api.model
