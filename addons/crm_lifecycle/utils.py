@@ -11,9 +11,10 @@ import psycopg2.extensions
 
 from odoo.tools import SQL
 
-# From this many rows on, ``upsert`` loads them with COPY: a statement that
-# carries them as array literals costs about 60 us a row to format and parse
-# (0.3 s for a batch of 5,000 profiles), COPY about a quarter of that.
+# From this many rows on, ``upsert`` loads them with COPY: written through a
+# statement that carries them as array literals, a profile cost 75 us (its
+# 30 values formatted by psycopg2, then parsed by PostgreSQL), through COPY
+# 37 us (a night at 100,000 customers, 17,470 profiles changed).
 COPY_FROM_ROWS = 500
 
 
