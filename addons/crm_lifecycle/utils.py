@@ -42,19 +42,17 @@ def stream(cr, query, size=20000):
 def id_filter(alias, column, ids):
     """``alias.column`` among ``ids``: a list of ids, or an SQL array.
 
-    A list is also bounded by its smallest and largest id: the nightly
-    batches are runs of consecutive commercial partners, and with the range
-    PostgreSQL walks the column's index instead of testing every row of the
-    table against the list (a scan of the whole table in each batch).
+    Only the list, never also its range (``BETWEEN min AND max``): a batch's
+    ids are a run of consecutive commercial partners, and PostgreSQL then
+    multiplies both selectivities as if they were independent. It expected
+    26 of a batch's 5,000 customers and planned for them: with the range,
+    the first night's churn step at 1M customers took 418 s instead of
+    196 s, and at 100k one batch took 20 s.
     """
-    column = SQL.identifier(alias, column)
-    if isinstance(ids, SQL):
-        return SQL("%s = ANY(%s)", column, ids)
-    ids = list(ids)
-    if not ids:
-        return SQL("FALSE")
     return SQL(
-        "%s BETWEEN %s AND %s AND %s = ANY(%s)", column, min(ids), max(ids), column, ids
+        "%s = ANY(%s)",
+        SQL.identifier(alias, column),
+        ids if isinstance(ids, SQL) else list(ids),
     )
 
 
