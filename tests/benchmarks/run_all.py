@@ -618,10 +618,10 @@ def targets(r):
             f"- Order confirmation at most +10% time: +{100 * share:.0f}% "
             f"{verdict(share <= 0.10)}; at most +5 SQL queries: "
             f"+{c['extra_queries']:.0f} starting from an empty cache "
-            f"{verdict(c['extra_queries'] <= 5)}; +{pinned.group(1)} in "
-            "`crm_churn/tests/test_confirmation_cost.py`, which pins it for a "
-            "confirmation whose customer and programme are already in the cache "
-            "of its transaction."
+            f"{verdict(c['extra_queries'] <= 5)}; at most +{pinned.group(1)} "
+            "pinned in `crm_churn/tests/test_confirmation_cost.py`, from an "
+            "empty cache and for a confirmation whose customer and programme "
+            "are already in the cache of its transaction."
         )
     return lines
 
