@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import id_filter, pair_filter, upsert
+from odoo.addons.crm_lifecycle.utils import pair_filter, upsert
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -190,11 +190,11 @@ class CrmChurnRisk(models.Model):
                   JOIN res_partner p ON p.id = r.partner_id
                  WHERE r.consumed AND r.rating > 0
                    AND r.create_date >= %(year_start)s
-                   AND %(customers)s
+                   AND p.commercial_partner_id = ANY(%(ids)s)
                  GROUP BY 1
                 """,
                 year_start=year_start,
-                customers=id_filter("p", "commercial_partner_id", partner_ids),
+                ids=list(partner_ids),
             )
             if has_rating
             else SQL(
@@ -218,14 +218,14 @@ class CrmChurnRisk(models.Model):
                 -- and a batch then costs in proportion to the database.
                 SELECT id, commercial_partner_id
                   FROM res_partner
-                 WHERE %(members)s
+                 WHERE commercial_partner_id = ANY(%(ids)s)
             ), prof AS (
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
                        pr.days_since_last_order, pr.avg_days_between_orders,
                        pr.purchase_days, pr.historic_clv
                   FROM crm_lifecycle_profile pr
-                 WHERE %(profiles)s AND pr.order_count > 0
+                 WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
             ), orders AS (
                 -- One pass over the batch's orders of the last year (or of
                 -- the two churn periods, when longer) for every order count.
@@ -266,7 +266,7 @@ class CrmChurnRisk(models.Model):
                        COUNT(*) AS refunds_12m
                   FROM account_move m
                  WHERE m.move_type = 'out_refund' AND m.state = 'posted'
-                   AND %(refunds)s
+                   AND m.commercial_partner_id = ANY(%(ids)s)
                    AND m.invoice_date >= %(year_start)s
                    AND m.invoice_date < %(until)s
                  GROUP BY 1, 2
@@ -323,9 +323,7 @@ class CrmChurnRisk(models.Model):
             recent=recent,
             previous=previous,
             expiring=expiring,
-            members=id_filter("res_partner", "commercial_partner_id", partner_ids),
-            profiles=id_filter("pr", "partner_id", partner_ids),
-            refunds=id_filter("m", "commercial_partner_id", partner_ids),
+            ids=list(partner_ids),
             until=until,
             year_start=year_start,
             as_of=as_of,

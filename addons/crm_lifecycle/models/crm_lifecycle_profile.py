@@ -7,7 +7,7 @@ from odoo.exceptions import MissingError
 from odoo.tools import SQL
 
 from ..tools import profile as profile_tools
-from ..utils import id_filter, upsert
+from ..utils import upsert
 
 
 def ensure_existing(records):
@@ -237,12 +237,12 @@ class CrmLifecycleProfile(models.Model):
             else SQL("NULL::numeric")
         )
         partner_filter = (
-            SQL("AND %s", id_filter("p", "commercial_partner_id", partner_ids))
+            SQL("AND p.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
             if partner_ids is not None
             else SQL()
         )
         refund_filter = (
-            SQL("AND %s", id_filter("m", "commercial_partner_id", partner_ids))
+            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
             if partner_ids is not None
             else SQL()
         )
@@ -615,9 +615,10 @@ class CrmLifecycleProfile(models.Model):
     @api.model
     def _existing_query(self, partner_ids):
         return SQL(
-            "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile p WHERE %s",
+            "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile"
+            " WHERE partner_id = ANY(%s)",
             SQL(", ").join(SQL.identifier(col) for col, _type in WRITTEN_COLUMNS),
-            id_filter("p", "partner_id", partner_ids),
+            self._ids_array(partner_ids),
         )
 
     @api.model
@@ -631,6 +632,17 @@ class CrmLifecycleProfile(models.Model):
             " WHERE id = ANY(%s))",
             list(partner_ids),
         )
+
+    @api.model
+    def _ids_array(self, partner_ids):
+        """A list of commercial partner ids, or ``_customers_of``'s array.
+
+        The list alone, never also bounded by its range (``BETWEEN min AND
+        max``): PostgreSQL multiplies both selectivities and expected 26 of
+        a batch's 5,000 customers; on a first night, with statistics not yet
+        updated, one churn batch then took 18.7 s at 100k customers.
+        """
+        return partner_ids if isinstance(partner_ids, SQL) else list(partner_ids)
 
     @api.model
     def _existing_from(self, rows):

@@ -139,9 +139,7 @@ class CrmPurchaseModel(models.Model):
                            / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %(company)s
-                   AND so.date_order < %(end)s
+                 WHERE %(orders)s
                    %(sample)s
                  GROUP BY 1, 2
             ), ranked AS (
@@ -156,8 +154,7 @@ class CrmPurchaseModel(models.Model):
              GROUP BY partner_id
              ORDER BY partner_id
             """,
-            company=self.company_id.id,
-            end=end,
+            orders=self._fit_orders(end),
             cal_end=self.calibration_end,
             sample=self._sample_filter(share),
         )
@@ -198,15 +195,21 @@ class CrmPurchaseModel(models.Model):
                 SELECT COUNT(DISTINCT p.commercial_partner_id)
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %s
-                   AND so.date_order < %s
+                 WHERE %s
                 """,
-                self.company_id.id,
-                self.calibration_end + timedelta(days=1),
+                self._fit_orders(self.calibration_end + timedelta(days=1)),
             )
         )
         return count
+
+    def _fit_orders(self, end):
+        """The orders a fit reads (alias ``so``): the company's confirmed
+        orders before ``end``."""
+        return SQL(
+            "so.state = 'sale' AND so.company_id = %s AND so.date_order < %s",
+            self.company_id.id,
+            end,
+        )
 
     @api.model
     def _sample_filter(self, share):

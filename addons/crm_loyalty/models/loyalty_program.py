@@ -193,23 +193,29 @@ class LoyaltyProgram(models.Model):
                 customer.with_company(company).sudo().loyalty_tier_id.id,
                 customer.birthdate_date or partner.birthdate_date,
             )
+        rows = self.env.execute_query(self._crm_member_query(partner, company))
+        return rows[0] if rows else (None, None)
+
+    @api.model
+    def _crm_member_query(self, partner, company):
+        """The statement of ``_crm_member_facts`` for a saved partner: its
+        tier id in ``company`` and birthdate, as columns ``tier_id`` and
+        ``birthdate`` (order confirmations read it with the order's posted
+        keys, ``sale.order._crm_loyalty_posted``)."""
         self.env["res.partner"].flush_model(
             ["commercial_partner_id", "loyalty_tier_id", "birthdate_date"]
         )
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT (c.loyalty_tier_id ->> %s)::int,
-                       COALESCE(c.birthdate_date, p.birthdate_date)
-                  FROM res_partner p
-                  JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
-                 WHERE p.id = %s
-                """,
-                str(company.id),
-                partner.id,
-            )
+        return SQL(
+            """
+            SELECT (c.loyalty_tier_id ->> %s)::int AS tier_id,
+                   COALESCE(c.birthdate_date, p.birthdate_date) AS birthdate
+              FROM res_partner p
+              JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
+             WHERE p.id = %s
+            """,
+            str(company.id),
+            partner.id,
         )
-        return rows[0] if rows else (None, None)
 
     def _crm_member_cached(self, partner, company):
         """Whether the ORM already holds what ``_crm_member_facts`` reads (a

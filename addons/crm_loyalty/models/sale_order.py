@@ -103,9 +103,6 @@ class SaleOrder(models.Model):
                 "reversed_entry_id",
             ]
         )
-        self.env["res.partner"].flush_model(
-            ["commercial_partner_id", "loyalty_tier_id", "birthdate_date"]
-        )
         [(entries, tier_id, birthdate)] = self.env.execute_query(
             SQL(
                 """
@@ -113,17 +110,16 @@ class SaleOrder(models.Model):
                                    e.id, e.card_id, e.entry_type, e.source_key,
                                    e.reversed_entry_id))
                           FROM crm_loyalty_entry e
-                         WHERE e.source_model = %(model)s AND e.source_id = %(id)s),
-                       (c.loyalty_tier_id ->> %(company)s)::int,
-                       COALESCE(c.birthdate_date, p.birthdate_date)
-                  FROM res_partner p
-                  JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
-                 WHERE p.id = %(partner)s
+                         WHERE e.source_model = %s AND e.source_id = %s),
+                       m.tier_id, m.birthdate
+                  FROM (SELECT 1) AS one
+                  LEFT JOIN (%s) AS m ON TRUE
                 """,
-                model=self._name,
-                id=self.id,
-                company=str(self.company_id.id),
-                partner=self.partner_id.id,
+                self._name,
+                self.id,
+                self.env["loyalty.program"]._crm_member_query(
+                    self.partner_id, self.company_id
+                ),
             )
         )
         entries = entries or []
@@ -133,7 +129,7 @@ class SaleOrder(models.Model):
             if kind == "reversal" and reversed_id in earned:
                 cycles[card_id] += 1
         posted = {key for _id, _card, _kind, key, _reversed in entries}
-        return posted, cycles, (tier_id, fields.Date.to_date(birthdate))
+        return posted, cycles, (tier_id, birthdate)
 
     def _crm_loyalty_post_order(self):
         self._crm_loyalty_post_entries()
