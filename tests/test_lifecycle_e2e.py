@@ -137,13 +137,14 @@ def test_segment_export_over_rpc(admin):
 
 
 def _lifecycle_indexes(db):
-    """Indexes the suite added to Odoo's partner and journal entry tables."""
+    """Indexes the suite added to Odoo's partner, journal entry and sale
+    order tables."""
     conn = psycopg2.connect(dbname=db)
     try:
         cr = conn.cursor()
         cr.execute(
             "SELECT indexname FROM pg_indexes"
-            " WHERE tablename IN ('res_partner', 'account_move')"
+            " WHERE tablename IN ('res_partner', 'account_move', 'sale_order')"
             " AND indexname LIKE %s ORDER BY 1",
             ("%crm_lifecycle%",),
         )
@@ -157,6 +158,7 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     assert _lifecycle_indexes(nodemo_server.db) == [
         "account_move_crm_lifecycle_refund_idx",
         "res_partner_crm_lifecycle_commercial_idx",
+        "sale_order_crm_lifecycle_facts_idx",
     ]
     assert "lifecycle_stage" in admin(
         "res.partner", "fields_get", [], attributes=["type"]
@@ -176,5 +178,5 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     # crm_churn depends on both: gone too, with its columns on res_partner
     assert not admin("ir.model", "search_count", [("model", "like", "crm.churn.%")])
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
-    # and the indexes it added to Odoo's partner and journal entry tables
+    # and the indexes it added to Odoo's partner, journal entry and order tables
     assert not _lifecycle_indexes(nodemo_server.db)

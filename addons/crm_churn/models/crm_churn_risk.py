@@ -169,7 +169,63 @@ class CrmChurnRisk(models.Model):
         self.env["account.move"].flush_model(["move_type", "state", "invoice_date"])
         self.env["crm.loyalty.lot"].flush_model()
         self.env["crm.loyalty.entry"].flush_model()
+        if "rating.rating" in self.env:
+            self.env["rating.rating"].flush_model()
         companies = self.env["res.company"].sudo().search([])
+        query = self._gather_query(partner_ids, as_of, companies)
+        keys = (
+            "partner_id",
+            "company_id",
+            "stage",
+            "segment",
+            "prob_alive",
+            "expected_purchases_90",
+            "days_since_last_order",
+            "avg_days_between_orders",
+            "purchase_days",
+            "historic_clv",
+            "recent_orders",
+            "previous_orders",
+            "recent_revenue",
+            "previous_revenue",
+            "orders_12m",
+            "cancellations",
+            "rating_avg",
+            "rating_count",
+            "points_balance",
+            "points_expiring",
+            "points_expiry_date",
+            "days_since_redemption",
+        )
+        by_company = {c.id: c for c in companies}
+        facts = []
+        for row in self.env.execute_query(query):
+            fact = dict(zip(keys, row, strict=True))
+            for key in (
+                "historic_clv",
+                "recent_revenue",
+                "previous_revenue",
+                "rating_avg",
+                "points_balance",
+                "points_expiring",
+            ):
+                if fact[key] is not None:
+                    fact[key] = float(fact[key])
+            company = by_company[fact["company_id"]]
+            fact["period_months"] = company.churn_period_months
+            fact["redemption_horizon_days"] = company.churn_redemption_days
+            if fact["points_expiry_date"]:
+                fact["points_expiry_date"] = fields.Date.to_string(
+                    fact["points_expiry_date"]
+                )
+            facts.append(fact)
+        self._add_tier_facts(facts, as_of)
+        return facts
+
+    @api.model
+    def _gather_query(self, partner_ids, as_of, companies):
+        """The statement of ``_gather``, apart so that its plan can be
+        checked: one row per scored customer and company."""
         until = as_of + timedelta(days=1)
         months = [c.churn_period_months for c in companies]
         recent = [as_of - relativedelta(months=n) for n in months]
@@ -179,8 +235,6 @@ class CrmChurnRisk(models.Model):
         ]
         year_start = as_of - timedelta(days=365)
         has_rating = "rating.rating" in self.env
-        if has_rating:
-            self.env["rating.rating"].flush_model()
         ratings = (
             SQL(
                 """
@@ -202,7 +256,7 @@ class CrmChurnRisk(models.Model):
                 " 0 AS rating_count WHERE FALSE"
             )
         )
-        query = SQL(
+        return SQL(
             """
             WITH cfg AS (
                 SELECT *
@@ -329,54 +383,6 @@ class CrmChurnRisk(models.Model):
             as_of=as_of,
             ratings=ratings,
         )
-        keys = (
-            "partner_id",
-            "company_id",
-            "stage",
-            "segment",
-            "prob_alive",
-            "expected_purchases_90",
-            "days_since_last_order",
-            "avg_days_between_orders",
-            "purchase_days",
-            "historic_clv",
-            "recent_orders",
-            "previous_orders",
-            "recent_revenue",
-            "previous_revenue",
-            "orders_12m",
-            "cancellations",
-            "rating_avg",
-            "rating_count",
-            "points_balance",
-            "points_expiring",
-            "points_expiry_date",
-            "days_since_redemption",
-        )
-        by_company = {c.id: c for c in companies}
-        facts = []
-        for row in self.env.execute_query(query):
-            fact = dict(zip(keys, row, strict=True))
-            for key in (
-                "historic_clv",
-                "recent_revenue",
-                "previous_revenue",
-                "rating_avg",
-                "points_balance",
-                "points_expiring",
-            ):
-                if fact[key] is not None:
-                    fact[key] = float(fact[key])
-            company = by_company[fact["company_id"]]
-            fact["period_months"] = company.churn_period_months
-            fact["redemption_horizon_days"] = company.churn_redemption_days
-            if fact["points_expiry_date"]:
-                fact["points_expiry_date"] = fields.Date.to_string(
-                    fact["points_expiry_date"]
-                )
-            facts.append(fact)
-        self._add_tier_facts(facts, as_of)
-        return facts
 
     @api.model
     def _add_tier_facts(self, facts, as_of):

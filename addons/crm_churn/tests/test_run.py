@@ -5,6 +5,8 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.crm_lifecycle.tests.common import index_scans, order_scans
+
 from .common import TODAY, ChurnCommon
 
 
@@ -43,6 +45,35 @@ class TestChurnRun(ChurnCommon):
         )
         self.assertEqual(history.mapped("date"), [TODAY, later])
         self.assertEqual(history[-1].score, risk.score)
+
+    def test_signals_read_orders_and_ledger_from_covering_indexes(self):
+        """The churn signals read a batch's orders, entries and open lots
+        from covering indexes alone (see SaleOrder._lifecycle_facts_index
+        and the init of crm.loyalty.entry and crm.loyalty.lot): a column one
+        of them lacks costs a page of the table a row."""
+        Risk = self.env["crm.churn.risk"]
+        query = Risk._gather_query(
+            self.partners.ids, TODAY, self.env["res.company"].search([])
+        )
+        for scans, index in (
+            (order_scans(self.env, query), "sale_order_crm_lifecycle_facts_idx"),
+            (
+                index_scans(self.env, query, "crm_loyalty_entry"),
+                "crm_loyalty_entry_partner_idx",
+            ),
+            (
+                index_scans(
+                    self.env,
+                    query,
+                    "crm_loyalty_lot",
+                    drop=["crm_loyalty_lot__partner_id_index"],
+                ),
+                "crm_loyalty_lot_open_partner_idx",
+            ),
+        ):
+            self.assertTrue(scans, index)
+            for scan in scans:
+                self.assertIn(f"Index Only Scan using {index}", scan)
 
     def test_one_alert_when_crossing_and_none_on_second_run(self):
         self._run(TODAY)

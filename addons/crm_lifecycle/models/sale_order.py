@@ -1,8 +1,65 @@
 from odoo import models
+from odoo.tools import SQL
+
+# What every reader of orders in the suite needs from a sale order, besides
+# its customer: the lifecycle facts, the RFM cut points, the purchase-model
+# fit, the churn signals and the tier metrics.
+FACTS_INDEX = "sale_order_crm_lifecycle_facts_idx"
+FACTS_COLUMNS = ("company_id", "state", "date_order", "amount_untaxed", "currency_rate")
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    def init(self):
+        res = super().init()
+        self._lifecycle_facts_index()
+        return res
+
+    def _lifecycle_facts_index(self):
+        """A covering index of orders by customer, for index-only scans.
+
+        A nightly batch reads the orders of 5,000 consecutive customers. The
+        orders of one customer lie scattered over years of the table, so
+        through ``partner_id``'s own index every order costs a page of the
+        table: about 50,000 pages a batch, which stop fitting in PostgreSQL's
+        buffers once the table has millions of rows. This index holds the
+        columns those readers need, ordered by customer, so a batch reads a
+        few hundred index pages instead (and as much again for the churn
+        signals). It includes ``margin`` when ``sale_margin`` stores it. This
+        method runs whenever a module extending sale.order is installed or
+        updated, so installing ``sale_margin`` later rebuilds it.
+        """
+        columns = list(FACTS_COLUMNS)
+        if "margin" in self._fields and self._fields["margin"].store:
+            columns.append("margin")
+        [(current,)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT ARRAY(
+                    SELECT a.attname::text
+                      FROM pg_index i
+                      JOIN pg_attribute a
+                        ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                     WHERE i.indexrelid = to_regclass(%s)
+                )
+                """,
+                FACTS_INDEX,
+            )
+        )
+        if set(current) == {"partner_id", *columns}:
+            return
+        self.env.execute_query(
+            SQL("DROP INDEX IF EXISTS %s", SQL.identifier(FACTS_INDEX))
+        )
+        self.env.execute_query(
+            SQL(
+                "CREATE INDEX %s ON %s (partner_id) INCLUDE (%s)",
+                SQL.identifier(FACTS_INDEX),
+                SQL.identifier(self._table),
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+            )
+        )
 
     def _action_confirm(self):
         res = super()._action_confirm()

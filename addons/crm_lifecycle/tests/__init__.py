@@ -7,3 +7,4 @@ from . import test_settings
 from . import test_export
 from . import test_tour
 from . import test_sudo_guard
+from . import test_order_index

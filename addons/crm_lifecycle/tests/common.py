@@ -2,8 +2,42 @@ from datetime import date, datetime, time, timedelta
 
 from odoo import Command
 from odoo.tests import TransactionCase
+from odoo.tools import SQL
 
 TODAY = date(2026, 6, 30)
+
+
+def index_scans(env, query, table, drop=()):
+    """How ``query`` reads ``table`` when the indexes ``drop`` are gone and
+    neither sequential nor bitmap scans are allowed: the plan's scans of
+    that table, for checking that a covering index serves it alone.
+
+    The indexes are dropped and the settings changed for the EXPLAIN only (a
+    savepoint undoes them). The planner then shows an Index Only Scan of a
+    covering index when the index holds every column the query reads, and
+    an Index Scan when it does not.
+    """
+    env.cr.execute("SAVEPOINT index_scans")
+    try:
+        env.cr.execute("SET LOCAL enable_seqscan = off")
+        env.cr.execute("SET LOCAL enable_bitmapscan = off")
+        for index in drop:
+            env.execute_query(SQL("DROP INDEX %s", SQL.identifier(index)))
+        plan = [row[0] for row in env.execute_query(SQL("EXPLAIN %s", query))]
+    finally:
+        env.cr.execute("ROLLBACK TO SAVEPOINT index_scans")
+    return [
+        line.strip().removeprefix("->").strip()
+        for line in plan
+        if f" on {table} " in line
+    ]
+
+
+def order_scans(env, query):
+    """``index_scans`` of sale_order, Odoo's own index on its customer gone:
+    what reads a customer's orders must be served by the suite's covering
+    index alone (SaleOrder._lifecycle_facts_index)."""
+    return index_scans(env, query, "sale_order", drop=["sale_order__partner_id_index"])
 
 
 class LifecycleCommon(TransactionCase):

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 
@@ -39,4 +40,16 @@ class CrmLoyaltyLot(models.Model):
             self._table,
             ["expiry_date", "id"],
             where="remaining > 0",
+        )
+        # The churn signals read the open lots (balance, points expiring) of
+        # 5,000 customers a batch: this index holds exactly those, in
+        # customer order, for index-only scans instead of a page of the
+        # table per lot, lapsed and spent lots included.
+        self.env.execute_query(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crm_loyalty_lot_open_partner_idx"
+                " ON crm_loyalty_lot (partner_id)"
+                " INCLUDE (company_id, remaining, expiry_date)"
+                " WHERE remaining > 0"
+            )
         )

@@ -3,6 +3,8 @@ from datetime import date
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.crm_lifecycle.tests.common import index_scans, order_scans
+
 from .common import LoyaltyLedgerCommon
 
 
@@ -59,6 +61,31 @@ class TestTiers(LoyaltyLedgerCommon):
                 "loyalty_tier_grace_days": 30,
             }
         )
+
+    def test_metrics_read_covering_indexes_alone(self):
+        """Tiers on points earned read a batch's entries, tiers on amounts
+        spent or orders its orders, from covering indexes alone (the init of
+        crm.loyalty.entry, SaleOrder._lifecycle_facts_index)."""
+        Tier = self.env["crm.loyalty.tier"]
+        for basis in ("earned", "spent", "orders"):
+            self.company.loyalty_tier_basis = basis
+            query = Tier._metrics_query(
+                self.company, [self.partner.id], date(2026, 1, 1), date(2026, 12, 31)
+            )
+            if basis == "earned":
+                scans = index_scans(
+                    self.env,
+                    query,
+                    "crm_loyalty_entry",
+                    drop=["crm_loyalty_entry__company_id_index"],
+                )
+                index = "crm_loyalty_entry_partner_idx"
+            else:
+                scans = order_scans(self.env, query)
+                index = "sale_order_crm_lifecycle_facts_idx"
+            self.assertTrue(scans, basis)
+            for scan in scans:
+                self.assertIn(f"Index Only Scan using {index}", scan)
 
     @freeze_time("2026-03-19")
     def test_upgrade_at_once_with_discount_stars_and_history(self):
