@@ -13,7 +13,8 @@ drops out after any purchase with its own probability (beta-distributed);
 order values are skewed (gamma-gamma). A share of customers belongs to a
 second company when there is one, about 3% of orders are cancelled and 2% of
 customers only have a quotation; about 2% of confirmed orders get a posted
-credit note. The same seed gives the same data.
+credit note. The same seed gives the same data. The tables it fills are
+vacuumed and analysed at the end, as a database that has lived would be.
 
 With ``--loyalty``, every customer who bought from a company with a ledger
 loyalty programme gets a card, one earning entry and lot per confirmed order
