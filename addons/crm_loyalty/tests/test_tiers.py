@@ -73,13 +73,8 @@ class TestTiers(LoyaltyLedgerCommon):
                 self.company, [self.partner.id], date(2026, 1, 1), date(2026, 12, 31)
             )
             if basis == "earned":
-                scans = index_scans(
-                    self.env,
-                    query,
-                    "crm_loyalty_entry",
-                    drop=["crm_loyalty_entry__company_id_index"],
-                )
                 index = "crm_loyalty_entry_partner_idx"
+                scans = index_scans(self.env, query, "crm_loyalty_entry", index)
             else:
                 scans = order_scans(self.env, query)
                 index = "sale_order_crm_lifecycle_facts_idx"
