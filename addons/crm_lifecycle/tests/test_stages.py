@@ -137,6 +137,35 @@ class TestStages(LifecycleCommon):
         self._recompute(partner)
         self.assertAlmostEqual(self._profile(partner).historic_clv, 300.0)
 
+    def test_facts_count_days_of_purchase_only(self):
+        """Gaps, first purchase and repeat revenue run over the days with a
+        confirmed order: a day with only a cancelled order or a quotation
+        is neither a purchase nor a return."""
+        partner = self._customer("Gappy", [300, 10], amounts=[100.0, 70.0])
+        self._order(partner, TODAY - timedelta(days=350), 500.0, state="cancel")
+        self._order(partner, TODAY - timedelta(days=150), 40.0, state="draft")
+        self._order(partner, TODAY - timedelta(days=10), 25.0, state="cancel")
+        [fact] = self.Profile._fetch_facts(TODAY, partner.ids)
+        self.assertEqual(fact["order_count"], 2)
+        self.assertEqual(fact["purchase_days"], 2)
+        self.assertEqual(fact["first_day"], TODAY - timedelta(days=300))
+        self.assertEqual(fact["last_day"], TODAY - timedelta(days=10))
+        # 290 days between the two purchases: a return after dormancy
+        self.assertEqual(fact["return_day"], TODAY - timedelta(days=10))
+        self.assertEqual(fact["revenue"], 170.0)
+        self.assertEqual(fact["repeat_revenue"], 70.0)
+
+    def test_orders_of_an_archived_company_count_as_none(self):
+        other = self.env["res.company"].create({"name": "Archived Lifecycle Co"})
+        self.env.user.company_ids |= other
+        partner = self._customer("Elsewhere", [30, 20], company=other)
+        other.active = False
+        [fact] = self.Profile._fetch_facts(TODAY, partner.ids)
+        self.assertEqual(fact["company_id"], other.id)
+        self.assertEqual((fact["order_count"], fact["purchase_days"]), (0, 0))
+        self.assertFalse(fact["last_day"])
+        self.assertEqual(fact["revenue"], 0.0)
+
     def test_pin_stage_with_reason(self):
         partner = self._customer("Key account", [300, 200])
         self._recompute()
