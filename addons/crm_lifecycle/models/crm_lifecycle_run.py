@@ -175,6 +175,10 @@ class CrmLifecycleRun(models.Model):
         """Population-wide steps: refit stale purchase models, RFM cut points."""
         self.ensure_one()
         started = time.monotonic()
+        # Uninstalling sale_margin drops its margin column, and PostgreSQL
+        # drops the orders' covering index with it: put it back (a catalog
+        # lookup when it is there).
+        self.env["sale.order"]._lifecycle_facts_index()
         self._refit_stale_models(self.as_of)
         self.write(
             {

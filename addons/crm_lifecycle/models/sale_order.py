@@ -28,7 +28,9 @@ class SaleOrder(models.Model):
         few hundred index pages instead (and as much again for the churn
         signals). It includes ``margin`` when ``sale_margin`` stores it. This
         method runs whenever a module extending sale.order is installed or
-        updated, so installing ``sale_margin`` later rebuilds it.
+        updated, so installing ``sale_margin`` later rebuilds it; and at the
+        start of each nightly run, because uninstalling ``sale_margin`` drops
+        the index with the column.
         """
         columns = list(FACTS_COLUMNS)
         if "margin" in self._fields and self._fields["margin"].store:

@@ -52,6 +52,14 @@ class TestOrderIndex(LifecycleCommon):
         self.env["sale.order"]._lifecycle_facts_index()
         self.assertEqual(self._index_columns(), ["partner_id", *FACTS_COLUMNS])
 
+    def test_nightly_run_puts_a_dropped_index_back(self):
+        """Uninstalling sale_margin drops its column and the index with it;
+        the next run's preparation rebuilds the index."""
+        self.env.cr.execute(f"DROP INDEX {FACTS_INDEX}")
+        self.assertEqual(self._index_columns(), [])
+        self._recompute()
+        self.assertEqual(self._index_columns(), ["partner_id", *FACTS_COLUMNS])
+
     def test_batch_facts_read_orders_from_the_index_alone(self):
         for partner_ids in (
             self.customers.ids,
