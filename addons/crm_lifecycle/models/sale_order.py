@@ -35,21 +35,7 @@ class SaleOrder(models.Model):
         columns = list(FACTS_COLUMNS)
         if "margin" in self._fields and self._fields["margin"].store:
             columns.append("margin")
-        [(current,)] = self.env.execute_query(
-            SQL(
-                """
-                SELECT ARRAY(
-                    SELECT a.attname::text
-                      FROM pg_index i
-                      JOIN pg_attribute a
-                        ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                     WHERE i.indexrelid = to_regclass(%s)
-                )
-                """,
-                FACTS_INDEX,
-            )
-        )
-        if set(current) == {"partner_id", *columns}:
+        if set(self._lifecycle_facts_index_columns()) == {"partner_id", *columns}:
             return
         self.env.execute_query(
             SQL("DROP INDEX IF EXISTS %s", SQL.identifier(FACTS_INDEX))
@@ -62,6 +48,26 @@ class SaleOrder(models.Model):
                 SQL(", ").join(SQL.identifier(column) for column in columns),
             )
         )
+
+    def _lifecycle_facts_index_columns(self):
+        """The columns of the facts index as it is, in index order; none
+        when it is missing."""
+        [(columns,)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT ARRAY(
+                    SELECT a.attname::text
+                      FROM pg_index i
+                      JOIN pg_attribute a
+                        ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                     WHERE i.indexrelid = to_regclass(%s)
+                     ORDER BY array_position(i.indkey, a.attnum)
+                )
+                """,
+                FACTS_INDEX,
+            )
+        )
+        return columns
 
     def _action_confirm(self):
         res = super()._action_confirm()

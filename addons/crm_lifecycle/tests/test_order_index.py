@@ -1,5 +1,3 @@
-from odoo.tools import SQL
-
 from ..models.sale_order import FACTS_COLUMNS, FACTS_INDEX
 from .common import TODAY, LifecycleCommon, order_scans
 
@@ -19,22 +17,7 @@ class TestOrderIndex(LifecycleCommon):
         )
 
     def _index_columns(self):
-        [(columns,)] = self.env.execute_query(
-            SQL(
-                """
-                SELECT ARRAY(
-                    SELECT a.attname::text
-                      FROM pg_index i
-                      JOIN pg_attribute a
-                        ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                     WHERE i.indexrelid = to_regclass(%s)
-                     ORDER BY array_position(i.indkey, a.attnum)
-                )
-                """,
-                FACTS_INDEX,
-            )
-        )
-        return columns
+        return self.env["sale.order"]._lifecycle_facts_index_columns()
 
     def test_index_holds_the_columns_the_readers_need(self):
         self.assertEqual(self._index_columns(), ["partner_id", *FACTS_COLUMNS])
