@@ -276,7 +276,7 @@ class CrmChurnRisk(models.Model):
             ), prof AS (
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
-                       pr.days_since_last_order, pr.avg_days_between_orders,
+                       pr.last_order_date, pr.avg_days_between_orders,
                        pr.purchase_days, pr.historic_clv
                   FROM crm_lifecycle_profile pr
                  WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
@@ -351,8 +351,10 @@ class CrmChurnRisk(models.Model):
             ), ratings AS (%(ratings)s)
             SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                    pr.prob_alive, pr.expected_purchases_90,
-                   pr.days_since_last_order, pr.avg_days_between_orders,
-                   pr.purchase_days, pr.historic_clv,
+                   -- Counted on the churn night: the profile keeps the
+                   -- date, not a count that would age.
+                   %(as_of)s::date - pr.last_order_date,
+                   pr.avg_days_between_orders, pr.purchase_days, pr.historic_clv,
                    COALESCE(o.recent_orders, 0), COALESCE(o.previous_orders, 0),
                    COALESCE(o.recent_revenue, 0), COALESCE(o.previous_revenue, 0),
                    COALESCE(o.orders_12m, 0),

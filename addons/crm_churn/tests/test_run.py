@@ -46,6 +46,18 @@ class TestChurnRun(ChurnCommon):
         self.assertEqual(history.mapped("date"), [TODAY, later])
         self.assertEqual(history[-1].score, risk.score)
 
+    def test_overdue_counts_days_to_the_churn_night(self):
+        """A profile the lifecycle run found unchanged keeps the day it was
+        last written: the silence is counted to the churn night, not read
+        from the profile as it was then."""
+        Profile = self.env["crm.lifecycle.profile"]
+        Profile._refresh_partners(self.fading.ids, as_of=TODAY)
+        later = TODAY + timedelta(days=120)
+        self.env["crm.churn.risk"]._score_partners(self.fading.ids, later)
+        risk = self._risk(self.fading)
+        self.assertIn("no order for 130 days", risk.reasons)
+        self.assertEqual(dict(risk.reason_data)["overdue"]["days"], 130)
+
     def test_signals_read_orders_and_ledger_from_covering_indexes(self):
         """The churn signals read a batch's orders, entries and open lots
         from covering indexes alone (see SaleOrder._lifecycle_facts_index

@@ -166,6 +166,39 @@ class TestStages(LifecycleCommon):
         self.assertFalse(fact["last_day"])
         self.assertEqual(fact["revenue"], 0.0)
 
+    def test_days_since_last_order_count_from_today(self):
+        """A churned customer's profile is left unwritten night after night
+        (nothing about them changes): the days since their last order must
+        still grow, and searching by them must follow."""
+        gone = self._customer("Long gone", [600, 500, 400])
+        recent = self._customer("Recent", [20])
+        quote = self._customer("Quote", [5], state="draft")
+        self._recompute()
+        self.assertEqual(self._profile(gone).days_since_last_order, 400)
+        with freeze_time(TODAY + timedelta(days=30)):
+            self.Profile.invalidate_model()
+            profile = self._profile(gone)
+            self.assertEqual(profile.days_since_last_order, 430)
+            self.assertFalse(self._profile(quote).days_since_last_order)
+            customers = gone | recent | quote
+            domain = [("partner_id", "in", customers.ids)]
+            for condition, expected in (
+                ((">", 400), gone),
+                ((">=", 430), gone),
+                (("<", 430), recent),
+                (("<=", 50), recent),
+                (("=", 50), recent),
+                (("!=", 50), gone | quote),
+                (("=", False), quote),
+                (("!=", False), gone | recent),
+            ):
+                found = self.Profile.search(
+                    domain + [("days_since_last_order", *condition)]
+                )
+                self.assertEqual(found.partner_id, expected, condition)
+            with self.assertRaises(UserError):
+                self.Profile.search(domain + [("days_since_last_order", ">", "soon")])
+
     def test_pin_stage_with_reason(self):
         partner = self._customer("Key account", [300, 200])
         self._recompute()

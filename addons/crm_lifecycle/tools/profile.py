@@ -203,7 +203,6 @@ def evaluate(facts, companies, today):
             "first_order_date": first,
             "last_order_date": last,
             "return_date": fact.get("return_day"),
-            "days_since_last_order": (today - last).days if last else None,
             "avg_order_value": round(net / order_count, 2) if order_count else 0.0,
             "avg_days_between_orders": round(gap, 1) if gap is not None else None,
             "expected_next_order_date": stages.expected_next_order(
