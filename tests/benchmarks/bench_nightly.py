@@ -22,7 +22,7 @@ import pstats
 import time
 from datetime import date, timedelta
 
-from benchlib import Meter, emit, odoo_env, rss_mib
+from benchlib import Meter, emit, odoo_env, phase_times, rss_mib
 
 FLOOR = """
 CREATE TEMP TABLE floor_profile ON COMMIT DROP AS
@@ -130,15 +130,36 @@ def bench_lifecycle(env, as_of, batch_size, refit, profile=False):
     def force_refit():
         env["crm.purchase.model"].search([]).write({"fit_date": "2000-01-01"})
 
-    run, figures = bench_run(
-        env,
-        "crm.lifecycle.run",
-        as_of,
-        batch_size,
-        profile,
-        force_refit if refit else None,
+    with phase_times(env, "lifecycle") as spent:
+        run, figures = bench_run(
+            env,
+            "crm.lifecycle.run",
+            as_of,
+            batch_size,
+            profile,
+            force_refit if refit else None,
+        )
+    return {**figures, "written": run.profiles_written, "phases": phases_of(spent)}
+
+
+def phases_of(spent):
+    """The lifecycle step's seconds by what they were spent on. Computing
+    is what the batches' profile refresh spent outside its reads and
+    writes: the Python of ``tools/profile.py`` and change detection."""
+    prefix = "crm.lifecycle.profile."
+    refresh = spent.get(prefix + "_refresh_partners", 0.0)
+    phases = {
+        "facts": spent.get(prefix + "_fetch_facts", 0.0),
+        "write": spent.get(prefix + "_write_rows", 0.0)
+        + spent.get(prefix + "_delete_rows", 0.0),
+        "histories": spent.get("crm.lifecycle.stage.history._record_moves", 0.0)
+        + spent.get("crm.rfm.segment.history._record_moves", 0.0),
+        "cuts": spent.get(prefix + "_population_cuts", 0.0),
+    }
+    phases["compute"] = max(
+        refresh - phases["facts"] - phases["write"] - phases["histories"], 0.0
     )
-    return {**figures, "written": run.profiles_written}
+    return phases
 
 
 def bench_churn(env, as_of, batch_size, profile=False):
@@ -310,10 +331,32 @@ def main():
         figures["floor"] = time.perf_counter() - tick
         cr.rollback()
         figures["ratio"] = life["seconds"] / figures["floor"]
+        # The step's own facts statement for every customer at once: how much
+        # of the ratio is the statement's extra work, and how much the
+        # batches, the Python and the writes add to it.
+        from odoo.tools import SQL  # Odoo is importable once odoo_env ran
+
+        Profile = env["crm.lifecycle.profile"]
+        Profile._flush_facts_inputs()
+        tick = time.perf_counter()
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE floor_facts (%s) ON COMMIT DROP AS %s",
+                SQL(", ").join(map(SQL.identifier, Profile._FACT_KEYS)),
+                Profile._facts_query(as_of),
+            )
+        )
+        figures["facts_statement"] = time.perf_counter() - tick
+        cr.rollback()
         print(
             f"nightly run: {figures['seconds']:.1f} s, {figures['queries']} queries, "
             f"peak RSS {figures['peak_rss']:.0f} MiB; SQL floor of the lifecycle "
-            f"step {figures['floor']:.1f} s, ratio {figures['ratio']:.1f}x"
+            f"step {figures['floor']:.1f} s, ratio {figures['ratio']:.1f}x; the "
+            f"step's facts statement for everyone {figures['facts_statement']:.1f} s"
+        )
+        print(
+            "lifecycle step by phase: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in life["phases"].items())
         )
         emit(figures)
 

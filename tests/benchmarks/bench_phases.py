@@ -15,48 +15,12 @@ divided by the number of batches (the cut points are computed once a run).
 """
 
 import argparse
-import functools
 import time
 from datetime import date, timedelta
 
-from benchlib import odoo_env
+from benchlib import odoo_env, phase_times
 
-PHASES = {
-    "lifecycle": {
-        "crm.lifecycle.profile": (
-            "_refresh_partners",
-            "_fetch_facts",
-            "_write_rows",
-            "_company_settings",
-            "_partner_mirror_query",
-            "_delete_rows",
-            "_population_cuts",
-        ),
-        "crm.lifecycle.stage.history": ("_record_moves",),
-        "crm.rfm.segment.history": ("_record_moves",),
-    },
-    "churn": {
-        "crm.churn.risk": (
-            "_score_partners",
-            "_gather",
-            "_add_tier_facts",
-            "_write_rows",
-        ),
-    },
-}
 RUNS = {"lifecycle": "crm.lifecycle.run", "churn": "crm.churn.run"}
-
-
-def timed(spent, label, method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
-
-    return wrapper
 
 
 def main():
@@ -67,13 +31,10 @@ def main():
     parser.add_argument("--days-ago", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=5000)
     args = parser.parse_args()
-    spent = {}
-    with odoo_env(args.db, args.addons_path) as env:
-        for model, methods in PHASES[args.step].items():
-            cls = type(env[model])
-            for name in methods:
-                label = f"{model}.{name}"
-                setattr(cls, name, timed(spent, label, getattr(cls, name)))
+    with (
+        odoo_env(args.db, args.addons_path) as env,
+        phase_times(env, args.step) as spent,
+    ):
         Run = env[RUNS[args.step]]
         as_of = date.today() - timedelta(days=args.days_ago)
         Run.search([("state", "=", "running")]).write({"state": "done"})
