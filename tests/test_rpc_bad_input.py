@@ -801,6 +801,36 @@ def test_lifecycle_wizards_refuse_bad_input(admin, world):
     assert _snapshot(admin, world) == before
 
 
+def test_days_since_last_order_search_refuses_what_is_not_a_number(admin, world):
+    """The days since the last order are counted when read; a search on
+    them becomes one on the last order's date, which a value that is not a
+    number of days cannot give."""
+    sal = world.salesman
+    for operator, value in (
+        (">", "soon"),
+        (">", [1, 2]),
+        (">", True),
+        ("in", [30, 60]),
+        ("like", "3"),
+        *((">", huge) for huge in HUGE),
+    ):
+        fault = _refused(
+            sal,
+            "crm.lifecycle.profile",
+            "search_read",
+            [("days_since_last_order", operator, value)],
+            ["partner_id"],
+        )
+        assert "compared with a number" in fault, (operator, value, fault)
+    found = admin(
+        "crm.lifecycle.profile",
+        "search_read",
+        [("days_since_last_order", ">=", 0)],
+        ["days_since_last_order", "last_order_date"],
+    )
+    assert found and all(row["days_since_last_order"] >= 0 for row in found)
+
+
 def test_grant_behaviour_points_validates_every_argument(admin, world):
     """The integrations' entry point: each wrong argument is named."""
     mgr, w = world.manager, world
