@@ -637,6 +637,18 @@ def targets(r):
             f"{big['refit']['ratio']:.0f}x on a refit night: "
             f"{verdict(big['usual']['ratio'] <= 2)}."
         )
+        usual = big["usual"]
+        phases = usual["steps"]["lifecycle"].get("phases")
+        if phases and usual["ratio"] > 2:
+            lines.append(
+                f"  Twice the floor is {s2(2 * usual['floor'])} on that night. "
+                "The step's own facts statement, run once for every customer, "
+                f"takes {s2(usual['facts_statement'])} by itself, and computing "
+                f"the profiles in Python {s2(phases['compute'])}; writing the "
+                f"{n(usual['steps']['lifecycle']['written'])} profiles that "
+                f"changed takes {s2(phases['write'])} (see What the ratio is "
+                "made of)."
+            )
     huge = by_size.get(1000000)
     if huge:
         lines.append(
@@ -674,6 +686,17 @@ def targets(r):
             "empty cache and for a confirmation whose customer and programme "
             "are already in the cache of its transaction."
         )
+        budget = c["stock"]["median_ms"] * 0.10
+        over = [
+            f"{label} ({part['median_ms']:.1f} ms)"
+            for label, part in c.get("parts", {}).items()
+            if part["median_ms"] > budget
+        ]
+        if share > 0.10 and over:
+            lines.append(
+                f"  The budget is {budget:.1f} ms; each of these steps alone "
+                f"takes more: {', '.join(over)} (see Order confirmation)."
+            )
     return lines
 
 
