@@ -191,7 +191,12 @@ class CrmLifecycleProfile(models.Model):
     purchase_model_id = fields.Many2one(
         "crm.purchase.model", readonly=True, ondelete="set null"
     )
-    computed_on = fields.Date(readonly=True)
+    computed_on = fields.Date(
+        "Last changed on",
+        readonly=True,
+        help="The night these values last changed. The nightly run checks "
+        "every customer but rewrites a profile only when something in it moved.",
+    )
 
     _sql_constraints = [
         (
