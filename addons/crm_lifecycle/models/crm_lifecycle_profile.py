@@ -218,17 +218,25 @@ class CrmLifecycleProfile(models.Model):
         """The same condition on the stored date of the last order."""
         if operator in ("=", "!=") and value is False:
             return [("last_order_date", operator, False)]
+        today = fields.Date.context_today(self)
+
+        def day(days):
+            if isinstance(days, bool):
+                raise TypeError(days)
+            return today - timedelta(days=int(days))
+
         try:
-            if operator not in _DATE_OPERATOR or isinstance(value, bool):
+            if operator in ("in", "not in"):
+                return [("last_order_date", operator, [day(v) for v in value])]
+            if operator not in _DATE_OPERATOR:
                 raise TypeError(operator)
-            day = fields.Date.context_today(self) - timedelta(days=int(value))
+            return [("last_order_date", _DATE_OPERATOR[operator], day(value))]
         except (TypeError, ValueError, OverflowError) as error:
             raise UserError(
                 self.env._(
                     "Days since the last order can only be compared with a number."
                 )
             ) from error
-        return [("last_order_date", _DATE_OPERATOR[operator], day)]
 
     def _compute_rfm_score(self):
         for profile in self:

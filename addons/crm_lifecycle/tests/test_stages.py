@@ -191,6 +191,8 @@ class TestStages(LifecycleCommon):
                 (("!=", 50), gone | quote),
                 (("=", False), quote),
                 (("!=", False), gone | recent),
+                (("in", [50, 430]), gone | recent),
+                (("not in", [50]), gone | quote),
             ):
                 found = self.Profile.search(
                     domain + [("days_since_last_order", *condition)]
