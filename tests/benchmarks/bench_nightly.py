@@ -43,6 +43,15 @@ SELECT partner_id, company_id, orders, first_order, last_order, revenue,
 """
 
 
+def statement_seconds(cr, query):
+    """The time of one statement, rolled back: what it wrote is not kept."""
+    tick = time.perf_counter()
+    cr.execute(query)
+    seconds = time.perf_counter() - tick
+    cr.rollback()
+    return seconds
+
+
 def profile_of(call, top=8):
     """Run ``call`` under cProfile; the suite's own functions that took the
     most time (cumulative, seconds), so a reader sees which step dominates."""
@@ -326,10 +335,7 @@ def main():
         elif env["crm.loyalty.entry"]._reconcile():
             raise SystemExit("the ledger does not reconcile after the run")
         figures["peak_rss"] = rss_mib()
-        tick = time.perf_counter()
-        cr.execute(FLOOR)
-        figures["floor"] = time.perf_counter() - tick
-        cr.rollback()
+        figures["floor"] = statement_seconds(cr, FLOOR)
         figures["ratio"] = life["seconds"] / figures["floor"]
         # The step's own facts statement for every customer at once: how much
         # of the ratio is the statement's extra work, and how much the
@@ -337,17 +343,14 @@ def main():
         from odoo.tools import SQL  # Odoo is importable once odoo_env ran
 
         Profile = env["crm.lifecycle.profile"]
-        Profile._flush_facts_inputs()
-        tick = time.perf_counter()
-        cr.execute(
+        figures["facts_statement"] = statement_seconds(
+            cr,
             SQL(
                 "CREATE TEMP TABLE floor_facts (%s) ON COMMIT DROP AS %s",
                 SQL(", ").join(map(SQL.identifier, Profile._FACT_KEYS)),
                 Profile._facts_query(as_of),
-            )
+            ),
         )
-        figures["facts_statement"] = time.perf_counter() - tick
-        cr.rollback()
         print(
             f"nightly run: {figures['seconds']:.1f} s, {figures['queries']} queries, "
             f"peak RSS {figures['peak_rss']:.0f} MiB; SQL floor of the lifecycle "
