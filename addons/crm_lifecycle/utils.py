@@ -76,13 +76,12 @@ def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=No
         return
     names = [*keys, *(name for name, _type in columns)]
     types = [*("int4" for _key in keys), *(col_type for _name, col_type in columns)]
+    # Column by column, the type tested once per column: a batch holds
+    # 150,000 values.
     values = [
-        [
-            json.dumps(row.get(name))
-            if col_type == "jsonb" and row.get(name) is not None
-            else row.get(name)
-            for row in rows
-        ]
+        [None if row.get(name) is None else json.dumps(row[name]) for row in rows]
+        if col_type == "jsonb"
+        else [row.get(name) for row in rows]
         for name, col_type in zip(names, types, strict=True)
     ]
     if len(rows) < COPY_FROM_ROWS:
@@ -184,11 +183,10 @@ def _copy_column(values, col_type):
     return [r"\N" if v is None else _copy_escape(str(v)) for v in values]
 
 
+# COPY's text format escapes the backslash and the separators.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _copy_escape(text):
-    """Text in COPY's text format: the backslash, the separators."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
+    """Text in COPY's text format (one C call, not four replacements)."""
+    return text.translate(_COPY_ESCAPES)

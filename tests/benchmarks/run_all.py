@@ -192,7 +192,7 @@ def main():
         # thresholds move) and the orders of one more day count.
         nightly = ("bench_nightly.py", db, args.addons_path, "--days-ago")
         row["first"] = bench(*nightly, "3")
-        row["usual"] = bench(*nightly, "2", "--audit")
+        row["usual"] = bench(*nightly, "2", "--audit", "--floor-agreement")
         row["refit"] = bench(*nightly, "1", "--refit")
         if size == max(sizes):
             row["profiled"] = bench(*nightly, "0", "--profile")
@@ -257,6 +257,10 @@ def s(value):
 def s2(value):
     """Seconds with two decimals below ten: the phases of a small night."""
     return f"{value:.2f} s" if value < 10 else s(value)
+
+
+def pct(share):
+    return f"{100 * share:.1f}%"
 
 
 def verdict(ok):
@@ -384,25 +388,50 @@ def render(r):
         "",
         "### Against the SQL floor",
         "",
+    ]
+    agreement = (
+        ", ".join(
+            f"{pct(row['usual']['floor_agreement']['stage'])} and "
+            f"{pct(row['usual']['floor_agreement']['segment'])} at "
+            f"{n(row['data']['customers'])} customers"
+            for row in r["sizes"]
+            if "floor_agreement" in row["usual"]
+        )
+        or "(not measured)"
+    )
+    out += [
         (
-            "The floor is one hand-written statement measured in the same run: "
-            "aggregate the confirmed orders per customer and company and score R, "
-            "F and M by `ntile(5)` into a temporary table. It is compared with the "
-            "lifecycle step, which does that and computes stages, the BG/NBD and "
+            "The floor is one hand-written statement measured in the same run, "
+            "after the night (`bench_nightly.floor_statement`): the lifecycle "
+            "step's own facts statement, then in SQL each company's stage rules, "
+            "R, F and M quintiles by `ntile(5)` over the window's buyers, the "
+            "segment grid, the value class and the averages, written by one "
+            "UPDATE over every customer's profile. On the usual night, the share "
+            "of profiles to which it gives the stage and the segment that the "
+            f"step wrote: {agreement} (the step scores ties by mid-rank, "
+            "`ntile` splits them). It leaves out what the step adds: the BG/NBD and "
             "Gamma-Gamma predictions, change detection, both histories and the "
-            "partner mirror, and writes through indexed tables."
+            "partner mirror, so it is a lower bound. The issue asks for the "
+            "same work done by one statement; the reports before December 2026 "
+            "used the aggregate alone (orders per customer and company, "
+            "`ntile` into a temporary table, nothing written), kept in the last "
+            "two columns for comparison."
         ),
         "",
-        "| Customers | Night | Lifecycle step | Floor | Ratio |",
-        "|---|---|---|---|---|",
+        (
+            "| Customers | Night | Lifecycle step | Floor | Profiles it wrote | "
+            "Ratio | Aggregate alone | Ratio to it |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in r["sizes"]:
         for night in ("first", "usual", "refit"):
             f = row[night]
             out.append(
                 f"| {n(row['data']['customers'])} | {night} | "
-                f"{s(f['steps']['lifecycle']['seconds'])} | {f['floor']:.2f} s | "
-                f"{f['ratio']:.0f}x |"
+                f"{s(f['steps']['lifecycle']['seconds'])} | {s2(f['floor'])} | "
+                f"{n(f['floor_rows'])} | {f['ratio']:.1f}x | "
+                f"{s2(f['aggregate_floor'])} | {f['aggregate_ratio']:.0f}x |"
             )
     phased = [
         row for row in r["sizes"] if "phases" in row["usual"]["steps"]["lifecycle"]
@@ -415,9 +444,9 @@ def render(r):
             (
                 "The usual night's lifecycle step, phase by phase (a clock read "
                 "around each method the batches call, `benchlib.phase_times`), "
-                "beside the floor and the step's own facts statement run once for "
-                "every customer into a temporary table, measured after the night. "
-                "That statement does more than the floor: it groups orders by day "
+                "beside the floor and its first part, the step's own facts "
+                "statement run once for every customer into a temporary table, "
+                "measured after the night. That statement groups orders by day "
                 "for the gaps between purchases and the return after dormancy, "
                 "splits the RFM window, and adds credit notes and the customers "
                 "with quotations only. Read in batches of 5,000, the same facts "
@@ -426,8 +455,8 @@ def render(r):
                 "refresh: stages, scores, predictions, change detection. Writing "
                 "stores the profiles that changed (on a usual night most of them: "
                 "recency and the predictions move every day) and the partner "
-                "mirror; the floor writes nothing. The rest is the run's "
-                "preparation and bookkeeping."
+                "mirror of those whose stage, segment or value class moved. The "
+                "rest is the run's preparation and bookkeeping."
             ),
             "",
             (
@@ -633,20 +662,22 @@ def targets(r):
         )
         lines.append(
             "- At most 2x the SQL floor: lifecycle step "
-            f"{big['usual']['ratio']:.0f}x on a usual night, "
-            f"{big['refit']['ratio']:.0f}x on a refit night: "
-            f"{verdict(big['usual']['ratio'] <= 2)}."
+            f"{big['usual']['ratio']:.1f}x on a usual night, "
+            f"{big['refit']['ratio']:.1f}x on a refit night, "
+            f"{big['first']['ratio']:.1f}x on the first night: "
+            f"{verdict(big['usual']['ratio'] <= 2)} on a usual night "
+            f"(against the aggregate alone, the earlier floor: "
+            f"{big['usual']['aggregate_ratio']:.0f}x; see Against the SQL floor)."
         )
         usual = big["usual"]
         phases = usual["steps"]["lifecycle"].get("phases")
         if phases and usual["ratio"] > 2:
             lines.append(
-                f"  Twice the floor is {s2(2 * usual['floor'])} on that night. "
-                "The step's own facts statement, run once for every customer, "
-                f"takes {s2(usual['facts_statement'])} by itself, and computing "
-                f"the profiles in Python {s2(phases['compute'])}; writing the "
+                f"  Twice the floor is {s2(2 * usual['floor'])} on that night; "
+                f"the step reads the facts in batches in {s2(phases['facts'])}, "
+                f"computes in {s2(phases['compute'])} and writes the "
                 f"{n(usual['steps']['lifecycle']['written'])} profiles that "
-                f"changed takes {s2(phases['write'])} (see What the ratio is "
+                f"changed in {s2(phases['write'])} (see What the ratio is "
                 "made of)."
             )
     huge = by_size.get(1000000)

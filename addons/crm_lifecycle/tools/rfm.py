@@ -12,6 +12,8 @@ single customer (or a population of identical values) scores 3, and two
 customers score 2 and 4.
 """
 
+from bisect import bisect_right
+
 import numpy as np
 
 SCORES = (1, 2, 3, 4, 5)
@@ -72,7 +74,8 @@ def score(value, cuts):
     reachable = [c for c in cuts if c is not None]
     if isinstance(value, np.ndarray):
         return 1 + np.sum(value[:, None] >= np.asarray(reachable)[None, :], axis=1)
-    return 1 + sum(1 for c in reachable if value >= c)
+    # Cut points ascend (a score is reached only after the lower ones).
+    return 1 + bisect_right(reachable, value)
 
 
 def recency_value(days_since_last):
