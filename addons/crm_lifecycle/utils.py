@@ -61,19 +61,30 @@ def pair_filter(alias, pairs):
     )
 
 
-def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=None):
+def upsert(
+    env,
+    table,
+    columns,
+    rows,
+    keys=("partner_id", "company_id"),
+    also=None,
+    unless_same=None,
+):
     """Insert or update ``rows`` (dicts) of ``table`` by its unique ``keys``,
     stamping the writer and the time as the ORM does; no ORM, for the
-    nightly runs' hundreds of thousands of rows.
+    nightly runs' hundreds of thousands of rows. Returns the number of rows
+    inserted or updated.
 
     ``columns`` are ``(name, SQL type)`` pairs after the keys (int4); jsonb
     values are Python objects. ``also``, a data-modifying statement, runs in
-    the same statement (one round trip less on an order confirmation). A
-    few rows travel as arrays in one statement; a batch is copied into a
-    temporary table first (see ``COPY_FROM_ROWS``).
+    the same statement (one round trip less on an order confirmation). With
+    ``unless_same``, column names, an existing row whose values in those
+    columns all equal the new ones is left as it is. A few rows travel as
+    arrays in one statement; a batch is copied into a temporary table first
+    (see ``COPY_FROM_ROWS``).
     """
     if not rows:
-        return
+        return 0
     names = [*keys, *(name for name, _type in columns)]
     types = [*("int4" for _key in keys), *(col_type for _name, col_type in columns)]
     # Column by column, the type tested once per column: a batch holds
@@ -93,8 +104,7 @@ def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=No
             ),
             SQL(", ").join(SQL.identifier(name) for name in names),
         )
-        _upsert_from(env, table, names, types, keys, source, also)
-        return
+        return _upsert_from(env, table, names, types, keys, source, also, unless_same)
     staging = SQL.identifier(f"{table}_upsert")
     env.cr.execute(
         SQL(
@@ -121,11 +131,14 @@ def upsert(env, table, columns, rows, keys=("partner_id", "company_id"), also=No
         env.cr.copy_from(buffer, f"{table}_upsert", columns=names)
     finally:
         psycopg2.extensions.set_wait_callback(callback)
-    _upsert_from(env, table, names, types, keys, SQL("%s AS v", staging), also)
+    written = _upsert_from(
+        env, table, names, types, keys, SQL("%s AS v", staging), also, unless_same
+    )
     env.cr.execute(SQL("DROP TABLE %s", staging))
+    return written
 
 
-def _upsert_from(env, table, names, types, keys, source, also):
+def _upsert_from(env, table, names, types, keys, source, also, unless_same):
     selected = SQL(", ").join(
         SQL("v.%s::%s", SQL.identifier(name), SQL(col_type))
         for name, col_type in zip(names, types, strict=True)
@@ -147,7 +160,20 @@ def _upsert_from(env, table, names, types, keys, source, also):
             ON CONFLICT (%(keys)s) DO UPDATE
                SET %(updates)s, write_uid = EXCLUDED.write_uid,
                    write_date = EXCLUDED.write_date
+            %(unless_same)s
             """,
+            unless_same=SQL(
+                "WHERE (%s) IS DISTINCT FROM (%s)",
+                SQL(", ").join(
+                    SQL("%s.%s", SQL.identifier(table), SQL.identifier(name))
+                    for name in unless_same
+                ),
+                SQL(", ").join(
+                    SQL("EXCLUDED.%s", SQL.identifier(name)) for name in unless_same
+                ),
+            )
+            if unless_same
+            else SQL(),
             also=SQL("WITH also AS (%s)", also) if also else SQL(),
             table=SQL.identifier(table),
             names=SQL(", ").join(SQL.identifier(name) for name in names),
@@ -158,6 +184,7 @@ def _upsert_from(env, table, names, types, keys, source, also):
             updates=updates,
         )
     )
+    return env.cr.rowcount
 
 
 def _array_type(col_type):

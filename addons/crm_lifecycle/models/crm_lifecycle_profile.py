@@ -92,22 +92,17 @@ WRITTEN_COLUMNS = (
 _DATE_OPERATOR = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 # Columns whose change alone does not justify rewriting a row.
 VOLATILE_COLUMNS = {"computed_on"}
-# The columns compared to find the rows that changed, those that move on most
-# nights first (the predictions age every day): the comparison of a changed
-# row stops at its first difference, and most rows change every night.
-_OFTEN_MOVING = (
-    "prob_alive",
-    "expected_purchases_90",
-    "predicted_clv_12m",
-    "rfm_recency_days",
+# The columns compared to find the rows that changed: PostgreSQL compares
+# them in the upsert itself, so a batch reads back only what its Python
+# decides on (KEPT_COLUMNS), not the whole current profile.
+COMPARED_COLUMNS = tuple(
+    col for col, _type in WRITTEN_COLUMNS if col not in VOLATILE_COLUMNS
 )
 # The profile's values mirrored on res_partner (_partner_mirror_query).
 MIRRORED_COLUMNS = ("stage", "rfm_segment", "value_class")
-COMPARED_COLUMNS = _OFTEN_MOVING + tuple(
-    col
-    for col, _type in WRITTEN_COLUMNS
-    if col not in VOLATILE_COLUMNS and col not in _OFTEN_MOVING
-)
+# What a refresh reads of the current profiles: a pin to keep, the date the
+# stage was entered, and what stage, segment or mirror moves are told from.
+KEPT_COLUMNS = (*MIRRORED_COLUMNS, "stage_date", "is_pinned", "pin_until")
 
 
 class CrmLifecycleProfile(models.Model):
@@ -607,7 +602,7 @@ class CrmLifecycleProfile(models.Model):
             for company_id in company_ids
             for fit in [fits.get(company_id)]
         }
-        changed, mirrored, stage_moves, segment_moves = [], [], [], []
+        mirrored, stage_moves, segment_moves = [], [], []
         seen = set()
         for row in results:
             key = (row["partner_id"], row["company_id"])
@@ -641,33 +636,30 @@ class CrmLifecycleProfile(models.Model):
                         row["rfm_segment"],
                     )
                 )
-            if not old or _changed(row, old):
-                changed.append(row)
-                if not old or any(row[col] != old[col] for col in MIRRORED_COLUMNS):
-                    mirrored.append(row)
+            if not old or any(row[col] != old[col] for col in MIRRORED_COLUMNS):
+                mirrored.append(row)
         gone = [key for key in existing if key not in seen]
         # The mirror on res_partner rides in the profiles' statement: one
         # round trip less on every order confirmation. Only the rows whose
         # mirrored values moved: the partner holds what the profile held, and
         # matching thousands of unchanged partners cost 60 ms a batch.
         mirror = self._partner_mirror_query(mirrored, gone)
-        if changed:
-            self._write_rows(changed, also=mirror)
+        written = self._write_rows(results, also=mirror)
         self._delete_rows(gone)
-        if mirror and not changed:
+        if mirror and not results:
             self.env.execute_query(mirror)
         self._invalidate_partner_mirror()
         self.env["crm.lifecycle.stage.history"]._record_moves(stage_moves, as_of)
         self.env["crm.rfm.segment.history"]._record_moves(segment_moves, as_of)
         self.invalidate_model()
-        return len(changed)
+        return written
 
     @api.model
     def _existing_query(self, partner_ids):
         return SQL(
             "SELECT partner_id, company_id, %s FROM crm_lifecycle_profile"
             " WHERE partner_id = ANY(%s)",
-            SQL(", ").join(SQL.identifier(col) for col, _type in WRITTEN_COLUMNS),
+            SQL(", ").join(SQL.identifier(col) for col in KEPT_COLUMNS),
             self._ids_array(partner_ids),
         )
 
@@ -696,18 +688,24 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _existing_from(self, rows):
-        # Numeric columns arrive as floats already: Odoo's cursor converts
-        # them (odoo/sql_db.py, undecimalize).
-        columns = [col for col, _type in WRITTEN_COLUMNS]
         return {
-            (row[0], row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows
+            (row[0], row[1]): dict(zip(KEPT_COLUMNS, row[2:], strict=True))
+            for row in rows
         }
 
     @api.model
     def _write_rows(self, rows, also=None):
-        """UPSERT the changed rows (no ORM: see DEVELOP.md); ``also``, a
-        data-modifying statement, runs in the same statement."""
-        upsert(self.env, self._table, WRITTEN_COLUMNS, rows, also=also)
+        """UPSERT the rows that changed (no ORM: see DEVELOP.md) and return
+        their number; ``also``, a data-modifying statement, runs in the same
+        statement."""
+        return upsert(
+            self.env,
+            self._table,
+            WRITTEN_COLUMNS,
+            rows,
+            also=also,
+            unless_same=COMPARED_COLUMNS,
+        )
 
     @api.model
     def _delete_rows(self, keys):
@@ -877,19 +875,3 @@ class CrmLifecycleProfile(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         self._refresh_partners(pinned.partner_id.ids)
-
-
-def _changed(row, old):
-    for col in COMPARED_COLUMNS:
-        new, before = row[col], old.get(col)
-        if new != before and _differs(new, before):
-            return True
-    return False
-
-
-def _differs(new, old):
-    if isinstance(new, float) or isinstance(old, float):
-        if new is None or old is None:
-            return new is not old
-        return abs(float(new) - float(old)) > 1e-6
-    return new != old
