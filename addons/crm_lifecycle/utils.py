@@ -39,6 +39,28 @@ def stream(cr, query, size=20000):
         cr.execute(SQL("CLOSE %s", name))
 
 
+def ids_filter(column, ids):
+    """``column = ANY(ids)``, also bounded by the ids' range, for a statement
+    that looks rows of one table up by id (``column``, SQL).
+
+    A nightly batch's customers have neighbouring ids: bounded, PostgreSQL
+    walks the primary key over that range instead of scanning the whole of
+    ``res_partner`` for a list it takes for scattered ids (5 ms instead of
+    30 ms a batch at 100k customers). It multiplies both selectivities and
+    so expects far fewer rows than it finds, which only favours that index
+    walk here; never use it in a statement that joins on the result (see
+    ``crm.lifecycle.profile._ids_array``).
+    """
+    ids = list(ids)
+    return SQL(
+        "%(column)s = ANY(%(ids)s) AND %(column)s BETWEEN %(low)s AND %(high)s",
+        column=column,
+        ids=ids,
+        low=min(ids, default=0),
+        high=max(ids, default=0),
+    )
+
+
 def pair_filter(alias, pairs):
     """``WHERE`` condition selecting the rows of ``alias`` that belong to the
     given ``(partner_id, company_id)`` pairs.

@@ -259,12 +259,111 @@ def s2(value):
     return f"{value:.2f} s" if value < 10 else s(value)
 
 
+NIGHTS = ("first", "usual", "refit")
+
+
 def pct(share):
     return f"{100 * share:.1f}%"
 
 
 def verdict(ok):
     return "**met**" if ok else "**missed**"
+
+
+def floor_section(r):
+    """The floors, their agreement with the steps and the ratios."""
+    out = ["### Against the SQL floor", ""]
+    agreed = [row for row in r["sizes"] if "floor_agreement" in row["usual"]]
+    agreement = (
+        ", ".join(
+            f"{pct(row['usual']['floor_agreement']['stage'])} and "
+            f"{pct(row['usual']['floor_agreement']['segment'])} at "
+            f"{n(row['data']['customers'])} customers"
+            for row in agreed
+        )
+        or "(not measured)"
+    )
+    churn_agreement = (
+        ", ".join(
+            f"{pct(row['usual']['floor_agreement']['score'])} and "
+            f"{pct(row['usual']['floor_agreement']['level'])} at "
+            f"{n(row['data']['customers'])} customers"
+            for row in agreed
+            if "score" in row["usual"]["floor_agreement"]
+        )
+        or "(not measured)"
+    )
+    out += [
+        (
+            "The floor is one hand-written statement measured in the same run, "
+            "after the night (`bench_nightly.floor_statement`): the lifecycle "
+            "step's own facts statement, then in SQL each company's stage rules, "
+            "R, F and M quintiles by `ntile(5)` over the window's buyers, the "
+            "segment grid, the value class and the averages, written by one "
+            "UPDATE over every customer's profile. On the usual night, the share "
+            "of profiles to which it gives the stage and the segment that the "
+            f"step wrote: {agreement} (the step scores ties by mid-rank, "
+            "`ntile` splits them). It leaves out what the step adds: the BG/NBD and "
+            "Gamma-Gamma predictions, change detection, both histories and the "
+            "partner mirror, so it is a lower bound. The issue asks for the "
+            "same work done by one statement; the reports before December 2026 "
+            "used the aggregate alone (orders per customer and company, "
+            "`ntile` into a temporary table, nothing written), kept in the last "
+            "two columns for comparison. Both floors run without JIT "
+            "compilation, which cost the churn floor more than it saved."
+        ),
+        "",
+        (
+            "| Customers | Night | Lifecycle step | Floor | Profiles it wrote | "
+            "Ratio | Aggregate alone | Ratio to it |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in r["sizes"]:
+        for night in NIGHTS:
+            f = row[night]
+            out.append(
+                f"| {n(row['data']['customers'])} | {night} | "
+                f"{s(f['steps']['lifecycle']['seconds'])} | {s2(f['floor'])} | "
+                f"{n(f['floor_rows'])} | {f['ratio']:.1f}x | "
+                f"{s2(f['aggregate_floor'])} | {f['aggregate_ratio']:.0f}x |"
+            )
+    if all("churn_floor" in row[night] for row in r["sizes"] for night in NIGHTS):
+        out += [
+            "",
+            (
+                "The churn step has its floor too (`bench_nightly."
+                "churn_floor_statement`): every scored customer's facts read at "
+                "once (profile, orders of both churn periods and of the year, "
+                "credit notes, open lots, ledger entries), the strength of each "
+                "signal, the weighted score and the level in SQL, written with "
+                "the strengths over every score row. On the usual night, the "
+                "share of score rows to which it gives the score and the level "
+                f"that the step wrote: {churn_agreement}. It leaves out the "
+                "rating and tier signals (the generated data has neither), the "
+                "reasons, the 30-day change, the history, the partner mirror "
+                "and the alerts. The whole night is compared with both floors "
+                "together; loyalty expiry, tiers and messages have none."
+            ),
+            "",
+            (
+                "| Customers | Night | Churn step | Churn floor | Scores it wrote | "
+                "Ratio | Whole night | Both floors | Ratio |"
+            ),
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in r["sizes"]:
+            for night in NIGHTS:
+                f = row[night]
+                out.append(
+                    f"| {n(row['data']['customers'])} | {night} | "
+                    f"{s(f['steps']['churn']['seconds'])} | "
+                    f"{s2(f['churn_floor'])} | {n(f['churn_floor_rows'])} | "
+                    f"{f['churn_ratio']:.1f}x | {s(f['seconds'])} | "
+                    f"{s2(f['floor'] + f['churn_floor'])} | "
+                    f"{f['night_ratio']:.1f}x |"
+                )
+    return out
 
 
 def render(r):
@@ -386,53 +485,8 @@ def render(r):
             if "audit" in row["usual"]
         ),
         "",
-        "### Against the SQL floor",
-        "",
     ]
-    agreement = (
-        ", ".join(
-            f"{pct(row['usual']['floor_agreement']['stage'])} and "
-            f"{pct(row['usual']['floor_agreement']['segment'])} at "
-            f"{n(row['data']['customers'])} customers"
-            for row in r["sizes"]
-            if "floor_agreement" in row["usual"]
-        )
-        or "(not measured)"
-    )
-    out += [
-        (
-            "The floor is one hand-written statement measured in the same run, "
-            "after the night (`bench_nightly.floor_statement`): the lifecycle "
-            "step's own facts statement, then in SQL each company's stage rules, "
-            "R, F and M quintiles by `ntile(5)` over the window's buyers, the "
-            "segment grid, the value class and the averages, written by one "
-            "UPDATE over every customer's profile. On the usual night, the share "
-            "of profiles to which it gives the stage and the segment that the "
-            f"step wrote: {agreement} (the step scores ties by mid-rank, "
-            "`ntile` splits them). It leaves out what the step adds: the BG/NBD and "
-            "Gamma-Gamma predictions, change detection, both histories and the "
-            "partner mirror, so it is a lower bound. The issue asks for the "
-            "same work done by one statement; the reports before December 2026 "
-            "used the aggregate alone (orders per customer and company, "
-            "`ntile` into a temporary table, nothing written), kept in the last "
-            "two columns for comparison."
-        ),
-        "",
-        (
-            "| Customers | Night | Lifecycle step | Floor | Profiles it wrote | "
-            "Ratio | Aggregate alone | Ratio to it |"
-        ),
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in r["sizes"]:
-        for night in ("first", "usual", "refit"):
-            f = row[night]
-            out.append(
-                f"| {n(row['data']['customers'])} | {night} | "
-                f"{s(f['steps']['lifecycle']['seconds'])} | {s2(f['floor'])} | "
-                f"{n(f['floor_rows'])} | {f['ratio']:.1f}x | "
-                f"{s2(f['aggregate_floor'])} | {f['aggregate_ratio']:.0f}x |"
-            )
+    out += floor_section(r)
     phased = [
         row for row in r["sizes"] if "phases" in row["usual"]["steps"]["lifecycle"]
     ]
@@ -660,16 +714,26 @@ def targets(r):
             f"{verdict(big['refit']['seconds'] < 60)}, first night after the load "
             f"{s(big['first']['seconds'])} {verdict(big['first']['seconds'] < 60)}."
         )
-        lines.append(
-            "- At most 2x the SQL floor: lifecycle step "
-            f"{big['usual']['ratio']:.1f}x on a usual night, "
-            f"{big['refit']['ratio']:.1f}x on a refit night, "
-            f"{big['first']['ratio']:.1f}x on the first night: "
-            f"{verdict(big['usual']['ratio'] <= 2)} on a usual night "
-            f"(against the aggregate alone, the earlier floor: "
-            f"{big['usual']['aggregate_ratio']:.0f}x; see Against the SQL floor)."
-        )
         usual = big["usual"]
+        if "night_ratio" in usual:
+            lines.append(
+                "- At most 2x the SQL floor: the usual night "
+                f"{usual['night_ratio']:.1f}x both floors "
+                f"{verdict(usual['night_ratio'] <= 2)} (lifecycle step "
+                f"{usual['ratio']:.1f}x {verdict(usual['ratio'] <= 2)}, churn "
+                f"step {usual['churn_ratio']:.1f}x "
+                f"{verdict(usual['churn_ratio'] <= 2)}); refit night "
+                f"{big['refit']['night_ratio']:.1f}x, first night "
+                f"{big['first']['night_ratio']:.1f}x. Against the aggregate "
+                "alone, the earlier floor, the lifecycle step is "
+                f"{usual['aggregate_ratio']:.0f}x (see Against the SQL floor)."
+            )
+        else:
+            lines.append(
+                "- At most 2x the SQL floor: lifecycle step "
+                f"{usual['ratio']:.1f}x on a usual night: "
+                f"{verdict(usual['ratio'] <= 2)}."
+            )
         phases = usual["steps"]["lifecycle"].get("phases")
         if phases and usual["ratio"] > 2:
             lines.append(

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import pair_filter, upsert
+from odoo.addons.crm_lifecycle.utils import ids_filter, pair_filter, upsert
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -340,13 +340,23 @@ class CrmChurnRisk(models.Model):
                    AND l.partner_id = ANY(ARRAY(SELECT id FROM members))
                  GROUP BY 1, 2
             ), entries AS (
+                -- Each contact's entries summed up first, as the index
+                -- returns them, then the contacts' rows per customer: joined
+                -- first, every entry of the batch (about 16 a customer) was
+                -- sorted by customer.
                 SELECT p.commercial_partner_id AS partner_id, e.company_id,
-                       MAX(e.date) FILTER (WHERE e.entry_type = 'redeem')
-                           AS last_redeem,
-                       MIN(e.date) AS first_entry
-                  FROM crm_loyalty_entry e
+                       MAX(e.last_redeem) AS last_redeem,
+                       MIN(e.first_entry) AS first_entry
+                  FROM (
+                      SELECT partner_id, company_id,
+                             MAX(date) FILTER (WHERE entry_type = 'redeem')
+                                 AS last_redeem,
+                             MIN(date) AS first_entry
+                        FROM crm_loyalty_entry
+                       WHERE partner_id = ANY(ARRAY(SELECT id FROM members))
+                       GROUP BY partner_id, company_id
+                  ) e
                   JOIN members p ON p.id = e.partner_id
-                 WHERE e.partner_id = ANY(ARRAY(SELECT id FROM members))
                  GROUP BY 1, 2
             ), ratings AS (%(ratings)s)
             SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
@@ -404,11 +414,13 @@ class CrmChurnRisk(models.Model):
                     """
                     SELECT id, (loyalty_tier_id ->> %(company)s)::int
                       FROM res_partner
-                     WHERE id = ANY(%(ids)s)
+                     WHERE %(ids)s
                        AND (loyalty_tier_id ->> %(company)s) IS NOT NULL
                     """,
                     company=str(company_id),
-                    ids=[f["partner_id"] for f in company_facts],
+                    ids=ids_filter(
+                        SQL.identifier("id"), [f["partner_id"] for f in company_facts]
+                    ),
                 )
             )
             if not rows:
@@ -456,7 +468,7 @@ class CrmChurnRisk(models.Model):
         thresholds = {cid: c._churn_thresholds() for cid, c in companies.items()}
         existing = self._existing(partner_ids)
         past = self._scores_on(partner_ids, as_of - timedelta(days=30))
-        rows, history, risen, seen = [], [], [], set()
+        rows, mirrored, history, risen, seen = [], [], [], [], set()
         for fact in facts:
             key = (fact["partner_id"], fact["company_id"])
             seen.add(key)
@@ -501,24 +513,18 @@ class CrmChurnRisk(models.Model):
                 history.append(row)
             if rose:
                 risen.append(key)
-            if not old or any(
-                row[col] != old.get(col)
-                for col in (
-                    "score",
-                    "level",
-                    "alert_pending",
-                    "reason_data",
-                    "score_change",
-                )
-            ):
-                rows.append(row)
+            rows.append(row)
+            if not old or (row["score"], row["level"]) != (old["score"], old["level"]):
+                mirrored.append(row)
         gone = [key for key in existing if key not in seen]
-        self._write_rows(rows)
+        written = self._write_rows(rows)
         self._delete_rows(gone)
-        self._write_partner_mirror(rows, gone)
+        # Only the customers whose score or level moved: the partner holds
+        # what the score row held.
+        self._write_partner_mirror(mirrored, gone)
         self.env["crm.churn.risk.history"]._record(history, as_of)
         self.invalidate_model()
-        return len(rows), risen
+        return written, risen
 
     @api.model
     def _existing(self, partner_ids):
@@ -526,11 +532,11 @@ class CrmChurnRisk(models.Model):
         query = SQL(
             """
             SELECT partner_id, company_id, score, level, previous_level,
-                   history_score, alert_pending, reason_data, scored_on,
+                   history_score, alert_pending, scored_on,
                    score_change, alert_pending_since
-              FROM crm_churn_risk WHERE partner_id = ANY(%s)
+              FROM crm_churn_risk WHERE %s
             """,
-            list(partner_ids),
+            ids_filter(SQL.identifier("partner_id"), partner_ids),
         )
         return {
             (row[0], row[1]): {
@@ -539,10 +545,9 @@ class CrmChurnRisk(models.Model):
                 "previous_level": row[4],
                 "history_score": row[5],
                 "alert_pending": row[6],
-                "reason_data": row[7],
-                "scored_on": row[8],
-                "score_change": row[9],
-                "alert_pending_since": row[10],
+                "scored_on": row[7],
+                "score_change": row[8],
+                "alert_pending_since": row[9],
             }
             for row in self.env.execute_query(query)
         }
@@ -555,10 +560,10 @@ class CrmChurnRisk(models.Model):
             """
             SELECT DISTINCT ON (partner_id, company_id) partner_id, company_id, score
               FROM crm_churn_risk_history
-             WHERE partner_id = ANY(%s) AND date <= %s
+             WHERE %s AND date <= %s
              ORDER BY partner_id, company_id, date DESC, id DESC
             """,
-            list(partner_ids),
+            ids_filter(SQL.identifier("partner_id"), partner_ids),
             day,
         )
         return {(r[0], r[1]): r[2] for r in self.env.execute_query(query)}
@@ -576,10 +581,18 @@ class CrmChurnRisk(models.Model):
         ("scored_on", "date"),
     )
 
+    # A score row is rewritten only when one of these moved; PostgreSQL
+    # compares them in the upsert, so the reasons (jsonb) are not read back
+    # and parsed for every customer (a fifth of a batch's time).
+    _COMPARED = ("score", "level", "alert_pending", "reason_data", "score_change")
+
     @api.model
     def _write_rows(self, rows):
-        """UPSERT the rows (no ORM: a million rows a night)."""
-        upsert(self.env, self._table, self._COLUMNS, rows)
+        """UPSERT the rows that changed (no ORM: a million rows a night);
+        returns their number."""
+        return upsert(
+            self.env, self._table, self._COLUMNS, rows, unless_same=self._COMPARED
+        )
 
     @api.model
     def _delete_rows(self, keys):
