@@ -1,0 +1,84 @@
+"""The benchmark's SQL floors do the work of the steps they are compared with.
+
+``docs/BENCHMARKS.md`` judges the nightly run against two hand-written
+statements (``tests/benchmarks/bench_nightly.py``). A floor that drifted from
+the steps' rules (a stage rule or a signal changed on one side only) would
+make that ratio meaningless without anyone noticing: run both on the demo
+database and compare what they write, customer by customer.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
+
+import bench_nightly
+import benchlib
+import pytest
+
+
+def test_floors_write_what_the_steps_wrote(demo_server):
+    admin = demo_server.login("admin", "admin")
+    admin("crm.lifecycle.run", "action_recompute_now", [])
+    admin("crm.churn.run", "action_run_now", [])
+    with benchlib.odoo_env(
+        os.environ["CRM_SUITE_DB"], os.environ["CRM_SUITE_ADDONS_PATH"]
+    ) as env:
+        from odoo.tools import SQL
+
+        from odoo.addons.crm_churn.tools import scoring
+
+        run = env["crm.lifecycle.run"].search([], order="id desc", limit=1)
+        churn = env["crm.churn.run"].search([], order="id desc", limit=1)
+        assert run.as_of == churn.as_of
+        agreement = bench_nightly.floor_agreement(env, run.as_of)
+        # Timed as the benchmark times them, rolled back: nothing is kept.
+        _seconds, rows = bench_nightly.statement_seconds(
+            env.cr, bench_nightly.floor_statement(env, run.as_of)
+        )
+        assert rows == env["crm.lifecycle.profile"].search_count([])
+        _seconds, rows = bench_nightly.statement_seconds(
+            env.cr, bench_nightly.churn_floor_statement(env, run.as_of)
+        )
+        assert rows == env["crm.churn.risk"].search_count([])
+        # Signal by signal, on the same facts: the step's scoring of every
+        # scored customer now, against what the floor writes. The floor
+        # leaves out the rating and tier signals; every other strength must
+        # be the step's, and so must the score of a customer who has neither.
+        Risk = env["crm.churn.risk"]
+        facts = Risk._gather(Risk.search([]).partner_id.ids, run.as_of)
+        weights = env["crm.churn.signal"]._weights()
+        expected = {
+            (fact["partner_id"], fact["company_id"]): scoring.score(
+                fact,
+                weights,
+                env["res.company"].browse(fact["company_id"])._churn_thresholds(),
+            )
+            for fact in facts
+        }
+        env.cr.execute(
+            SQL(
+                "WITH floor AS (%s) SELECT * FROM floor",
+                bench_nightly.churn_floor_statement(
+                    env,
+                    run.as_of,
+                    SQL("r.partner_id, r.company_id, r.score, r.strengths"),
+                ),
+            )
+        )
+        written = env.cr.fetchall()
+        env.cr.rollback()
+    assert written and len(written) == len(expected)
+    left_out = {"rating", "tier_at_risk"}
+    for partner_id, company_id, score, strengths in written:
+        step = expected[partner_id, company_id]
+        assert set(strengths) == set(step.strengths) - left_out
+        for code, strength in strengths.items():
+            assert strength == pytest.approx(step.strengths[code], abs=0.0006), code
+        if not left_out & set(step.strengths):
+            assert score == step.score
+    # The stage rules are the same on both sides; the segments differ only
+    # where ntile splits ties that the step scores alike.
+    assert agreement["stage"] == 1.0, agreement
+    assert agreement["segment"] > 0.9, agreement
