@@ -46,6 +46,22 @@ class TestChurnRun(ChurnCommon):
         self.assertEqual(history.mapped("date"), [TODAY, later])
         self.assertEqual(history[-1].score, risk.score)
 
+    def test_rescoring_the_same_day_writes_nothing(self):
+        """PostgreSQL compares each new score row with the stored one (score,
+        level, reasons, change, pending alert): scoring the same facts again
+        rewrites no row, and the partner keeps its mirror."""
+        written, _risen = self._score()
+        self.assertEqual(written, 2)
+        written, _risen = self._score()
+        self.assertEqual(written, 0)
+        risk = self._risk(self.fading)
+        partner = self.fading.with_company(self.company)
+        self.assertEqual(partner.churn_risk_score, risk.score)
+        self.assertEqual(partner.churn_risk_level, risk.level)
+        # Four months of silence later, both scores have moved.
+        written, _risen = self._score(TODAY + timedelta(days=120))
+        self.assertEqual(written, 2)
+
     def test_overdue_counts_days_to_the_churn_night(self):
         """A profile the lifecycle run found unchanged keeps the day it was
         last written: the silence is counted to the churn night, not read
