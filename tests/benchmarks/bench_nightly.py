@@ -170,6 +170,10 @@ def churn_floor_statement(env, as_of, returning=None):
     over every score row. It leaves out the rating and tier signals (no
     generated data has them), the reasons, the score's 30-day change, the
     history, the partner mirror and the alerts: a lower bound again.
+
+    Its reads repeat those of ``crm.churn.risk._gather_query`` on purpose:
+    the step's statement is shaped for a batch (its ids walk the indexes),
+    the floor's for everyone at once (plain joins and hash aggregates).
     """
     from dateutil.relativedelta import relativedelta
 
@@ -182,6 +186,10 @@ def churn_floor_statement(env, as_of, returning=None):
 
     def clamp(expr):
         return SQL("GREATEST(0.0, LEAST(1.0, %s))", expr)
+
+    def when(condition, value):
+        """A signal's strength, clamped; NULL where it does not apply."""
+        return SQL("CASE WHEN %s THEN %s END", SQL(condition), clamp(SQL(value)))
 
     def risk(column, table):
         return SQL(
@@ -212,32 +220,25 @@ def churn_floor_statement(env, as_of, returning=None):
                 )
             ),
         ),
-        "overdue": SQL(
-            "CASE WHEN f.purchase_days >= 2 AND f.gap > 0 AND f.days IS NOT NULL"
-            " THEN %s END",
-            clamp(SQL("(f.days / f.gap - 1.0) / 2.0")),
+        "overdue": when(
+            "f.purchase_days >= 2 AND f.gap > 0 AND f.days IS NOT NULL",
+            "(f.days / f.gap - 1.0) / 2.0",
         ),
-        "frequency_drop": SQL(
-            "CASE WHEN f.previous_orders > 0 THEN %s END",
-            clamp(SQL("1.0 - f.recent_orders::float8 / f.previous_orders")),
+        "frequency_drop": when(
+            "f.previous_orders > 0", "1.0 - f.recent_orders::float8 / f.previous_orders"
         ),
-        "spending_drop": SQL(
-            "CASE WHEN f.previous_revenue > 0 THEN %s END",
-            clamp(SQL("1.0 - f.recent_revenue / f.previous_revenue")),
+        "spending_drop": when(
+            "f.previous_revenue > 0", "1.0 - f.recent_revenue / f.previous_revenue"
         ),
         "stage": risk("f.stage", scoring.STAGE_RISK),
         "segment": risk("f.rfm_segment", scoring.SEGMENT_RISK),
-        "cancellations": SQL(
-            "CASE WHEN f.orders_12m + f.cancellations > 0 THEN %s END",
-            clamp(SQL("2.0 * f.cancellations / (f.orders_12m + f.cancellations)")),
+        "cancellations": when(
+            "f.orders_12m + f.cancellations > 0",
+            "2.0 * f.cancellations / (f.orders_12m + f.cancellations)",
         ),
-        "points_expiring": SQL(
-            "CASE WHEN f.balance > 0 THEN %s END",
-            clamp(SQL("f.expiring / f.balance")),
-        ),
-        "no_redemption": SQL(
-            "CASE WHEN f.balance > 0 AND f.since IS NOT NULL THEN %s END",
-            clamp(SQL("(f.since - f.half) / f.half")),
+        "points_expiring": when("f.balance > 0", "f.expiring / f.balance"),
+        "no_redemption": when(
+            "f.balance > 0 AND f.since IS NOT NULL", "(f.since - f.half) / f.half"
         ),
     }
     used = [

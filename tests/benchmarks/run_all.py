@@ -274,25 +274,21 @@ def floor_section(r):
     """The floors, their agreement with the steps and the ratios."""
     out = ["### Against the SQL floor", ""]
     agreed = [row for row in r["sizes"] if "floor_agreement" in row["usual"]]
-    agreement = (
-        ", ".join(
-            f"{pct(row['usual']['floor_agreement']['stage'])} and "
-            f"{pct(row['usual']['floor_agreement']['segment'])} at "
-            f"{n(row['data']['customers'])} customers"
-            for row in agreed
+
+    def shares(first, second):
+        return (
+            ", ".join(
+                f"{pct(row['usual']['floor_agreement'][first])} and "
+                f"{pct(row['usual']['floor_agreement'][second])} at "
+                f"{n(row['data']['customers'])} customers"
+                for row in agreed
+                if first in row["usual"]["floor_agreement"]
+            )
+            or "(not measured)"
         )
-        or "(not measured)"
-    )
-    churn_agreement = (
-        ", ".join(
-            f"{pct(row['usual']['floor_agreement']['score'])} and "
-            f"{pct(row['usual']['floor_agreement']['level'])} at "
-            f"{n(row['data']['customers'])} customers"
-            for row in agreed
-            if "score" in row["usual"]["floor_agreement"]
-        )
-        or "(not measured)"
-    )
+
+    agreement = shares("stage", "segment")
+    churn_agreement = shares("score", "level")
     out += [
         (
             "The floor is one hand-written statement measured in the same run, "
