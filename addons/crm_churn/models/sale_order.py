@@ -8,11 +8,15 @@ class SaleOrder(models.Model):
         res = super()._action_confirm()
         # The salesperson confirming the order may not see the alert (another
         # salesperson's customer); closing it as won back is the order's effect.
-        # Most customers have none open: their flag, in the cache since the
-        # order was read, spares the search.
-        alerted = self.sudo().partner_id.commercial_partner_id.filtered(
-            "churn_alert_open"
-        )
+        # Most customers have none open: their flag spares the search. Only
+        # the two columns are fetched: a request starts with an empty cache,
+        # and reading the flag through the ORM loaded the customer's whole
+        # row (a hundred columns) on every confirmation.
+        partners = self.sudo().partner_id
+        partners.fetch(["commercial_partner_id", "churn_alert_open"])
+        customers = partners.commercial_partner_id
+        customers.fetch(["churn_alert_open"])  # nothing left to read, usually
+        alerted = customers.filtered("churn_alert_open")
         if alerted:
             self.env["crm.churn.alert"].sudo()._detect_won_back(alerted.ids)
         return res
