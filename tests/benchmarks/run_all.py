@@ -6,7 +6,9 @@
 directly with ``--addons-path``.) It installs the suite with its demo data in
 a template database once, then for each size copies it, fills it with
 ``tests/generator.py --loyalty`` and runs the nightly run three times (the
-first night after the load, a usual night, the weekly refit night); order
+first night after the load, a usual night, the weekly refit night; up to
+100,000 customers the usual night also on copies of the database as the
+first night left it, ``--repeats`` in all, for the median of its ratios); order
 confirmation against ``sale_loyalty`` alone on the smallest size; the ledger
 (throughput, the expiry run, reconciliation, tiers) on a database generated
 to hold ``--ledger-lots`` lots. Every figure lands in docs/BENCHMARKS.md and
@@ -18,6 +20,7 @@ import argparse
 import json
 import math
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -117,6 +120,34 @@ def filled(template, db, customers, seed=1, backlog=False, years=4):
     }
 
 
+# Up to this size the usual night is measured ``--repeats`` times; a copy of
+# a database of a million customers costs minutes and gigabytes.
+REPEATED_UP_TO = 100000
+
+
+def copy_of(db, copy):
+    drop(copy)
+    subprocess.run(["createdb", "-T", db, copy], check=True)
+
+
+def ratios(night):
+    """What a repeated usual night is compared on."""
+    return {
+        key: night[key]
+        for key in ("seconds", "ratio", "churn_ratio", "night_ratio")
+        if key in night
+    }
+
+
+def median_of(row, key):
+    """The median of ``key`` over the size's usual nights (the first one's
+    value when it ran once), and its range, (low, high)."""
+    values = sorted(
+        night[key] for night in row.get("usual_repeats", [row["usual"]]) if key in night
+    )
+    return statistics.median(values), (values[0], values[-1])
+
+
 def bench(script, db, addons_path, *extra):
     command = [
         sys.executable,
@@ -151,6 +182,15 @@ def main():
         default=4,
         help="years of sales history: 4 gives about ten orders per customer, "
         "the issue's pairs of 10k / 100k, 100k / 1M and 1M / 10M",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="usual nights measured at each size up to 100,000 customers, each "
+        "on a copy of the database as the first night left it: on a shared "
+        "machine the ratio to the floors moves from run to run, so the target "
+        "is judged on their median",
     )
     parser.add_argument("--template", default="crm_bench_template")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
@@ -192,7 +232,19 @@ def main():
         # thresholds move) and the orders of one more day count.
         nightly = ("bench_nightly.py", db, args.addons_path, "--days-ago")
         row["first"] = bench(*nightly, "3")
+        repeats = args.repeats if size <= REPEATED_UP_TO else 1
+        snapshot = f"{db}_after_first"
+        if repeats > 1:
+            copy_of(db, snapshot)
         row["usual"] = bench(*nightly, "2", "--audit", "--floor-agreement")
+        row["usual_repeats"] = [ratios(row["usual"])]
+        for _repeat in range(1, repeats):
+            copy = f"{db}_repeat"
+            copy_of(snapshot, copy)
+            again = bench("bench_nightly.py", copy, args.addons_path, "--days-ago", "2")
+            row["usual_repeats"].append(ratios(again))
+            drop(copy)
+        drop(snapshot)
         row["refit"] = bench(*nightly, "1", "--refit")
         if size == max(sizes):
             row["profiled"] = bench(*nightly, "0", "--profile")
@@ -359,6 +411,28 @@ def floor_section(r):
                     f"{s2(f['floor'] + f['churn_floor'])} | "
                     f"{f['night_ratio']:.1f}x |"
                 )
+    repeated = [row for row in r["sizes"] if len(row.get("usual_repeats", [])) > 1]
+    for row in repeated:
+        nights = row["usual_repeats"]
+        out += [
+            "",
+            (
+                f"At {n(row['data']['customers'])} customers the usual night ran "
+                f"{len(nights)} times, each on a copy of the database as the first "
+                "night left it (the first of them is the one in the tables): "
+                + "; ".join(
+                    f"{label} {', '.join(f'{night[key]:.1f}x' for night in nights)}"
+                    for label, key in (
+                        ("against both floors", "night_ratio"),
+                        ("lifecycle step", "ratio"),
+                        ("churn step", "churn_ratio"),
+                    )
+                )
+                + " (whole night "
+                + ", ".join(s(night["seconds"]) for night in nights)
+                + "). The targets are judged on the medians."
+            ),
+        ]
     return out
 
 
@@ -720,13 +794,20 @@ def targets(r):
         )
         usual = big["usual"]
         if "night_ratio" in usual:
+
+            def judged(key, what=""):
+                median, (low, high) = median_of(big, key)
+                spread = f" ({low:.1f}x to {high:.1f}x)" if high > low else ""
+                return f"{median:.1f}x{what}{spread} {verdict(median <= 2)}"
+
+            runs = len(big.get("usual_repeats", [usual]))
+            which = (
+                f"the median of {runs} usual nights" if runs > 1 else "the usual night"
+            )
             lines.append(
-                "- At most 2x the SQL floor: the usual night "
-                f"{usual['night_ratio']:.1f}x both floors "
-                f"{verdict(usual['night_ratio'] <= 2)} (lifecycle step "
-                f"{usual['ratio']:.1f}x {verdict(usual['ratio'] <= 2)}, churn "
-                f"step {usual['churn_ratio']:.1f}x "
-                f"{verdict(usual['churn_ratio'] <= 2)}); refit night "
+                f"- At most 2x the SQL floor: {which} "
+                f"{judged('night_ratio', ' both floors')} (lifecycle step "
+                f"{judged('ratio')}, churn step {judged('churn_ratio')}); refit night "
                 f"{big['refit']['night_ratio']:.1f}x, first night "
                 f"{big['first']['night_ratio']:.1f}x. Against the aggregate "
                 "alone, the earlier floor, the lifecycle step is "
@@ -797,14 +878,16 @@ def targets(r):
                 f"takes more: {', '.join(over)} (see Order confirmation)."
             )
         if share > 0.10 and "deferred" in c:
+            later = deferred_share(c)
             lines.append(
                 "  Leaving the lifecycle refresh and the tier upgrade to a "
-                "background job would still leave "
-                f"+{100 * deferred_share(c):.0f}% before the cost of queueing "
-                "it, so the suite keeps both in the confirmation (the "
-                "salesperson sees the new stage and tier at once). What remains "
-                "is mostly the ledger's entries, which move the card's balance "
-                "that the next redemption must see."
+                "background job would "
+                + ("still leave" if later > 0.10 else "bring it to")
+                + f" +{100 * later:.0f}% before the cost of queueing it (a "
+                "statement more); the suite keeps both in the confirmation, so "
+                "that the salesperson sees the new stage and tier at once. What "
+                "remains is mostly the ledger's entries, which move the card's "
+                "balance that the next redemption must see."
             )
     return lines
 
