@@ -98,8 +98,7 @@ def make_template(db, addons_path):
 
 def filled(template, db, customers, seed=1, backlog=False, years=4):
     """A copy of the template with ``customers`` generated customers."""
-    drop(db)
-    subprocess.run(["createdb", "-T", template, db], check=True)
+    copy_of(template, db)
     conn = psycopg2.connect(dbname=db)
     try:
         started = time.perf_counter()
@@ -233,18 +232,18 @@ def main():
         nightly = ("bench_nightly.py", db, args.addons_path, "--days-ago")
         row["first"] = bench(*nightly, "3")
         repeats = args.repeats if size <= REPEATED_UP_TO else 1
-        snapshot = f"{db}_after_first"
+        snapshot, copy = f"{db}_after_first", f"{db}_repeat"
         if repeats > 1:
             copy_of(db, snapshot)
         row["usual"] = bench(*nightly, "2", "--audit", "--floor-agreement")
         row["usual_repeats"] = [ratios(row["usual"])]
         for _repeat in range(1, repeats):
-            copy = f"{db}_repeat"
             copy_of(snapshot, copy)
             again = bench("bench_nightly.py", copy, args.addons_path, "--days-ago", "2")
             row["usual_repeats"].append(ratios(again))
+        if repeats > 1:
             drop(copy)
-        drop(snapshot)
+            drop(snapshot)
         row["refit"] = bench(*nightly, "1", "--refit")
         if size == max(sizes):
             row["profiled"] = bench(*nightly, "0", "--profile")

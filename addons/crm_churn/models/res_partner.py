@@ -54,7 +54,7 @@ class ResPartner(models.Model):
         groups="sales_team.group_sale_salesman",
     )
     # Whether an alert of any company is open: every order confirmation asks
-    # (to close it as won back), and the partner is in the cache by then.
+    # (to close it as won back), reading this column alone (sale_order.py).
     churn_alert_open = fields.Boolean(
         "Open churn alert",
         compute="_compute_churn_alert_open",
