@@ -51,11 +51,12 @@ def params(scoring, facts, code):
 # ---------------------------------------------------------------------------
 
 
-def overdue_facts(days, gap=30.0, purchase_days=2):
+def overdue_facts(days, gap=30.0, purchase_days=2, last_order_date="2026-03-01"):
     return {
         "purchase_days": purchase_days,
         "avg_days_between_orders": gap,
         "days_since_last_order": days,
+        "last_order_date": last_order_date,
     }
 
 
@@ -79,11 +80,13 @@ def test_overdue_needs_two_purchase_days_a_gap_and_a_last_order(scoring):
     assert strength(scoring, overdue_facts(None), "overdue") is None
 
 
-def test_overdue_params(scoring):
-    assert params(scoring, overdue_facts(75.9, gap=29.6), "overdue") == {
-        "days": 75,
-        "gap": 30,
-    }
+def test_overdue_params_count_from_a_date(scoring):
+    """The last order's date, not the days since: a count would change the
+    reason, and rewrite the score row, every night."""
+    facts = overdue_facts(75.9, gap=29.6, last_order_date="2026-04-02")
+    assert params(scoring, facts, "overdue") == {"since": "2026-04-02", "gap": 30}
+    later = {**facts, "days_since_last_order": 76.9}
+    assert params(scoring, later, "overdue") == params(scoring, facts, "overdue")
 
 
 @pytest.mark.parametrize(
@@ -209,8 +212,12 @@ def test_no_redemption_ramps_from_half_horizon_to_horizon(scoring):
     # Needs a date of last redemption and points to redeem.
     assert no_redemption(None) is None
     assert no_redemption(400, balance=0) is None
-    facts = {"points_balance": 1.0, "days_since_redemption": 200.7}
-    assert params(scoring, facts, "no_redemption") == {"days": 200}
+    facts = {
+        "points_balance": 1.0,
+        "days_since_redemption": 200.7,
+        "redemption_since": "2026-01-10",
+    }
+    assert params(scoring, facts, "no_redemption") == {"since": "2026-01-10"}
 
 
 def test_tier_at_risk_only_after_a_quarter_of_the_period(scoring):
@@ -477,7 +484,7 @@ def test_reasons_are_top_three_by_contribution(scoring):
     assert [r.contribution for r in result.reasons] == pytest.approx([20, 12, 8.5])
     assert [r.strength for r in result.reasons] == pytest.approx([1.0, 0.8, 0.85])
     overdue = result.reasons[0]
-    assert overdue.params == {"days": 93, "gap": 31}
+    assert overdue.params == {"since": "2026-03-01", "gap": 31}
     assert result.reasons[1].params == {"percent": 20}
     assert result.reasons[2].params == {"stage": "dormant"}
 

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import ids_filter, pair_filter, upsert
+from odoo.addons.crm_lifecycle.utils import JsonText, ids_filter, pair_filter, upsert
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -19,6 +19,20 @@ LEVEL_SELECTION = [
 # A history row is written when the level changes or the score moved this much
 # since the last row: the trend without a row per customer per night.
 HISTORY_MIN_MOVE = 5
+
+
+def _strengths_json(strengths):
+    """The signals' strengths as jsonb text, rounded to three places, by
+    hand: 48 ms a batch of 5,000 instead of 70 ms for ``json.dumps`` of a
+    rounded copy. Codes are identifiers and values finite floats, so nothing
+    needs escaping."""
+    return JsonText(
+        "{"
+        + ", ".join(
+            [f'"{code}": {round(value, 3)!r}' for code, value in strengths.items()]
+        )
+        + "}"
+    )
 
 
 class CrmChurnRisk(models.Model):
@@ -108,6 +122,15 @@ class CrmChurnRisk(models.Model):
         selection = self.env[model]._fields[field]._description_selection(self.env)
         return dict(selection).get(value, value or "")
 
+    def _days_since(self, params):
+        """Days from the reason's date to the reader's today: the reason
+        stays current on the days after the run. Reasons written before
+        they carried a date hold the count of their night."""
+        if params.get("since"):
+            today = fields.Date.context_today(self)
+            return (today - fields.Date.to_date(params["since"])).days
+        return params.get("days")
+
     def _reason_text(self, code, params):
         """Word one reason for the salesperson, in the reader's language."""
         _ = self.env._
@@ -118,7 +141,9 @@ class CrmChurnRisk(models.Model):
             return _("%(percent)s%% likely to buy nothing in the next 90 days", **p)
         if code == "overdue":
             return _(
-                "no order for %(days)s days; usually orders every %(gap)s days", **p
+                "no order for %(days)s days; usually orders every %(gap)s days",
+                days=self._days_since(p),
+                gap=p.get("gap"),
             )
         if code == "frequency_drop":
             return _(
@@ -147,7 +172,7 @@ class CrmChurnRisk(models.Model):
                 "%(tier)s tier at risk: %(percent)s%% of what keeping it needs", **p
             )
         if code == "no_redemption":
-            return _("no points redeemed for %(days)s days", **p)
+            return _("no points redeemed for %(days)s days", days=self._days_since(p))
         return code
 
     # ------------------------------------------------------------------
@@ -161,7 +186,9 @@ class CrmChurnRisk(models.Model):
         Only customers with at least one confirmed order (a lifecycle profile
         with orders) are scored: a prospect cannot churn.
         """
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "loyalty_tier_id"]
+        )
         self.env["crm.lifecycle.profile"].flush_model()
         self.env["sale.order"].flush_model(
             ["state", "date_order", "amount_untaxed", "currency_rate", "partner_id"]
@@ -196,28 +223,22 @@ class CrmChurnRisk(models.Model):
             "points_expiring",
             "points_expiry_date",
             "days_since_redemption",
+            "last_order_date",
+            "redemption_since",
+            "tier_id",
         )
-        by_company = {c.id: c for c in companies}
+        # Read once, not per customer: a field read costs a cache lookup.
+        settings = {
+            c.id: {
+                "period_months": c.churn_period_months,
+                "redemption_horizon_days": c.churn_redemption_days,
+            }
+            for c in companies
+        }
         facts = []
         for row in self.env.execute_query(query):
             fact = dict(zip(keys, row, strict=True))
-            for key in (
-                "historic_clv",
-                "recent_revenue",
-                "previous_revenue",
-                "rating_avg",
-                "points_balance",
-                "points_expiring",
-            ):
-                if fact[key] is not None:
-                    fact[key] = float(fact[key])
-            company = by_company[fact["company_id"]]
-            fact["period_months"] = company.churn_period_months
-            fact["redemption_horizon_days"] = company.churn_redemption_days
-            if fact["points_expiry_date"]:
-                fact["points_expiry_date"] = fields.Date.to_string(
-                    fact["points_expiry_date"]
-                )
+            fact.update(settings[fact["company_id"]])
             facts.append(fact)
         self._add_tier_facts(facts, as_of)
         return facts
@@ -270,9 +291,9 @@ class CrmChurnRisk(models.Model):
                 -- for this batch instead of hashing whole tables: with a
                 -- join alone it scans every entry and lot in each batch,
                 -- and a batch then costs in proportion to the database.
-                SELECT id, commercial_partner_id
+                SELECT id, commercial_partner_id, loyalty_tier_id
                   FROM res_partner
-                 WHERE commercial_partner_id = ANY(%(ids)s)
+                 WHERE %(members)s
             ), prof AS (
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
@@ -370,10 +391,19 @@ class CrmChurnRisk(models.Model):
                    COALESCE(o.orders_12m, 0),
                    COALESCE(o.cancelled_12m, 0) + COALESCE(f.refunds_12m, 0),
                    r.rating_avg, COALESCE(r.rating_count, 0),
-                   COALESCE(l.balance, 0), COALESCE(l.expiring, 0), l.expiry_date,
+                   COALESCE(l.balance, 0), COALESCE(l.expiring, 0),
+                   to_char(l.expiry_date, 'YYYY-MM-DD'),
                    (%(as_of)s::date
-                       - COALESCE(e.last_redeem, e.first_entry)::date)
+                       - COALESCE(e.last_redeem, e.first_entry)::date),
+                   -- The dates the reasons count from, as text for their
+                   -- jsonb (as the expiry date above).
+                   to_char(pr.last_order_date, 'YYYY-MM-DD'),
+                   to_char(COALESCE(e.last_redeem, e.first_entry)::date, 'YYYY-MM-DD'),
+                   -- The company's tier, straight from the company-dependent
+                   -- column of the row just read for the members.
+                   (cm.loyalty_tier_id ->> pr.company_id::text)::int
               FROM prof pr
+              LEFT JOIN members cm ON cm.id = pr.partner_id
               LEFT JOIN orders o
                 ON o.partner_id = pr.partner_id AND o.company_id = pr.company_id
               LEFT JOIN refunds f
@@ -386,6 +416,7 @@ class CrmChurnRisk(models.Model):
              ORDER BY pr.partner_id, pr.company_id
             """,
             companies=companies.ids,
+            members=ids_filter(SQL.identifier("commercial_partner_id"), partner_ids),
             recent=recent,
             previous=previous,
             expiring=expiring,
@@ -398,49 +429,28 @@ class CrmChurnRisk(models.Model):
 
     @api.model
     def _add_tier_facts(self, facts, as_of):
-        """Progress of tier members towards keeping their tier, per company."""
+        """Progress of tier members towards keeping their tier, per company
+        (the tier itself comes with the facts, ``tier_id``)."""
         Tier = self.env["crm.loyalty.tier"].sudo()
         by_company = {}
         for fact in facts:
-            by_company.setdefault(fact["company_id"], []).append(fact)
-        self.env["res.partner"].flush_model(["loyalty_tier_id"])
+            if fact["tier_id"]:
+                by_company.setdefault(fact["company_id"], []).append(fact)
         for company_id, company_facts in by_company.items():
             company = self.env["res.company"].browse(company_id)
-            # The company's tier of each customer, straight from the
-            # company-dependent column: reading the field through the ORM
-            # would load every column of thousands of partners.
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT id, (loyalty_tier_id ->> %(company)s)::int
-                      FROM res_partner
-                     WHERE %(ids)s
-                       AND (loyalty_tier_id ->> %(company)s) IS NOT NULL
-                    """,
-                    company=str(company_id),
-                    ids=ids_filter(
-                        SQL.identifier("id"), [f["partner_id"] for f in company_facts]
-                    ),
-                )
-            )
-            if not rows:
-                continue
             window = company.loyalty_tier_window
             # The same window as the tier review itself (crm_loyalty).
             start = tier_rules.window_start(window, as_of)
-            metrics = Tier._metrics(company, [row[0] for row in rows], start, as_of)
+            metrics = Tier._metrics(
+                company, [fact["partner_id"] for fact in company_facts], start, as_of
+            )
             elapsed = 1.0
             if window == "calendar":
                 elapsed = (as_of - date(as_of.year, 1, 1)).days / 365.0
-            existing = Tier.browse({tier_id for _pid, tier_id in rows}).exists()
-            tiers = {
-                partner_id: Tier.browse(tier_id)
-                for partner_id, tier_id in rows
-                if tier_id in existing.ids
-            }
+            tiers = Tier.browse({fact["tier_id"] for fact in company_facts}).exists()
             for fact in company_facts:
-                tier = tiers.get(fact["partner_id"])
-                if not tier or tier.retention_threshold <= 0:
+                tier = tiers.browse(fact["tier_id"])
+                if tier not in tiers or tier.retention_threshold <= 0:
                     continue
                 fact["tier_name"] = tier.name
                 fact["tier_progress"] = (
@@ -468,16 +478,52 @@ class CrmChurnRisk(models.Model):
         thresholds = {cid: c._churn_thresholds() for cid, c in companies.items()}
         existing = self._existing(partner_ids)
         past = self._scores_on(partner_ids, as_of - timedelta(days=30))
+        # Scored a company at a time (its thresholds), kept in the facts'
+        # order: the rows are written in key order.
+        positions = {}
+        for position, fact in enumerate(facts):
+            positions.setdefault(fact["company_id"], []).append(position)
+        results = [None] * len(facts)
+        for company_id, company_positions in positions.items():
+            scored = scoring.score_all(
+                [facts[position] for position in company_positions],
+                weights,
+                thresholds[company_id],
+            )
+            for position, result in zip(company_positions, scored, strict=True):
+                results[position] = result
         rows, mirrored, history, risen, seen = [], [], [], [], set()
-        for fact in facts:
+        for fact, result in zip(facts, results, strict=True):
             key = (fact["partner_id"], fact["company_id"])
             seen.add(key)
-            result = scoring.score(fact, weights, thresholds[fact["company_id"]])
             old = existing.get(key, {})
             rose = scoring.rose_into_alert(old.get("level"), result.level)
             pending = rose or (
                 bool(old.get("alert_pending")) and result.level in scoring.ALERT_LEVELS
             )
+            reason_data = [[r.code, r.params] for r in result.reasons]
+            score_change = result.score - past.get(key, result.score)
+            moved = (
+                not old
+                or result.level != old.get("level")
+                or abs(result.score - (old.get("history_score") or 0))
+                >= HISTORY_MIN_MOVE
+            )
+            if rose:
+                risen.append(key)
+            if old and (
+                old["score"],
+                old["level"],
+                old["alert_pending"],
+                old["score_change"],
+                old["reason_data"],
+            ) == (result.score, result.level, pending, score_change, reason_data):
+                # Nothing the row shows moved (on a usual night, nine
+                # customers in ten): it is not sent, as the upsert would
+                # leave it alone (``_COMPARED``).
+                if moved:
+                    history.append({"partner_id": key[0], "company_id": key[1], **old})
+                continue
             if rose:
                 pending_since = as_of
             elif pending:
@@ -490,29 +536,19 @@ class CrmChurnRisk(models.Model):
                 "score": result.score,
                 "level": result.level,
                 "previous_level": old.get("level") or None,
-                "score_change": result.score - past.get(key, result.score),
+                "score_change": score_change,
                 "history_score": old.get("history_score"),
-                "reason_data": [[r.code, r.params] for r in result.reasons],
-                "strengths": {
-                    code: round(value, 3) for code, value in result.strengths.items()
-                },
+                "reason_data": reason_data,
+                "strengths": _strengths_json(result.strengths),
                 "alert_pending": pending,
                 "alert_pending_since": pending_since,
                 "scored_on": as_of,
             }
             if result.level == old.get("level"):
                 row["previous_level"] = old.get("previous_level") or None
-            moved = (
-                not old
-                or result.level != old.get("level")
-                or abs(result.score - (old.get("history_score") or 0))
-                >= HISTORY_MIN_MOVE
-            )
             if moved:
                 row["history_score"] = result.score
                 history.append(row)
-            if rose:
-                risen.append(key)
             rows.append(row)
             if not old or (row["score"], row["level"]) != (old["score"], old["level"]):
                 mirrored.append(row)
@@ -533,7 +569,7 @@ class CrmChurnRisk(models.Model):
             """
             SELECT partner_id, company_id, score, level, previous_level,
                    history_score, alert_pending, scored_on,
-                   score_change, alert_pending_since
+                   score_change, alert_pending_since, reason_data
               FROM crm_churn_risk WHERE %s
             """,
             ids_filter(SQL.identifier("partner_id"), partner_ids),
@@ -548,6 +584,7 @@ class CrmChurnRisk(models.Model):
                 "scored_on": row[7],
                 "score_change": row[8],
                 "alert_pending_since": row[9],
+                "reason_data": row[10],
             }
             for row in self.env.execute_query(query)
         }
@@ -581,9 +618,11 @@ class CrmChurnRisk(models.Model):
         ("scored_on", "date"),
     )
 
-    # A score row is rewritten only when one of these moved; PostgreSQL
-    # compares them in the upsert, so the reasons (jsonb) are not read back
-    # and parsed for every customer (a fifth of a batch's time).
+    # A score row is rewritten only when one of these moved. The batch
+    # compares them before it builds the row (reading the reasons back costs
+    # 35 ms a batch of 5,000; sending the 5,000 rows for PostgreSQL to
+    # compare cost 250 ms), and the upsert compares them again, so that a
+    # row is never rewritten for nothing.
     _COMPARED = ("score", "level", "alert_pending", "reason_data", "score_change")
 
     @api.model

@@ -31,8 +31,14 @@ class TestChurnRun(ChurnCommon):
         risk = self._risk(self.fading)
         self.assertIn(risk.level, ("high", "critical"))
         self.assertGreaterEqual(risk.score, self.company.churn_high_threshold)
-        self.assertIn("no order for 130 days", risk.reasons)
-        self.assertIn("usually orders every 30 days", risk.reasons)
+        with freeze_time(datetime.combine(later, time(12))):
+            risk.invalidate_recordset(["reasons"])
+            self.assertIn("no order for 130 days", risk.reasons)
+            self.assertIn("usually orders every 30 days", risk.reasons)
+        # The reason counts the days to the day it is read, without a run.
+        with freeze_time(datetime.combine(later + timedelta(days=3), time(12))):
+            risk.invalidate_recordset(["reasons"])
+            self.assertIn("no order for 133 days", risk.reasons)
         # Mirrored on the partner, company-dependent.
         partner = self.fading.with_company(self.company)
         self.assertEqual(partner.churn_risk_score, risk.score)
@@ -71,8 +77,32 @@ class TestChurnRun(ChurnCommon):
         later = TODAY + timedelta(days=120)
         self.env["crm.churn.risk"]._score_partners(self.fading.ids, later)
         risk = self._risk(self.fading)
-        self.assertIn("no order for 130 days", risk.reasons)
-        self.assertEqual(dict(risk.reason_data)["overdue"]["days"], 130)
+        self.assertEqual(risk.strengths["overdue"], 1.0)
+        last_order = TODAY - timedelta(days=10)
+        self.assertEqual(dict(risk.reason_data)["overdue"]["since"], str(last_order))
+        with freeze_time(datetime.combine(later, time(12))):
+            risk.invalidate_recordset(["reasons"])
+            self.assertIn("no order for 130 days", risk.reasons)
+
+    def test_a_quiet_night_leaves_the_score_row_alone(self):
+        """A customer whose facts did not change keeps the same reasons
+        the next night (they carry dates, not day counts), so the night
+        rewrites nothing: no row, no history, no mirror."""
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            self.fading.ids, as_of=TODAY
+        )
+        later = TODAY + timedelta(days=120)
+        Risk = self.env["crm.churn.risk"]
+        Risk._score_partners(self.fading.ids, later)
+        risk = self._risk(self.fading)
+        self.assertEqual(risk.scored_on, later)
+        reasons = dict(risk.reason_data)
+        self.assertIn("overdue", reasons)
+        written, _risen = Risk._score_partners(self.fading.ids, later + timedelta(1))
+        self.assertEqual(written, 0)
+        risk.invalidate_recordset()
+        self.assertEqual(risk.scored_on, later)
+        self.assertEqual(dict(risk.reason_data), reasons)
 
     def test_signals_read_orders_and_ledger_from_covering_indexes(self):
         """The churn signals read a batch's orders, entries and open lots

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -27,7 +29,15 @@ class TestChurnTour(HttpCase):
                     "company_id": self.env.company.id,
                     "score": 85,
                     "level": "critical",
-                    "reason_data": [["overdue", {"days": 120, "gap": 30}]],
+                    "reason_data": [
+                        [
+                            "overdue",
+                            {
+                                "since": str(fields.Date.today() - timedelta(days=120)),
+                                "gap": 30,
+                            },
+                        ]
+                    ],
                     "historic_clv": 1000.0,
                 }
             ],

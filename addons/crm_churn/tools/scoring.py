@@ -6,13 +6,16 @@ strengths of the signals that can be computed for this customer, times 100:
 a customer without a loyalty card is scored on the other signals instead of
 being diluted by zeros. The reasons are the signals that contribute most,
 returned as codes with their figures, so that the caller words them in the
-user's language.
+user's language. A figure that ages by itself (days without an order or a
+redemption) is given as the date it counts from, so that a customer's reasons
+stay the same from one night to the next until something happens.
 """
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from math import exp
+from typing import NamedTuple
 
 SIGNALS = (
     "prob_alive",
@@ -94,16 +97,20 @@ class Thresholds:
             )
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
+    """A signal worth telling the salesperson about, with its figures.
+
+    Named tuples rather than dataclasses: a night builds hundreds of
+    thousands of them, and a frozen dataclass costs four times as much to
+    make."""
+
     code: str
     strength: float
     contribution: float
-    params: dict = field(default_factory=dict)
+    params: dict
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     score: int
     level: str
     reasons: tuple
@@ -136,81 +143,114 @@ def _drop(recent, previous):
     return _clamp(1.0 - (recent or 0.0) / previous)
 
 
-def signal_strengths(facts):
-    """Strength and figures of every signal that applies to this customer.
+def strengths(facts):
+    """Strength of every signal that applies to this customer.
 
     :param facts: dict of the customer's facts; missing keys or ``None``
         values make the signals that need them unavailable
-    :return: ``{code: (strength, params)}`` for the available signals
+    :return: ``{code: strength}``; the figures of a signal are only worked
+        out for the reasons (``signal_params``), not for each of the
+        thousands of signals of a batch that no salesperson reads
     """
     out = {}
     get = facts.get
 
     prob_alive = get("prob_alive")
     if prob_alive is not None:
-        out["prob_alive"] = (
-            _clamp(1.0 - prob_alive),
-            {"percent": round(100 * _clamp(prob_alive))},
-        )
+        out["prob_alive"] = _clamp(1.0 - prob_alive)
         no_purchase = prob_no_purchase(prob_alive, get("expected_purchases_90"))
         if no_purchase is not None:
-            out["no_purchase_90"] = (no_purchase, {"percent": round(100 * no_purchase)})
+            out["no_purchase_90"] = no_purchase
 
     gap = get("avg_days_between_orders")
     days = get("days_since_last_order")
     if (get("purchase_days") or 0) >= 2 and gap and gap > 0 and days is not None:
-        ratio = days / gap
-        out["overdue"] = (
-            _clamp((ratio - 1.0) / 2.0),
-            {"days": int(days), "gap": round(gap)},
-        )
+        out["overdue"] = _clamp((days / gap - 1.0) / 2.0)
 
-    months = get("period_months") or 6
     drop = _drop(get("recent_orders"), get("previous_orders"))
     if drop is not None:
-        out["frequency_drop"] = (drop, {"percent": round(100 * drop), "months": months})
+        out["frequency_drop"] = drop
     drop = _drop(get("recent_revenue"), get("previous_revenue"))
     if drop is not None:
-        out["spending_drop"] = (drop, {"percent": round(100 * drop), "months": months})
+        out["spending_drop"] = drop
 
     stage = get("stage")
     if stage in STAGE_RISK:
-        out["stage"] = (STAGE_RISK[stage], {"stage": stage})
+        out["stage"] = STAGE_RISK[stage]
     segment = get("segment")
     if segment in SEGMENT_RISK:
-        out["segment"] = (SEGMENT_RISK[segment], {"segment": segment})
+        out["segment"] = SEGMENT_RISK[segment]
 
     cancellations = get("cancellations") or 0
     orders = get("orders_12m") or 0
     if orders + cancellations > 0:
-        share = cancellations / (orders + cancellations)
-        out["cancellations"] = (_clamp(2.0 * share), {"count": int(cancellations)})
+        out["cancellations"] = _clamp(2.0 * cancellations / (orders + cancellations))
 
     if (get("rating_count") or 0) > 0 and get("rating_avg") is not None:
-        rating = get("rating_avg")
-        out["rating"] = (_clamp((4.0 - rating) / 3.0), {"rating": round(rating, 1)})
+        out["rating"] = _clamp((4.0 - get("rating_avg")) / 3.0)
 
     balance = get("points_balance") or 0.0
     if balance > 0:
-        expiring = get("points_expiring") or 0.0
-        out["points_expiring"] = (
-            _clamp(expiring / balance),
-            {"points": round(expiring, 2), "date": get("points_expiry_date")},
-        )
-        horizon = get("redemption_horizon_days") or 365
+        out["points_expiring"] = _clamp((get("points_expiring") or 0.0) / balance)
         since = get("days_since_redemption")
         if since is not None:
-            half = horizon / 2.0
-            out["no_redemption"] = (_clamp((since - half) / half), {"days": int(since)})
+            half = (get("redemption_horizon_days") or 365) / 2.0
+            out["no_redemption"] = _clamp((since - half) / half)
 
     progress = get("tier_progress")
-    elapsed = get("period_elapsed") or 0.0
-    if progress is not None and elapsed >= 0.25:
-        out["tier_at_risk"] = (
-            _clamp(1.0 - progress / elapsed),
-            {"tier": get("tier_name") or "", "percent": round(100 * progress)},
-        )
+    if progress is not None and (get("period_elapsed") or 0.0) >= 0.25:
+        out["tier_at_risk"] = _clamp(1.0 - progress / get("period_elapsed"))
     return out
+
+
+# The figures a reason is worded with, by signal: (strength, facts.get).
+_PARAMS = {
+    "prob_alive": lambda s, get: {"percent": round(100 * _clamp(get("prob_alive")))},
+    "no_purchase_90": lambda s, get: {"percent": round(100 * s)},
+    # Dates rather than day counts: a count would change the reason, and so
+    # rewrite the score row, every night; the reader counts the days.
+    "overdue": lambda s, get: {
+        "since": get("last_order_date"),
+        "gap": round(get("avg_days_between_orders")),
+    },
+    "frequency_drop": lambda s, get: {
+        "percent": round(100 * s),
+        "months": get("period_months") or 6,
+    },
+    "spending_drop": lambda s, get: {
+        "percent": round(100 * s),
+        "months": get("period_months") or 6,
+    },
+    "stage": lambda s, get: {"stage": get("stage")},
+    "segment": lambda s, get: {"segment": get("segment")},
+    "cancellations": lambda s, get: {"count": int(get("cancellations") or 0)},
+    "rating": lambda s, get: {"rating": round(get("rating_avg"), 1)},
+    "points_expiring": lambda s, get: {
+        "points": round(get("points_expiring") or 0.0, 2),
+        "date": get("points_expiry_date"),
+    },
+    "no_redemption": lambda s, get: {"since": get("redemption_since")},
+    "tier_at_risk": lambda s, get: {
+        "tier": get("tier_name") or "",
+        "percent": round(100 * get("tier_progress")),
+    },
+}
+
+
+def signal_params(code, strength, facts):
+    """The figures of one signal that applies, for wording it as a reason."""
+    return _PARAMS[code](strength, facts.get)
+
+
+def signal_strengths(facts):
+    """Strength and figures of every signal that applies to this customer.
+
+    :return: ``{code: (strength, params)}`` for the available signals
+    """
+    return {
+        code: (strength, signal_params(code, strength, facts))
+        for code, strength in strengths(facts).items()
+    }
 
 
 def level_for(score, thresholds):
@@ -225,28 +265,43 @@ def level_for(score, thresholds):
 
 def score(facts, weights=None, thresholds=None, max_reasons=MAX_REASONS):
     """Score one customer; see the module docstring for the formula."""
+    return score_all([facts], weights, thresholds, max_reasons)[0]
+
+
+def score_all(facts_list, weights=None, thresholds=None, max_reasons=MAX_REASONS):
+    """``score`` of each customer of a batch, in order; the weights are read
+    once for the batch."""
     weights = DEFAULT_WEIGHTS if weights is None else weights
+    weights = {code: max(float(value), 0.0) for code, value in weights.items()}
     thresholds = thresholds or Thresholds()
-    strengths = signal_strengths(facts)
-    total_weight = 0.0
-    total = 0.0
-    reasons = []
-    for code, (strength, params) in strengths.items():
-        weight = max(float(weights.get(code, 0.0)), 0.0)
-        if not weight:
-            continue
-        total_weight += weight
-        total += weight * strength
-        if strength >= REASON_MIN_STRENGTH:
-            reasons.append(Reason(code, strength, weight * strength, params))
-    value = round(100.0 * total / total_weight) if total_weight else 0
-    reasons.sort(key=lambda reason: (-reason.contribution, reason.code))
-    return Result(
-        score=value,
-        level=level_for(value, thresholds),
-        reasons=tuple(reasons[:max_reasons]),
-        strengths={code: strength for code, (strength, _p) in strengths.items()},
-    )
+    results = []
+    for facts in facts_list:
+        found = strengths(facts)
+        total_weight = 0.0
+        total = 0.0
+        candidates = []
+        for code, strength in found.items():
+            weight = weights.get(code, 0.0)
+            if not weight:
+                continue
+            total_weight += weight
+            total += weight * strength
+            if strength >= REASON_MIN_STRENGTH:
+                candidates.append((-weight * strength, code, strength))
+        value = round(100.0 * total / total_weight) if total_weight else 0
+        candidates.sort()
+        results.append(
+            Result(
+                score=value,
+                level=level_for(value, thresholds),
+                reasons=tuple(
+                    Reason(code, strength, -key, signal_params(code, strength, facts))
+                    for key, code, strength in candidates[:max_reasons]
+                ),
+                strengths=found,
+            )
+        )
+    return results
 
 
 def rose_into_alert(old_level, new_level):
