@@ -293,7 +293,7 @@ class CrmChurnRisk(models.Model):
                 -- and a batch then costs in proportion to the database.
                 SELECT id, commercial_partner_id, loyalty_tier_id
                   FROM res_partner
-                 WHERE %(members)s
+                 WHERE commercial_partner_id = ANY(%(ids)s)
             ), prof AS (
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
@@ -416,7 +416,6 @@ class CrmChurnRisk(models.Model):
              ORDER BY pr.partner_id, pr.company_id
             """,
             companies=companies.ids,
-            members=ids_filter(SQL.identifier("commercial_partner_id"), partner_ids),
             recent=recent,
             previous=previous,
             expiring=expiring,
