@@ -4,6 +4,7 @@ Plain functions over a cursor and ``odoo.tools.SQL``: they hold no business
 rule, so they live beside the models rather than on one of them.
 """
 
+import functools
 import io
 import json
 
@@ -125,14 +126,10 @@ def upsert(
         for name, col_type in zip(names, types, strict=True)
     ]
     if len(rows) < COPY_FROM_ROWS:
-        source = SQL(
-            "unnest(%s) AS v(%s)",
-            SQL(", ").join(
-                SQL("%s::%s[]", column, SQL(_array_type(col_type)))
-                for column, col_type in zip(values, types, strict=True)
-            ),
-            SQL(", ").join(SQL.identifier(name) for name in names),
-        )
+        unnest = _statement(
+            table, tuple(names), tuple(types), tuple(keys), tuple(unless_same or ())
+        )[2]
+        source = SQL(unnest, *values)
         return _upsert_from(env, table, names, types, keys, source, also, unless_same)
     staging = SQL.identifier(f"{table}_upsert")
     env.cr.execute(
@@ -175,50 +172,80 @@ def _json_text(value):
     return json.dumps(value)
 
 
-def _upsert_from(env, table, names, types, keys, source, also, unless_same):
-    selected = SQL(", ").join(
-        SQL("v.%s::%s", SQL.identifier(name), SQL(col_type))
-        for name, col_type in zip(names, types, strict=True)
+@functools.lru_cache(maxsize=64)
+def _statement(table, names, types, keys, unless_same):
+    """The parts of an upsert that depend only on its table and columns:
+    ``(head, tail, unnest)``, composed once per process. Composed anew, they
+    took 1 ms of every order confirmation (the profile's thirty columns are
+    a few hundred ``SQL`` objects).
+
+    ``head`` is the statement up to its source (the writer's id, twice,
+    still to give), ``tail`` what follows the source, and ``unnest`` the
+    source of a few rows as arrays (one array per column still to give).
+    """
+    head = SQL(
+        """
+        INSERT INTO %(table)s
+               (%(names)s, create_uid, create_date, write_uid, write_date)
+        SELECT %(selected)s, """,
+        table=SQL.identifier(table),
+        names=SQL(", ").join(SQL.identifier(name) for name in names),
+        selected=SQL(", ").join(
+            SQL("v.%s::%s", SQL.identifier(name), SQL(col_type))
+            for name, col_type in zip(names, types, strict=True)
+        ),
     )
-    updates = SQL(", ").join(
-        SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
-        for name in names
-        if name not in keys
+    tail = SQL(
+        """
+        ON CONFLICT (%(keys)s) DO UPDATE
+           SET %(updates)s, write_uid = EXCLUDED.write_uid,
+               write_date = EXCLUDED.write_date
+        %(unless_same)s
+        """,
+        keys=SQL(", ").join(SQL.identifier(key) for key in keys),
+        updates=SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+            for name in names
+            if name not in keys
+        ),
+        unless_same=SQL(
+            "WHERE (%s) IS DISTINCT FROM (%s)",
+            SQL(", ").join(
+                SQL("%s.%s", SQL.identifier(table), SQL.identifier(name))
+                for name in unless_same
+            ),
+            SQL(", ").join(
+                SQL("EXCLUDED.%s", SQL.identifier(name)) for name in unless_same
+            ),
+        )
+        if unless_same
+        else SQL(),
+    )
+    unnest = "unnest({}) AS v({})".format(
+        ", ".join(f"%s::{_array_type(col_type)}[]" for col_type in types),
+        SQL(", ").join(SQL.identifier(name) for name in names).code,
+    )
+    return head, tail, unnest
+
+
+def _upsert_from(env, table, names, types, keys, source, also, unless_same):
+    head, tail, _unnest = _statement(
+        table, tuple(names), tuple(types), tuple(keys), tuple(unless_same or ())
     )
     env.cr.execute(
         SQL(
             """
-            %(also)s
-            INSERT INTO %(table)s
-                   (%(names)s, create_uid, create_date, write_uid, write_date)
-            SELECT %(selected)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                   %(uid)s, now() AT TIME ZONE 'UTC'
-              FROM %(source)s
-            ON CONFLICT (%(keys)s) DO UPDATE
-               SET %(updates)s, write_uid = EXCLUDED.write_uid,
-                   write_date = EXCLUDED.write_date
-            %(unless_same)s
+            %s
+            %s %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+              FROM %s
+            %s
             """,
-            unless_same=SQL(
-                "WHERE (%s) IS DISTINCT FROM (%s)",
-                SQL(", ").join(
-                    SQL("%s.%s", SQL.identifier(table), SQL.identifier(name))
-                    for name in unless_same
-                ),
-                SQL(", ").join(
-                    SQL("EXCLUDED.%s", SQL.identifier(name)) for name in unless_same
-                ),
-            )
-            if unless_same
-            else SQL(),
-            also=SQL("WITH also AS (%s)", also) if also else SQL(),
-            table=SQL.identifier(table),
-            names=SQL(", ").join(SQL.identifier(name) for name in names),
-            selected=selected,
-            uid=env.uid,
-            source=source,
-            keys=SQL(", ").join(SQL.identifier(key) for key in keys),
-            updates=updates,
+            SQL("WITH also AS (%s)", also) if also else SQL(),
+            head,
+            env.uid,
+            env.uid,
+            source,
+            tail,
         )
     )
     return env.cr.rowcount

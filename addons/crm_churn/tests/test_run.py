@@ -84,6 +84,24 @@ class TestChurnRun(ChurnCommon):
             risk.invalidate_recordset(["reasons"])
             self.assertIn("no order for 130 days", risk.reasons)
 
+    def test_reasons_stored_with_a_day_count_keep_it(self):
+        """Rows scored before the reasons carried dates still read, with the
+        count of their night, until the next run rewrites them."""
+        risk = self.env["crm.churn.risk"].create(
+            {
+                "partner_id": self.fading.id,
+                "company_id": self.company.id,
+                "score": 70,
+                "level": "high",
+                "reason_data": [
+                    ["overdue", {"days": 120, "gap": 30}],
+                    ["no_redemption", {"days": 400}],
+                ],
+            }
+        )
+        self.assertIn("no order for 120 days", risk.reasons)
+        self.assertIn("no points redeemed for 400 days", risk.reasons)
+
     def test_a_quiet_night_leaves_the_score_row_alone(self):
         """A customer whose facts did not change keeps the same reasons
         the next night (they carry dates, not day counts), so the night
