@@ -201,12 +201,15 @@ class CrmChurnAlert(models.Model):
     def _write_internal(self, vals):
         return self.with_context(**{INTERNAL_WRITE: TRUSTED}).write(vals)
 
-    @api.depends("reason_data")
+    @api.depends("reason_data", "alert_date")
     def _compute_reasons(self):
+        """Why the alert was raised: its days count to the day it was,
+        not to today (a won-back customer's alert would otherwise go on
+        counting days without an order)."""
         Risk = self.env["crm.churn.risk"]
         for alert in self:
             alert.reasons = "\n".join(
-                Risk._reason_text(code, params)
+                Risk._reason_text(code, params, on=alert.alert_date)
                 for code, params in (alert.reason_data or [])
             )
 

@@ -122,17 +122,19 @@ class CrmChurnRisk(models.Model):
         selection = self.env[model]._fields[field]._description_selection(self.env)
         return dict(selection).get(value, value or "")
 
-    def _days_since(self, params):
-        """Days from the reason's date to the reader's today: the reason
-        stays current on the days after the run. Reasons written before
-        they carried a date hold the count of their night."""
+    def _days_since(self, params, on=None):
+        """Days from the reason's date to ``on``, by default the reader's
+        today: a customer's current reasons stay true on the days after the
+        run. Reasons written before they carried a date hold the count of
+        their night."""
         if params.get("since"):
-            today = fields.Date.context_today(self)
-            return (today - fields.Date.to_date(params["since"])).days
+            on = on or fields.Date.context_today(self)
+            return (on - fields.Date.to_date(params["since"])).days
         return params.get("days")
 
-    def _reason_text(self, code, params):
-        """Word one reason for the salesperson, in the reader's language."""
+    def _reason_text(self, code, params, on=None):
+        """Word one reason for the salesperson, in the reader's language;
+        the days a reason counts run to ``on`` (see ``_days_since``)."""
         _ = self.env._
         p = dict(params or {})
         if code == "prob_alive":
@@ -142,7 +144,7 @@ class CrmChurnRisk(models.Model):
         if code == "overdue":
             return _(
                 "no order for %(days)s days; usually orders every %(gap)s days",
-                days=self._days_since(p),
+                days=self._days_since(p, on),
                 gap=p.get("gap"),
             )
         if code == "frequency_drop":
@@ -172,7 +174,9 @@ class CrmChurnRisk(models.Model):
                 "%(tier)s tier at risk: %(percent)s%% of what keeping it needs", **p
             )
         if code == "no_redemption":
-            return _("no points redeemed for %(days)s days", days=self._days_since(p))
+            return _(
+                "no points redeemed for %(days)s days", days=self._days_since(p, on)
+            )
         return code
 
     # ------------------------------------------------------------------

@@ -154,6 +154,8 @@ class TestChurnRun(ChurnCommon):
         self.assertEqual(alert.user_id, self.salesman)
         self.assertEqual(alert.team_id, self.team)
         self.assertEqual(alert.alert_date, later)
+        # Why it was raised, counted to that day whenever it is read.
+        self.assertIn("no order for 130 days", alert.reasons)
         self.assertFalse(self._alerts(self.healthy))
         # The salesperson got a call activity with a deadline by severity.
         activity = alert.activity_ids
