@@ -37,7 +37,7 @@ DYNAMIC_SQL_ALLOWED = {
         "col_type is a PostgreSQL type name from the callers' module constants "
         "(crm_lifecycle_profile.WRITTEN_COLUMNS, crm.churn.risk._COLUMNS)"
     ),
-    ("addons/crm_lifecycle/utils.py", "_upsert_from"): (
+    ("addons/crm_lifecycle/utils.py", "_statement"): (
         "col_type as in upsert, which passes it on"
     ),
 }

@@ -126,10 +126,17 @@ def upsert(
         for name, col_type in zip(names, types, strict=True)
     ]
     if len(rows) < COPY_FROM_ROWS:
-        unnest = _statement(
+        _head, _tail, casts, aliases = _statement(
             table, tuple(names), tuple(types), tuple(keys), tuple(unless_same or ())
-        )[2]
-        source = SQL(unnest, *values)
+        )
+        source = SQL(
+            "unnest(%s) AS v(%s)",
+            SQL(", ").join(
+                SQL("%s::%s[]", column, cast)
+                for column, cast in zip(values, casts, strict=True)
+            ),
+            aliases,
+        )
         return _upsert_from(env, table, names, types, keys, source, also, unless_same)
     staging = SQL.identifier(f"{table}_upsert")
     env.cr.execute(
@@ -180,8 +187,9 @@ def _statement(table, names, types, keys, unless_same):
     a few hundred ``SQL`` objects).
 
     ``head`` is the statement up to its source (the writer's id, twice,
-    still to give), ``tail`` what follows the source, and ``unnest`` the
-    source of a few rows as arrays (one array per column still to give).
+    still to give), ``tail`` what follows the source; ``casts`` (the array
+    type of each column) and ``aliases`` make the source of a few rows sent
+    as arrays.
     """
     head = SQL(
         """
@@ -221,15 +229,13 @@ def _statement(table, names, types, keys, unless_same):
         if unless_same
         else SQL(),
     )
-    unnest = "unnest({}) AS v({})".format(
-        ", ".join(f"%s::{_array_type(col_type)}[]" for col_type in types),
-        SQL(", ").join(SQL.identifier(name) for name in names).code,
-    )
-    return head, tail, unnest
+    casts = tuple(SQL(_array_type(col_type)) for col_type in types)
+    aliases = SQL(", ").join(SQL.identifier(name) for name in names)
+    return head, tail, casts, aliases
 
 
 def _upsert_from(env, table, names, types, keys, source, also, unless_same):
-    head, tail, _unnest = _statement(
+    head, tail, _casts, _aliases = _statement(
         table, tuple(names), tuple(types), tuple(keys), tuple(unless_same or ())
     )
     env.cr.execute(
