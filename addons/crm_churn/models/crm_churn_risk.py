@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import JsonText, ids_filter, pair_filter, upsert
+from odoo.addons.crm_lifecycle.utils import ids_filter, pair_filter, upsert
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -19,20 +19,6 @@ LEVEL_SELECTION = [
 # A history row is written when the level changes or the score moved this much
 # since the last row: the trend without a row per customer per night.
 HISTORY_MIN_MOVE = 5
-
-
-def _strengths_json(strengths):
-    """The signals' strengths as jsonb text, rounded to three places, by
-    hand: 48 ms a batch of 5,000 instead of 70 ms for ``json.dumps`` of a
-    rounded copy. Codes are identifiers and values finite floats, so nothing
-    needs escaping."""
-    return JsonText(
-        "{"
-        + ", ".join(
-            [f'"{code}": {round(value, 3)!r}' for code, value in strengths.items()]
-        )
-        + "}"
-    )
 
 
 class CrmChurnRisk(models.Model):
@@ -521,8 +507,8 @@ class CrmChurnRisk(models.Model):
                 old["score_change"],
                 old["reason_data"],
             ) == (result.score, result.level, pending, score_change, reason_data):
-                # Nothing the row shows moved (on a usual night, nine
-                # customers in ten): it is not sent, as the upsert would
+                # Nothing the row shows moved (on a usual night, five
+                # customers in six): it is not sent, as the upsert would
                 # leave it alone (``_COMPARED``).
                 if moved:
                     history.append({"partner_id": key[0], "company_id": key[1], **old})
@@ -542,7 +528,9 @@ class CrmChurnRisk(models.Model):
                 "score_change": score_change,
                 "history_score": old.get("history_score"),
                 "reason_data": reason_data,
-                "strengths": _strengths_json(result.strengths),
+                "strengths": {
+                    code: round(value, 3) for code, value in result.strengths.items()
+                },
                 "alert_pending": pending,
                 "alert_pending_since": pending_since,
                 "scored_on": as_of,
