@@ -81,11 +81,12 @@ def test_repeated_nights_are_listed():
 
 def test_one_usual_night_is_judged_alone():
     # A report run with --repeats 1 (or written before repeats existed).
-    figures = copy.deepcopy(FIGURES)
-    [big] = [row for row in figures["sizes"] if row["data"]["customers"] == 100000]
-    big["usual_repeats"] = [run_all.ratios(big["usual"])]
-    line = _floor_line(figures)
-    usual = big["usual"]
+    usual = next(
+        row["usual"] for row in FIGURES["sizes"] if row["data"]["customers"] == 100000
+    )
+    line = _floor_line(
+        _with_repeats([(usual["ratio"], usual["churn_ratio"], usual["night_ratio"])])
+    )
     assert line.startswith(
         f"- At most 2x the SQL floor: the usual night {usual['night_ratio']:.1f}x "
         "both floors"
