@@ -579,7 +579,9 @@ def phases_of(spent):
         + spent.get(prefix + "_delete_rows", 0.0),
         "histories": spent.get("crm.lifecycle.stage.history._record_moves", 0.0)
         + spent.get("crm.rfm.segment.history._record_moves", 0.0),
-        "cuts": spent.get(prefix + "_population_cuts", 0.0),
+        # From the orders (first night) or the stored profiles (the others).
+        "cuts": spent.get(prefix + "_population_cuts", 0.0)
+        + spent.get(prefix + "_stored_cuts", 0.0),
     }
     phases["compute"] = max(
         refresh - phases["facts"] - phases["write"] - phases["histories"], 0.0

@@ -77,6 +77,7 @@ PHASES = {
             "_partner_mirror_query",
             "_delete_rows",
             "_population_cuts",
+            "_stored_cuts",
         ),
         "crm.lifecycle.stage.history": ("_record_moves",),
         "crm.rfm.segment.history": ("_record_moves",),

@@ -43,6 +43,27 @@ class CrmLifecycleRun(models.Model):
         readonly=True, help="Last commercial partner id processed by this run."
     )
     rfm_cuts = fields.Json(readonly=True)
+    rfm_basis = fields.Json(
+        readonly=True,
+        help="Each company's RFM window and monetary basis when the run was "
+        "prepared: the next run reuses the stored profiles for the cut points "
+        "of the companies whose basis did not change.",
+    )
+    rfm_cuts_source = fields.Selection(
+        [
+            ("orders", "Orders"),
+            ("profiles", "Stored profiles"),
+            ("both", "Stored profiles and orders"),
+        ],
+        string="Cut points from",
+        readonly=True,
+        help="Orders: every customer's window figures aggregated from the "
+        "orders (the first run, Recompute now, or after a company changed its "
+        "RFM settings). Stored profiles: the figures the last run and the "
+        "order confirmations since left on the profiles. Both: stored "
+        "profiles, and the orders for the companies whose RFM settings "
+        "changed.",
+    )
     customers_total = fields.Integer(readonly=True)
     customers_done = fields.Integer(readonly=True)
     profiles_written = fields.Integer(readonly=True)
@@ -180,22 +201,76 @@ class CrmLifecycleRun(models.Model):
         # lookup when it is there).
         self.env["sale.order"]._lifecycle_facts_index()
         self._refit_stale_models(self.as_of)
+        basis = self._rfm_basis_now()
+        cuts, source = self._prepare_cuts(basis)
         self.write(
             {
-                "rfm_cuts": self.env["crm.lifecycle.profile"]._population_cuts(
-                    self.as_of
-                ),
+                "rfm_cuts": cuts,
+                "rfm_basis": basis,
+                "rfm_cuts_source": source,
                 "customers_total": self._count_customers(),
                 "started_at": fields.Datetime.now(),
                 "cursor": 0,
             }
         )
         _logger.info(
-            "Lifecycle run %s prepared in %.1fs for %s customers",
+            "Lifecycle run %s prepared in %.1fs for %s customers (cut points from %s)",
             self.as_of,
             time.monotonic() - started,
             self.customers_total,
+            source,
         )
+
+    @api.model
+    def _rfm_basis_now(self):
+        """What the stored RFM figures depend on, per company: a profile
+        computed under another window or monetary basis holds other figures."""
+        return {
+            str(company.id): [
+                company.lifecycle_rfm_window_days,
+                company.lifecycle_rfm_monetary,
+            ]
+            # The settings of every company, as the batches read them.
+            for company in self.env["res.company"].sudo().search([])
+        }
+
+    def _prepare_cuts(self, basis):
+        """(cut points, source): from the stored profiles for the companies
+        whose RFM basis is the last run's, from the orders for the others.
+
+        The first run has no profiles to read, and a manager's Recompute now
+        is the way to rebuild everything from the orders: both read the
+        orders.
+        """
+        Profile = self.env["crm.lifecycle.profile"]
+        previous = self.search([("id", "!=", self.id)], order="id desc", limit=1)
+        kept = (
+            []
+            if self.forced or not previous
+            else [
+                int(company)
+                for company, settings in basis.items()
+                if (previous.rfm_basis or {}).get(company) == settings
+            ]
+        )
+        cuts = Profile._stored_cuts(self.as_of, kept)
+        # A kept company without stored window buyers had some at the last
+        # run only if its profiles were deleted since: then its orders are
+        # read. One that had none still has none (an order confirmed since
+        # would have written its profile); its orders are not read, which
+        # through the date index that every company shares would scan the
+        # whole window again.
+        changed = [
+            int(company)
+            for company in basis
+            if int(company) not in kept
+            or (company not in cuts and (previous.rfm_cuts or {}).get(company))
+        ]
+        if changed:
+            cuts.update(Profile._population_cuts(self.as_of, changed))
+        reused = set(kept) - set(changed)
+        source = "both" if reused and changed else "orders" if changed else "profiles"
+        return cuts, source
 
     @api.model
     def _refit_stale_models(self, as_of, limit=None):

@@ -148,6 +148,62 @@ class TestNightlyRun(LifecycleCommon):
         self.assertEqual(cuts[str(self.company.id)], expected)
         self.assertEqual(self.Profile._population_cuts(TODAY), cuts)
 
+    def _next_run(self, as_of=TODAY, **vals):
+        self.Run.search([("state", "=", "running")]).write({"state": "done"})
+        return self.Run.create({"as_of": as_of, **vals})
+
+    def test_cut_points_from_stored_profiles(self):
+        """After a run, the next one reads its cut points from the profiles:
+        the same cut points as the orders give when the profiles are current,
+        with recency moved by the days since, and with the orders confirmed
+        in between counted, since confirming refreshes the customer."""
+        first = self._recompute()
+        # Demo companies, if any, kept their basis: only this one is new.
+        self.assertIn(first.rfm_cuts_source, ("orders", "both"))
+        mine = str(self.company.id)
+        again = self._next_run()
+        self.assertEqual(again.rfm_cuts_source, "profiles")
+        self.assertEqual(again.rfm_cuts[mine], first.rfm_cuts[mine])
+        tomorrow = TODAY + timedelta(days=1)
+        expected = self.Profile._population_cuts(tomorrow, [self.company.id])
+        moved = self._next_run(tomorrow)
+        self.assertEqual(moved.rfm_cuts[mine], expected[mine])
+        self.assertNotEqual(moved.rfm_cuts[mine]["r"], first.rfm_cuts[mine]["r"])
+        # Three orders today, confirmed through Odoo: the top customer by
+        # frequency and value moves the F and M cut points.
+        for amount in (5000.0, 5000.0, 5000.0):
+            order = self._order(self.customers[0], TODAY, amount, state="draft")
+            order.action_confirm()
+        expected = self.Profile._population_cuts(TODAY, [self.company.id])
+        self.assertNotEqual(expected[mine], first.rfm_cuts[mine])
+        self.assertEqual(self._next_run().rfm_cuts[mine], expected[mine])
+
+    def test_cut_points_from_orders_when_the_basis_changed(self):
+        """Recompute now, a company whose RFM window or monetary basis
+        changed, and a run after one that did not record its basis read the
+        orders: the stored figures were computed under other settings."""
+        first = self._recompute()
+        mine = str(self.company.id)
+        self.assertEqual(first.rfm_basis[mine], [730, "revenue"])
+        self.company.lifecycle_rfm_window_days = 200
+        changed = self._next_run()
+        self.assertIn(changed.rfm_cuts_source, ("orders", "both"))
+        self.assertEqual(
+            changed.rfm_cuts[mine],
+            self.Profile._population_cuts(TODAY, [self.company.id])[mine],
+        )
+        self.assertNotEqual(changed.rfm_cuts[mine], first.rfm_cuts[mine])
+        self.assertEqual(self._next_run(forced=True).rfm_cuts_source, "orders")
+        self.Run.search([]).write({"rfm_basis": False})
+        self.assertEqual(self._next_run().rfm_cuts_source, "orders")
+        self.assertEqual(self._next_run().rfm_cuts_source, "profiles")
+        # Profiles deleted since the last run: the company's orders are read
+        # again, rather than a night without scores.
+        self.Profile.search([("company_id", "=", self.company.id)]).unlink()
+        deleted = self._next_run()
+        self.assertIn(deleted.rfm_cuts_source, ("orders", "both"))
+        self.assertEqual(deleted.rfm_cuts[mine], changed.rfm_cuts[mine])
+
     def test_batch_query_count_does_not_grow_with_customers(self):
         """A per-customer ORM loop would make queries grow with the batch."""
         self._recompute()

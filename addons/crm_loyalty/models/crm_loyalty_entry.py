@@ -20,8 +20,11 @@ ENTRY_TYPES = [
 STRICT_TYPES = {"redeem", "adjust", "expire", "behaviour", "bonus"}
 POSTING = "crm_loyalty_posting"
 # The weekly reconciliation checks this many cards per cron call, and keeps
-# the id of the next card to check in this system parameter.
-RECONCILE_BATCH = 100000
+# the id of the next card to check in this system parameter. A slice reads
+# its cards' entries and lots through their indexes, at a cost per card that
+# grows with the ledger: 100,000 cards took 18.4 s at a million customers
+# (docs/BENCHMARKS.md of 2026-12-03), over the 10 s a cron call may take.
+RECONCILE_BATCH = 25000
 RECONCILE_NEXT_CARD = "crm_loyalty.reconcile_next_card"
 MAX_POINTS = ledger.MAX_POINTS
 # Entries and lots hold points in cents (digits of their points fields).
