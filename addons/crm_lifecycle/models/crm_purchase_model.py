@@ -17,8 +17,12 @@ from .crm_lifecycle_profile import ensure_existing
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
 # Above this many customers a company's fit uses a random sample of about
 # this size: at 973,350 customers a sample of 200,000 gave the parameters to
-# within 1% of the full fit, and the full fit's inputs alone took 12 s.
-FIT_SAMPLE = 200000
+# within 1% of the full fit, and the full fit's inputs alone took 12 s. That
+# sample's refit call still took 11.5 s on a slower 2-core machine
+# (docs/BENCHMARKS.md of 2026-12-03), the inputs' time following the sample's
+# size; at 97,429 customers, half of them gave the four BG/NBD parameters
+# within 1.2% of the full fit (r 0.6%, alpha 1.0%, a 1.1%, b 1.2%).
+FIT_SAMPLE = 100000
 # The sample keeps the customers whose hashed id falls below a threshold out
 # of this many values: the same customers every time for a given share.
 SAMPLE_SCALE = 1 << 20
