@@ -490,8 +490,9 @@ def render(r):
         "## The nightly run",
         "",
         (
-            "Lifecycle (the refit of each stale purchase model, RFM cut points, "
-            "then profiles), churn "
+            "Lifecycle (the refit of each stale purchase model, RFM cut points "
+            "(from the orders on the first night, from the stored profiles on "
+            "the others), then profiles), churn "
             "warning (scores, then alerts), loyalty expiry, yearly tier review "
             "and loyalty messages, one after the other. "
             "Three consecutive nights, dated three, two and one days before "
@@ -540,7 +541,7 @@ def render(r):
         (
             "`crm.loyalty.entry._cron_reconcile` as the weekly cron drives it, "
             "after the usual night: every card checked against its entries "
-            "and lots, a slice of 100,000 cards per call. Not part of the night."
+            "and lots, a slice of 25,000 cards per call. Not part of the night."
         ),
         "",
         "| Customers | Cards | Audit | Calls | Slowest call |",
@@ -579,6 +580,7 @@ def render(r):
                 "stores the profiles that changed (on a usual night most of them: "
                 "recency and the predictions move every day) and the partner "
                 "mirror of those whose stage, segment or value class moved. The "
+                "cut points are read from the stored profiles on this night. The "
                 "rest is the run's preparation and bookkeeping."
             ),
             "",

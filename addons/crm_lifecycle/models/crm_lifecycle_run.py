@@ -44,6 +44,7 @@ class CrmLifecycleRun(models.Model):
     )
     rfm_cuts = fields.Json(readonly=True)
     rfm_basis = fields.Json(
+        "RFM basis",
         readonly=True,
         help="Each company's RFM window and monetary basis when the run was "
         "prepared: the next run reuses the stored profiles for the cut points "
