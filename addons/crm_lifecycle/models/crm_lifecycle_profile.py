@@ -453,9 +453,10 @@ class CrmLifecycleProfile(models.Model):
         return [dict(zip(self._FACT_KEYS, row, strict=True)) for row in rows]
 
     @api.model
-    def _population_cuts(self, as_of, company_ids=None, slice_size=20000):
+    def _population_cuts(self, as_of, company_ids=None, share=1.0, slice_size=20000):
         """RFM cut points per company (all, or ``company_ids``) over the
-        whole customer base, from the orders and credit notes.
+        whole customer base, or a random ``share`` of it, from the orders and
+        credit notes.
 
         Only each customer's window figures are read, as floats, into one
         numpy table, and the RFM inputs are computed column-wise: a million
@@ -477,7 +478,7 @@ class CrmLifecycleProfile(models.Model):
                   FROM (%s) w
                 """,
                 as_of,
-                self._window_facts_query(as_of, company_ids),
+                self._window_facts_query(as_of, company_ids, share),
             )
         )
         table = self._fetch_table(6, slice_size)
@@ -563,7 +564,7 @@ class CrmLifecycleProfile(models.Model):
     )
 
     @api.model
-    def _window_facts_query(self, as_of, company_ids=None):
+    def _window_facts_query(self, as_of, company_ids=None, share=1.0):
         """The analysis-window part of ``_facts_query`` for every customer who
         bought in the window: what the RFM cut points need, without the whole
         history's per-day gaps (less than half the time at 100k customers). A
@@ -602,6 +603,7 @@ class CrmLifecycleProfile(models.Model):
                  WHERE so.state = 'sale'
                    AND so.date_order >= c.window_start
                    AND so.date_order < %(until)s
+                   %(sample)s
                  GROUP BY 1, 2
             ), refunds AS (
                 SELECT m.commercial_partner_id AS partner_id, m.company_id,
@@ -624,6 +626,9 @@ class CrmLifecycleProfile(models.Model):
             windows=windows,
             margin=margin,
             until=as_of + timedelta(days=1),
+            # The customers the purchase model's fit samples (a share of the
+            # hashed ids); credit notes of the others find no sales row.
+            sample=self.env["crm.purchase.model"]._sample_filter(share),
         )
 
     # ------------------------------------------------------------------

@@ -14,6 +14,12 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
 SYNC_LIMIT = 10000
+# Above this many customers, cut points read from the orders (the first run,
+# Recompute now) come from a random sample of about this many: aggregating
+# every customer's window took 18.7 s of one cron call at a million
+# customers (docs/BENCHMARKS.md of 2026-12-03). The next run reads them from
+# every stored profile again.
+CUTS_SAMPLE = 100000
 
 
 class CrmLifecycleRun(models.Model):
@@ -202,24 +208,28 @@ class CrmLifecycleRun(models.Model):
         # lookup when it is there).
         self.env["sale.order"]._lifecycle_facts_index()
         self._refit_stale_models(self.as_of)
+        customers = self._count_customers()
+        share = min(1.0, CUTS_SAMPLE / customers) if customers else 1.0
         basis = self._rfm_basis_now()
-        cuts, source = self._prepare_cuts(basis)
+        cuts, source = self._prepare_cuts(basis, share)
         self.write(
             {
                 "rfm_cuts": cuts,
                 "rfm_basis": basis,
                 "rfm_cuts_source": source,
-                "customers_total": self._count_customers(),
+                "customers_total": customers,
                 "started_at": fields.Datetime.now(),
                 "cursor": 0,
             }
         )
         _logger.info(
-            "Lifecycle run %s prepared in %.1fs for %s customers (cut points from %s)",
+            "Lifecycle run %s prepared in %.1fs for %s customers (cut points "
+            "from %s; orders sampled at %.3f)",
             self.as_of,
             time.monotonic() - started,
-            self.customers_total,
+            customers,
             source,
+            share,
         )
 
     @api.model
@@ -235,9 +245,10 @@ class CrmLifecycleRun(models.Model):
             for company in self.env["res.company"].sudo().search([])
         }
 
-    def _prepare_cuts(self, basis):
+    def _prepare_cuts(self, basis, share=1.0):
         """(cut points, source): from the stored profiles for the companies
-        whose RFM basis is the last run's, from the orders for the others.
+        whose RFM basis is the last run's, from the orders for the others
+        (a random ``share`` of the customers).
 
         The first run has no profiles to read, and a manager's Recompute now
         is the way to rebuild everything from the orders: both read the
@@ -268,7 +279,7 @@ class CrmLifecycleRun(models.Model):
             or (company not in cuts and (previous.rfm_cuts or {}).get(company))
         ]
         if changed:
-            cuts.update(Profile._population_cuts(self.as_of, changed))
+            cuts.update(Profile._population_cuts(self.as_of, changed, share))
         reused = set(kept) - set(changed)
         source = "both" if reused and changed else "orders" if changed else "profiles"
         return cuts, source

@@ -1,9 +1,12 @@
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import freeze_time, tagged
+from odoo.tools import SQL
 
+from ..models import crm_lifecycle_run
 from ..tools import profile as profile_tools
 from .common import TODAY, LifecycleCommon
 
@@ -203,6 +206,44 @@ class TestNightlyRun(LifecycleCommon):
         deleted = self._next_run()
         self.assertIn(deleted.rfm_cuts_source, ("orders", "both"))
         self.assertEqual(deleted.rfm_cuts[mine], changed.rfm_cuts[mine])
+
+    def test_cut_points_from_a_sample_of_the_orders_above_cuts_sample(self):
+        """Above CUTS_SAMPLE customers, cut points read from the orders come
+        from the customers the purchase model's sample holds (hashed ids):
+        those of the tool over exactly these customers' facts."""
+        customers = self.Run._count_customers()
+        share = 0.5
+        with patch.object(crm_lifecycle_run, "CUTS_SAMPLE", customers * share):
+            run = self._next_run(forced=True)
+        self.assertEqual(run.rfm_cuts_source, "orders")
+        sampled = {
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT p.commercial_partner_id FROM res_partner p WHERE TRUE %s",
+                    self.env["crm.purchase.model"]._sample_filter(share),
+                )
+            )
+        }
+        mine = set(self.customers.ids)
+        self.assertTrue(sampled & mine and mine - sampled, "half of them, roughly")
+        facts = [
+            f
+            for f in self.Profile._fetch_facts(TODAY)
+            if f["company_id"] == self.company.id and f["partner_id"] in sampled
+        ]
+        settings = self.Profile._company_settings([self.company.id])
+        expected = profile_tools.population_cuts(
+            facts, settings[self.company.id], TODAY
+        )
+        self.assertEqual(run.rfm_cuts[str(self.company.id)], expected)
+        full = self.Profile._population_cuts(TODAY, [self.company.id])
+        self.assertNotEqual(expected, full[str(self.company.id)])
+        # The next run reads every stored profile again.
+        self.assertEqual(
+            self._next_run().rfm_cuts[str(self.company.id)],
+            full[str(self.company.id)],
+        )
 
     def test_batch_query_count_does_not_grow_with_customers(self):
         """A per-customer ORM loop would make queries grow with the batch."""
