@@ -20,6 +20,10 @@ SYNC_LIMIT = 10000
 # customers (docs/BENCHMARKS.md of 2026-12-03). The next run reads them from
 # every stored profile again.
 CUTS_SAMPLE = 100000
+# The stored profiles stand for the customer base only if the last run went
+# through about all of today's customers: customers loaded since without
+# their orders' confirmation (an import, a migration) have no profile yet.
+CUTS_COVERAGE = 0.95
 
 
 class CrmLifecycleRun(models.Model):
@@ -211,7 +215,7 @@ class CrmLifecycleRun(models.Model):
         customers = self._count_customers()
         share = min(1.0, CUTS_SAMPLE / customers) if customers else 1.0
         basis = self._rfm_basis_now()
-        cuts, source = self._prepare_cuts(basis, share)
+        cuts, source = self._prepare_cuts(basis, share, customers)
         self.write(
             {
                 "rfm_cuts": cuts,
@@ -245,20 +249,24 @@ class CrmLifecycleRun(models.Model):
             for company in self.env["res.company"].sudo().search([])
         }
 
-    def _prepare_cuts(self, basis, share=1.0):
+    def _prepare_cuts(self, basis, share=1.0, customers=0):
         """(cut points, source): from the stored profiles for the companies
         whose RFM basis is the last run's, from the orders for the others
         (a random ``share`` of the customers).
 
         The first run has no profiles to read, and a manager's Recompute now
         is the way to rebuild everything from the orders: both read the
-        orders.
+        orders, as does a run after one that went through fewer than
+        ``CUTS_COVERAGE`` of today's ``customers`` (interrupted, or before
+        customers were loaded in bulk).
         """
         Profile = self.env["crm.lifecycle.profile"]
         previous = self.search([("id", "!=", self.id)], order="id desc", limit=1)
         kept = (
             []
-            if self.forced or not previous
+            if self.forced
+            or not previous
+            or previous.customers_done < CUTS_COVERAGE * customers
             else [
                 int(company)
                 for company, settings in basis.items()
