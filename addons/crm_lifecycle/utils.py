@@ -1,10 +1,13 @@
-"""SQL helpers shared by the suite's models (crm_lifecycle, crm_churn).
+"""Helpers shared by the suite's models (crm_lifecycle, crm_churn).
 
-Plain functions over a cursor and ``odoo.tools.SQL``: they hold no business
-rule, so they live beside the models rather than on one of them.
+Plain functions over a cursor and ``odoo.tools.SQL``, and the nightly
+batches' pause of the garbage collector: they hold no business rule, so they
+live beside the models rather than on one of them.
 """
 
+import contextlib
 import functools
+import gc
 import io
 import json
 
@@ -17,6 +20,31 @@ from odoo.tools import SQL
 # 30 values formatted by psycopg2, then parsed by PostgreSQL), through COPY
 # 37 us (a night at 100,000 customers, 17,470 profiles changed).
 COPY_FROM_ROWS = 500
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Run the block without Python's cyclic garbage collector.
+
+    A nightly batch keeps thousands of small dicts alive until it ends (the
+    facts, the results, the rows to write). They push the collector into a
+    full collection about once a batch, and a full collection walks every
+    object of the process, the registry's included, to free none of them:
+    0.1 s of a churn and lifecycle batch of 5,000 customers that take 1.1 s
+    together (measured at 100,000 customers). Reference counting still frees
+    the batch's objects as it goes; what cycles it leaves wait for the next
+    collection after the block. The collector is switched back on only if
+    it was on: a caller that paused it (another batch in another thread,
+    Odoo's profiler) keeps it paused.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def stream(cr, query, size=20000):

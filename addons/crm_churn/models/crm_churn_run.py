@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import stream
+from odoo.addons.crm_lifecycle.utils import collector_paused, stream
 
 from ..tools import scoring
 
@@ -179,9 +179,10 @@ class CrmChurnRun(models.Model):
         partner_ids = self._next_partner_ids(batch_size)
         written = 0
         if partner_ids:
-            written, _risen = self.env["crm.churn.risk"]._score_partners(
-                partner_ids, self.as_of
-            )
+            with collector_paused():
+                written, _risen = self.env["crm.churn.risk"]._score_partners(
+                    partner_ids, self.as_of
+                )
         vals = {
             "cursor": partner_ids[-1] if partner_ids else self.cursor,
             "customers_done": self.customers_done + len(partner_ids),

@@ -1,4 +1,6 @@
+import gc
 from datetime import date, datetime, time, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -305,6 +307,29 @@ class TestChurnRun(ChurnCommon):
         self.assertEqual(run.state, "done")
         self.assertGreater(run.cursor, first_cursor)
         self.assertEqual(len(self._alerts(silent)), 1)
+
+    def test_batches_score_with_the_garbage_collector_paused(self):
+        """Scoring a batch runs without the cyclic collector (see
+        ``crm_lifecycle.utils.collector_paused``), on again afterwards."""
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            self.partners.ids, as_of=TODAY
+        )
+        Risk = type(self.env["crm.churn.risk"])
+        score = Risk._score_partners
+        seen = []
+
+        def spy(risk, *args, **kwargs):
+            seen.append(gc.isenabled())
+            return score(risk, *args, **kwargs)
+
+        run = self.env["crm.churn.run"].create({"as_of": TODAY})
+        with patch.object(Risk, "_score_partners", spy):
+            while run.state == "running":
+                run._process_batch(batch_size=50)
+        self.assertTrue(seen)
+        self.assertFalse(any(seen))
+        self.assertTrue(gc.isenabled())
+        self.assertTrue(self._risk(self.fading))
 
     def test_open_alert_is_raised_not_duplicated(self):
         self._run(TODAY + timedelta(days=120))

@@ -8,6 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, ormcache
 
+from ..utils import collector_paused
 from .crm_purchase_model import MIN_DATE
 
 _logger = logging.getLogger(__name__)
@@ -356,9 +357,10 @@ class CrmLifecycleRun(models.Model):
             fits = self.env["crm.purchase.model"]._latest_fits(
                 self.env["res.company"].search([]).ids
             )
-            written = Profile._refresh_partners(
-                partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, fits=fits
-            )
+            with collector_paused():
+                written = Profile._refresh_partners(
+                    partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, fits=fits
+                )
         vals = {
             "cursor": partner_ids[-1] if partner_ids else self.cursor,
             "customers_done": self.customers_done + len(partner_ids),

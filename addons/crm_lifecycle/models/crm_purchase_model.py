@@ -222,9 +222,21 @@ class CrmPurchaseModel(models.Model):
         # hashint4 (the hash of PostgreSQL's int4 hash indexes) mixes the
         # id's bits, the same way every time, so that the sample does not
         # follow the order customers were created in, nor any pattern in
-        # their ids.
+        # their ids. The sampled customers are picked first, as an array, so
+        # that only their orders are read, through the covering index by
+        # customer: filtering the hash after joining every order to its
+        # customer scanned all ten million orders of a million customers,
+        # 11 s for a fit of a tenth of them. An array of a subquery, because
+        # the planner then counts on a few customers and goes through the
+        # indexes; it reckons the hash filter keeps a third of everyone.
         return SQL(
-            "AND (hashint4(p.commercial_partner_id) & %s) < %s",
+            """
+            AND p.commercial_partner_id = ANY(ARRAY(
+                SELECT s.id FROM res_partner s
+                 WHERE s.id = s.commercial_partner_id
+                   AND (hashint4(s.id) & %s) < %s
+            ))
+            """,
             SAMPLE_SCALE - 1,
             max(1, round(share * SAMPLE_SCALE)),
         )

@@ -4,6 +4,7 @@ from unittest.mock import patch
 import numpy as np
 
 from odoo.tests import freeze_time, tagged
+from odoo.tools import SQL
 
 from ..models import crm_purchase_model
 from ..tools import clv
@@ -56,7 +57,12 @@ class TestPurchaseModel(LifecycleCommon):
         holding few of the database's customers is read whole."""
         Model = self.env["crm.purchase.model"]
         full = Model.create({"calibration_end": TODAY})
-        everyone = set(full._fit_inputs()[0].tolist())
+        full_inputs = full._fit_inputs()
+        everyone = set(full_inputs[0].tolist())
+        by_customer = {
+            partner_id: [column[i] for column in full_inputs[1:]]
+            for i, partner_id in enumerate(full_inputs[0].tolist())
+        }
         small = self.env["res.company"].create({"name": "Small Co"})
         self.env.user.company_ids |= small
         for i in range(20):
@@ -70,6 +76,23 @@ class TestPurchaseModel(LifecycleCommon):
             self.assertTrue(set(sample) < everyone)
             self.assertTrue(20 <= len(sample) <= 120, len(sample))
             self.assertEqual(model._fit_inputs(share=share)[0].tolist(), sample)
+            # Exactly the customers whose hashed id falls under the share,
+            # each with the inputs the whole fit reads for them.
+            hashed = {
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        "SELECT id FROM res_partner WHERE (hashint4(id) & %s) < %s",
+                        crm_purchase_model.SAMPLE_SCALE - 1,
+                        round(share * crm_purchase_model.SAMPLE_SCALE),
+                    )
+                )
+            }
+            self.assertEqual(set(sample), everyone & hashed)
+            for i, partner_id in enumerate(sample):
+                self.assertEqual(
+                    [column[i] for column in inputs[1:]], by_customer[partner_id]
+                )
             model.action_fit()
             self.assertEqual(model.customer_count, len(sample))
             self.assertIn("random sample", model.message)

@@ -1,3 +1,4 @@
+import gc
 from datetime import timedelta
 from decimal import Decimal
 from unittest.mock import patch
@@ -6,6 +7,7 @@ from odoo import Command
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
+from .. import utils
 from ..models import crm_lifecycle_run
 from ..tools import profile as profile_tools
 from .common import TODAY, LifecycleCommon
@@ -157,6 +159,35 @@ class TestNightlyRun(LifecycleCommon):
         while run.state == "running":
             run._process_batch()
         return run
+
+    def test_batches_run_with_the_garbage_collector_paused(self):
+        """A batch's refresh runs without the cyclic collector, which is on
+        again afterwards; a caller that had paused it finds it paused."""
+        seen = []
+        refresh = type(self.Profile)._refresh_partners
+
+        def spy(profile, *args, **kwargs):
+            seen.append(gc.isenabled())
+            return refresh(profile, *args, **kwargs)
+
+        self.assertTrue(gc.isenabled())
+        with patch.object(type(self.Profile), "_refresh_partners", spy):
+            run = self._next_run(forced=True)
+        self.assertEqual(run.state, "done")
+        self.assertTrue(seen)
+        self.assertFalse(any(seen))
+        self.assertTrue(gc.isenabled())
+        with self.assertRaises(ZeroDivisionError), utils.collector_paused():
+            self.assertFalse(gc.isenabled())
+            1 / 0  # noqa: B018
+        self.assertTrue(gc.isenabled(), "switched back on after an error")
+        gc.disable()
+        try:
+            with utils.collector_paused():
+                pass
+            self.assertFalse(gc.isenabled(), "left paused, as the caller had it")
+        finally:
+            gc.enable()
 
     def test_cut_points_from_stored_profiles(self):
         """After a run, the next one reads its cut points from the profiles:
