@@ -541,7 +541,7 @@ def render(r):
         (
             "`crm.loyalty.entry._cron_reconcile` as the weekly cron drives it, "
             "after the usual night: every card checked against its entries "
-            "and lots, a slice of 25,000 cards per call. Not part of the night."
+            "and lots, a slice of 15,000 cards per call. Not part of the night."
         ),
         "",
         "| Customers | Cards | Audit | Calls | Slowest call |",

@@ -22,9 +22,10 @@ POSTING = "crm_loyalty_posting"
 # The weekly reconciliation checks this many cards per cron call, and keeps
 # the id of the next card to check in this system parameter. A slice reads
 # its cards' entries and lots through their indexes, at a cost per card that
-# grows with the ledger: 100,000 cards took 18.4 s at a million customers
-# (docs/BENCHMARKS.md of 2026-12-03), over the 10 s a cron call may take.
-RECONCILE_BATCH = 25000
+# grows with the ledger: 100,000 cards took 18.4 s at a million customers,
+# over the 10 s a cron call may take, and slices of 25,000 up to 9.9 s
+# (docs/BENCHMARKS.md of 2026-12-03), too close to it on a busier night.
+RECONCILE_BATCH = 15000
 RECONCILE_NEXT_CARD = "crm_loyalty.reconcile_next_card"
 MAX_POINTS = ledger.MAX_POINTS
 # Entries and lots hold points in cents (digits of their points fields).
