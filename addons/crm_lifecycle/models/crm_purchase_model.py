@@ -26,6 +26,11 @@ FIT_SAMPLE = 100000
 # The sample keeps the customers whose hashed id falls below a threshold out
 # of this many values: the same customers every time for a given share.
 SAMPLE_SCALE = 1 << 20
+# Below this share of the customers, a sample's orders are read customer by
+# customer through the covering index; above it, by reading every order and
+# filtering the hash, which is faster when most customers are in: the fit of
+# 99.8% of 100,000 customers took 5.4 s customer by customer, 3.4 s whole.
+SAMPLE_BY_CUSTOMER_BELOW = 0.5
 # Earliest date a fit or a run may be computed at: far enough back for any
 # sales history, and far from the date arithmetic's lower limit.
 MIN_DATE = date(1900, 1, 1)
@@ -217,18 +222,29 @@ class CrmPurchaseModel(models.Model):
 
     @api.model
     def _sample_filter(self, share):
+        """The condition keeping the sampled customers (alias ``p``, the
+        orders' partner): those whose hashed id falls under ``share``.
+
+        hashint4 (the hash of PostgreSQL's int4 hash indexes) mixes the id's
+        bits, the same way every time, so that the sample does not follow
+        the order customers were created in, nor any pattern in their ids.
+        A small sample picks its customers first, as an array, so that only
+        their orders are read, through the covering index by customer:
+        filtering the hash after joining every order to its customer scanned
+        all ten million orders of a million customers, 11 s for a fit of a
+        tenth of them. An array of a subquery, because the planner then
+        counts on a few customers and goes through the indexes; it reckons
+        the hash filter keeps a third of everyone.
+        """
         if share >= 1.0:
             return SQL()
-        # hashint4 (the hash of PostgreSQL's int4 hash indexes) mixes the
-        # id's bits, the same way every time, so that the sample does not
-        # follow the order customers were created in, nor any pattern in
-        # their ids. The sampled customers are picked first, as an array, so
-        # that only their orders are read, through the covering index by
-        # customer: filtering the hash after joining every order to its
-        # customer scanned all ten million orders of a million customers,
-        # 11 s for a fit of a tenth of them. An array of a subquery, because
-        # the planner then counts on a few customers and goes through the
-        # indexes; it reckons the hash filter keeps a third of everyone.
+        threshold = max(1, round(share * SAMPLE_SCALE))
+        if share >= SAMPLE_BY_CUSTOMER_BELOW:
+            return SQL(
+                "AND (hashint4(p.commercial_partner_id) & %s) < %s",
+                SAMPLE_SCALE - 1,
+                threshold,
+            )
         return SQL(
             """
             AND p.commercial_partner_id = ANY(ARRAY(
@@ -238,7 +254,7 @@ class CrmPurchaseModel(models.Model):
             ))
             """,
             SAMPLE_SCALE - 1,
-            max(1, round(share * SAMPLE_SCALE)),
+            threshold,
         )
 
     def _holdout_actuals(self, partner_ids, start, end):

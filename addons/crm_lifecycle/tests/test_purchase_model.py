@@ -72,27 +72,31 @@ class TestPurchaseModel(LifecycleCommon):
             model = Model.create({"calibration_end": TODAY})
             share, inputs = model._sampled_inputs()
             sample = inputs[0].tolist()
-            self.assertLess(share, 1.0)
+            self.assertLess(share, crm_purchase_model.SAMPLE_BY_CUSTOMER_BELOW)
             self.assertTrue(set(sample) < everyone)
             self.assertTrue(20 <= len(sample) <= 120, len(sample))
             self.assertEqual(model._fit_inputs(share=share)[0].tolist(), sample)
             # Exactly the customers whose hashed id falls under the share,
-            # each with the inputs the whole fit reads for them.
-            hashed = {
-                row[0]
-                for row in self.env.execute_query(
-                    SQL(
-                        "SELECT id FROM res_partner WHERE (hashint4(id) & %s) < %s",
-                        crm_purchase_model.SAMPLE_SCALE - 1,
-                        round(share * crm_purchase_model.SAMPLE_SCALE),
+            # each with the inputs the whole fit reads for them, whether the
+            # sample is read customer by customer (a small share) or by
+            # filtering every order (a large one).
+            for fraction in (share, 0.5, 0.75):
+                hashed = {
+                    row[0]
+                    for row in self.env.execute_query(
+                        SQL(
+                            "SELECT id FROM res_partner WHERE (hashint4(id) & %s) < %s",
+                            crm_purchase_model.SAMPLE_SCALE - 1,
+                            round(fraction * crm_purchase_model.SAMPLE_SCALE),
+                        )
                     )
-                )
-            }
-            self.assertEqual(set(sample), everyone & hashed)
-            for i, partner_id in enumerate(sample):
-                self.assertEqual(
-                    [column[i] for column in inputs[1:]], by_customer[partner_id]
-                )
+                }
+                partial = model._fit_inputs(share=fraction)
+                self.assertEqual(partial[0].tolist(), sorted(everyone & hashed))
+                for i, partner_id in enumerate(partial[0].tolist()):
+                    self.assertEqual(
+                        [column[i] for column in partial[1:]], by_customer[partner_id]
+                    )
             model.action_fit()
             self.assertEqual(model.customer_count, len(sample))
             self.assertIn("random sample", model.message)
