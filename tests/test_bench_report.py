@@ -130,3 +130,20 @@ def test_a_met_confirmation_target_says_nothing_of_deferring():
         for line in lines
     )
     assert not [line for line in lines if "background job would" in line]
+
+
+def test_a_missed_first_night_says_what_it_writes():
+    figures = copy.deepcopy(FIGURES)
+    [big] = [size for size in figures["sizes"] if size["data"]["customers"] == 100000]
+    big["first"]["seconds"] = 61.6
+    big["first"]["steps"]["lifecycle"]["written"] = 12345
+    big["first"]["steps"]["lifecycle"]["phases"]["histories"] = 7.25
+    [note] = [
+        line for line in _targets(figures) if line.startswith("  The first night")
+    ]
+    assert "12,345 new profiles" in note
+    assert "histories in 7.25 s" in note
+    big["first"]["seconds"] = 59.9
+    assert not [
+        line for line in _targets(figures) if line.startswith("  The first night")
+    ]

@@ -321,6 +321,31 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
+def first_night_note(size):
+    """What the first night writes that the usual night leaves as it is."""
+    first, usual = size["first"]["steps"], size["usual"]["steps"]
+    life = [first["lifecycle"], usual["lifecycle"]]
+    churn = [first["churn"], usual["churn"]]
+    text = (
+        "  The first night writes what later nights mostly keep: the lifecycle "
+        f"step writes {n(life[0]['written'])} new profiles"
+    )
+    if all("phases" in step for step in life):
+        phases = [step["phases"] for step in life]
+        text += (
+            f" with the partner mirror of each in {s2(phases[0]['write'])} "
+            f"(the usual night: {s2(phases[1]['write'])} for the "
+            f"{n(life[1]['written'])} that changed) and opens every customer's "
+            f"first stay in both histories in {s2(phases[0]['histories'])} "
+            f"({s2(phases[1]['histories'])})"
+        )
+    return text + (
+        f"; the churn step writes {n(churn[0]['written'])} scores with their "
+        f"mirror against {n(churn[1]['written'])} ({s(churn[0]['seconds'])} "
+        f"against {s(churn[1]['seconds'])})."
+    )
+
+
 def floor_section(r):
     """The floors, their agreement with the steps and the ratios."""
     out = ["### Against the SQL floor", ""]
@@ -793,6 +818,8 @@ def targets(r):
             f"{verdict(big['refit']['seconds'] < 60)}, first night after the load "
             f"{s(big['first']['seconds'])} {verdict(big['first']['seconds'] < 60)}."
         )
+        if big["first"]["seconds"] >= 60:
+            lines.append(first_night_note(big))
         usual = big["usual"]
         if "night_ratio" in usual:
 
