@@ -864,8 +864,12 @@ def targets(r):
             "minutes: usual night "
             f"{s(huge['usual']['seconds'])} "
             f"{verdict(huge['usual']['seconds'] < 600)}, refit "
-            f"{s(huge['refit']['seconds'])} {verdict(huge['refit']['seconds'] < 600)}."
+            f"{s(huge['refit']['seconds'])} {verdict(huge['refit']['seconds'] < 600)}, "
+            f"first night after the load {s(huge['first']['seconds'])} "
+            f"{verdict(huge['first']['seconds'] < 600)}."
         )
+        if huge["first"]["seconds"] >= 600:
+            lines.append(first_night_note(huge))
         if big:
             growth = huge["usual"]["seconds"] / big["usual"]["seconds"]
             lines.append(

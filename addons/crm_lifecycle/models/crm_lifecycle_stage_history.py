@@ -16,6 +16,8 @@ class CrmLifecycleStageHistory(models.Model):
     _description = "Lifecycle Stage History"
     _order = "date_start desc, id desc"
     _rec_name = "stage"
+    # No create/write user and date: see crm.lifecycle.stay.mixin.
+    _log_access = False
     _stay_field = "stage"
     _stay_previous_field = "previous_stage"
 

@@ -7,7 +7,16 @@ from ..utils import pair_filter
 class CrmLifecycleStayMixin(models.AbstractModel):
     """A customer's stays in successive values (stages, segments), written in
     bulk: one statement closes the open stays of the customers that moved and
-    opens the new ones. Stays are facts: nobody edits them afterwards."""
+    opens the new ones. Stays are facts: nobody edits them afterwards.
+
+    The models using it set ``_log_access = False``, which an abstract model
+    cannot do for them, and this writes no ORM log columns: a stay says when
+    it began, and a manual move who made it (``changed_by_id``); the
+    creating user (the nightly run's, or whoever confirmed the order, which
+    the order tells) only cost two foreign-key checks per row, a third of
+    the time of writing a batch's stays on the first night, when every
+    customer gets one (65 ms of 200 for 5,000).
+    """
 
     _name = "crm.lifecycle.stay.mixin"
     _description = "Lifecycle Stays"
@@ -44,28 +53,24 @@ class CrmLifecycleStayMixin(models.AbstractModel):
                            AS m(partner_id, company_id, old, new)
                 ), closed AS (
                     UPDATE %(table)s h
-                       SET date_end = %(day)s, duration_days = %(day)s - h.date_start,
-                           write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
+                       SET date_end = %(day)s, duration_days = %(day)s - h.date_start
                      WHERE %(moved)s
                        AND h.date_end IS NULL
                 )
                 INSERT INTO %(table)s
                        (partner_id, company_id, %(previous)s, %(value)s,
-                        date_start, %(names)s create_uid, create_date,
-                        write_uid, write_date)
-                SELECT m.partner_id, m.company_id, m.old, m.new, %(day)s,
-                       %(values)s %(uid)s, now() AT TIME ZONE 'UTC',
-                       %(uid)s, now() AT TIME ZONE 'UTC'
+                        date_start %(names)s)
+                SELECT m.partner_id, m.company_id, m.old, m.new, %(day)s
+                       %(values)s
                   FROM m
                  WHERE m.new IS NOT NULL
                 """,
                 table=SQL.identifier(self._table),
                 previous=SQL.identifier(self._stay_previous_field),
                 value=SQL.identifier(self._stay_field),
-                names=SQL("%s,", names) if extra else SQL(),
-                values=SQL("%s,", values) if extra else SQL(),
+                names=SQL(", %s", names) if extra else SQL(),
+                values=SQL(", %s", values) if extra else SQL(),
                 day=day,
-                uid=self.env.uid,
                 moved=pair_filter("h", ((move[0], move[1]) for move in moves)),
                 partners=[move[0] for move in moves],
                 companies=[move[1] for move in moves],

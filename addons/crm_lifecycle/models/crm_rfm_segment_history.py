@@ -11,6 +11,8 @@ class CrmRfmSegmentHistory(models.Model):
     _description = "RFM Segment History"
     _order = "date_start desc, id desc"
     _rec_name = "segment"
+    # No create/write user and date: see crm.lifecycle.stay.mixin.
+    _log_access = False
     _stay_field = "segment"
     _stay_previous_field = "previous_segment"
 
