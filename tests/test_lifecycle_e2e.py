@@ -65,7 +65,15 @@ def test_confirming_an_order_over_rpc_updates_the_stage(admin):
     )
     [before] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
     assert before["lifecycle_stage"] is False
+    cron = _queue_cron(admin)
+    triggers = _triggers(admin, cron)
     admin("sale.order", "action_confirm", [order])
+    # Committed: the customer waits for the cron, which the confirmation
+    # triggered; the cron's run updates it.
+    [queued] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
+    assert queued["lifecycle_stage"] is False
+    assert _triggers(admin, cron) == triggers + 1
+    admin("ir.cron", "method_direct_trigger", [cron])
     [after] = admin(
         "res.partner",
         "read",
@@ -79,8 +87,24 @@ def test_confirming_an_order_over_rpc_updates_the_stage(admin):
     admin(
         "sale.order", "action_cancel", [order], context={"disable_cancel_warning": True}
     )
+    admin("ir.cron", "method_direct_trigger", [cron])
     [cancelled] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
     assert cancelled["lifecycle_stage"] == "prospect"
+
+
+def _queue_cron(admin):
+    model, cron = admin(
+        "ir.model.data",
+        "check_object_reference",
+        "crm_lifecycle",
+        "ir_cron_lifecycle_refresh_queue",
+    )
+    assert model == "ir.cron"
+    return cron
+
+
+def _triggers(admin, cron):
+    return admin("ir.cron.trigger", "search_count", [("cron_id", "=", cron)])
 
 
 def test_salesman_reads_but_cannot_write(admin, demo_server):

@@ -79,6 +79,14 @@ TABLE = {
         "field": "forced",
         "create": lambda ctx: {"as_of": ctx.today, "state": "done"},
     },
+    # Written by the order hooks as superuser, read by its cron: settings
+    # administrators only.
+    "crm.lifecycle.refresh.queue": {
+        "access": ("----", "----", "----", "----"),
+        "field": "company_id",
+        "create": lambda ctx: {"partner_id": ctx.customer, "company_id": ctx.company_a},
+        "sample": "new",
+    },
     "crm.lifecycle.stage.report": {
         "kind": "view",
         "access": ("----", "r---", "r---", "----"),

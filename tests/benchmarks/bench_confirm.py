@@ -5,20 +5,21 @@
         --addons-path <addons path> [--orders 30]
 
 For each of ``--orders`` customers (with a sales history and a loyalty
-card) it confirms one one-line order with the suite, then, in the
-same transaction, times a second order confirmed with the suite and a third
-with every override of the suite on the confirmation's path bypassed (they
-call straight through to Odoo's: the order hooks, and the card and order-line
-overrides through which the ledger would turn ``sale_loyalty``'s own balance
-write into an entry), so that both see the same table state; each starts
-with an empty ORM cache, as a request does. Between them, it times one more,
-with the suite but without its lifecycle refresh and tier upgrade
-(``DEFERRABLE``): not how the suite works, but what the confirmation would
-cost if both were left to a background job, before the cost of queueing it.
-The first order is the customer's first of the day: it may move their stage
-or tier, which the later ones then do not. Each customer's transaction is
-rolled back, so the database is left as it was. Prints the median time and
-SQL queries of each, and a JSON line for ``run_all.py``.
+card) it confirms one one-line order with the suite, lets the cron update
+the customer it queued (timed: the work the confirmation leaves for moments
+later), then, in the same transaction, times a second order confirmed with
+the suite as installed (customers updated in the background, the default),
+a third with the company set to update its customers as the order is
+confirmed (``lifecycle_refresh_on_order``), and a fourth with every override
+of the suite on the confirmation's path bypassed (they call straight through
+to Odoo's: the order hooks, and the card and order-line overrides through
+which the ledger would turn ``sale_loyalty``'s own balance write into an
+entry), so that all see the same table state; each starts with an empty ORM
+cache, as a request does. The first order is the customer's first of the
+day: it may move their stage or tier, which the later ones then do not.
+Each customer's transaction is rolled back, so the database is left as it
+was. Prints the median time and SQL queries of each, and a JSON line for
+``run_all.py``.
 """
 
 import argparse
@@ -65,35 +66,16 @@ def bypassed():
     return stack
 
 
-# The steps of the confirmation that could run after it, in a background job:
-# they derive the customer's stage and tier from what the confirmation wrote.
-# The ledger's entries cannot: they move the card's balance, which the next
-# redemption must see.
-DEFERRABLE = [
-    ("crm_lifecycle", "sale_order", "SaleOrder", "_lifecycle_refresh"),
-    ("crm_loyalty", "crm_loyalty_tier", "CrmLoyaltyTier", "_update_members"),
-]
-
-
-def deferred():
-    """Patch ``DEFERRABLE``'s steps to do nothing."""
-    stack = ExitStack()
-    for addon, module_name, class_name, name in DEFERRABLE:
-        module = importlib.import_module(f"odoo.addons.{addon}.models.{module_name}")
-        stack.enter_context(
-            patch.object(getattr(module, class_name), name, lambda *a, **k: None)
-        )
-    return stack
-
-
-# Where the suite's time goes: its steps on the confirmation's path.
+# Where the suite's time goes: its steps on the confirmation's path (the
+# first two as installed; the lifecycle refresh and the tier upgrade where
+# the company updates its customers as the order is confirmed).
 PARTS = [
     (
-        "lifecycle refresh",
+        "customer queued for the cron",
         "crm_lifecycle",
-        "sale_order",
-        "SaleOrder",
-        "_lifecycle_refresh",
+        "crm_lifecycle_refresh_queue",
+        "CrmLifecycleRefreshQueue",
+        "_enqueue",
     ),
     (
         "ledger entries",
@@ -103,6 +85,13 @@ PARTS = [
         "_crm_loyalty_post_entries",
     ),
     (
+        "lifecycle refresh",
+        "crm_lifecycle",
+        "sale_order",
+        "SaleOrder",
+        "_lifecycle_refresh",
+    ),
+    (
         "tier upgrade",
         "crm_loyalty",
         "crm_loyalty_tier",
@@ -110,6 +99,8 @@ PARTS = [
         "_update_members",
     ),
 ]
+QUEUED_PARTS = ("customer queued for the cron", "ledger entries")
+AT_ONCE_PARTS = ("lifecycle refresh", "ledger entries", "tier upgrade")
 
 
 def timed(parts):
@@ -161,6 +152,39 @@ def confirm_one(env, partner, product, rollback=True):
     return seconds, queries
 
 
+def medians(runs):
+    return {
+        "median_ms": statistics.median(s for s, _q in runs) * 1000,
+        "median_queries": statistics.median(q for _s, q in runs),
+    }
+
+
+def part_medians(split, labels):
+    return {
+        label: {
+            "median_ms": statistics.median(
+                parts.get(label, [0, 0])[0] for parts in split
+            )
+            * 1000,
+            "median_queries": statistics.median(
+                parts.get(label, [0, 0])[1] for parts in split
+            ),
+        }
+        for label in labels
+    }
+
+
+def process_queue(env):
+    """The cron's work for what the confirmations queued, timed."""
+    Queue = env["crm.lifecycle.refresh.queue"]
+    queries = env.cr.sql_log_count
+    tick = time.perf_counter()
+    Queue._cron_process()
+    env.flush_all()
+    seconds = time.perf_counter() - tick
+    return seconds, env.cr.sql_log_count - queries
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -180,43 +204,40 @@ def main():
         product = env["product.product"].search([("sale_ok", "=", True)], limit=1)
         if not (cards and product):
             raise SystemExit("needs generated loyalty cards and a product")
+        if env.company.lifecycle_refresh_on_order != "queue":
+            raise SystemExit("measures the default: customers updated later")
         partners = cards.partner_id
-        first, suite, later, stock, split = [], [], [], [], []
+        first, queue, suite, at_once, stock = [], [], [], [], []
+        split, split_at_once = [], []
         confirm_one(env, partners[0], product)  # warm the caches
         for i in range(args.orders):
             partner = partners[i % len(partners)]
             first.append(confirm_one(env, partner, product, rollback=False))
+            queue.append(process_queue(env))
             parts = {}
             with timed(parts):
                 suite.append(confirm_one(env, partner, product, rollback=False))
             split.append(parts)
-            with deferred():
-                later.append(confirm_one(env, partner, product, rollback=False))
+            env.company.lifecycle_refresh_on_order = "confirm"
+            env.flush_all()
+            parts = {}
+            with timed(parts):
+                at_once.append(confirm_one(env, partner, product, rollback=False))
+            split_at_once.append(parts)
             with bypassed():
                 stock.append(confirm_one(env, partner, product))
-        figures = {}
-        for name, runs in (
-            ("first", first),
-            ("suite", suite),
-            ("deferred", later),
-            ("stock", stock),
-        ):
-            figures[name] = {
-                "median_ms": statistics.median(s for s, _q in runs) * 1000,
-                "median_queries": statistics.median(q for _s, q in runs),
-            }
-        figures["parts"] = {
-            label: {
-                "median_ms": statistics.median(
-                    parts.get(label, [0, 0])[0] for parts in split
-                )
-                * 1000,
-                "median_queries": statistics.median(
-                    parts.get(label, [0, 0])[1] for parts in split
-                ),
-            }
-            for label, *_rest in PARTS
+        figures = {
+            name: medians(runs)
+            for name, runs in (
+                ("first", first),
+                ("queue", queue),
+                ("suite", suite),
+                ("at_once", at_once),
+                ("stock", stock),
+            )
         }
+        figures["parts"] = part_medians(split, QUEUED_PARTS)
+        figures["parts_at_once"] = part_medians(split_at_once, AT_ONCE_PARTS)
         figures["orders"] = args.orders
         figures["extra_ms"] = (
             figures["suite"]["median_ms"] - figures["stock"]["median_ms"]
@@ -232,16 +253,18 @@ def main():
             f"{figures['stock']['median_queries']:.0f} queries; the customer's "
             f"first order of the day with the suite "
             f"{figures['first']['median_ms']:.1f} ms / "
-            f"{figures['first']['median_queries']:.0f} queries; with the "
-            f"lifecycle refresh and tier upgrade left out (as if deferred) "
-            f"{figures['deferred']['median_ms']:.1f} ms / "
-            f"{figures['deferred']['median_queries']:.0f} queries"
+            f"{figures['first']['median_queries']:.0f} queries; the cron's update "
+            f"of the customer it queued {figures['queue']['median_ms']:.1f} ms / "
+            f"{figures['queue']['median_queries']:.0f} queries; customers updated "
+            f"as the order is confirmed {figures['at_once']['median_ms']:.1f} ms / "
+            f"{figures['at_once']['median_queries']:.0f} queries"
         )
-        for label, part in figures["parts"].items():
-            print(
-                f"    {label}: {part['median_ms']:.1f} ms / "
-                f"{part['median_queries']:.0f} queries"
-            )
+        for key in ("parts", "parts_at_once"):
+            for label, part in figures[key].items():
+                print(
+                    f"    {key} {label}: {part['median_ms']:.1f} ms / "
+                    f"{part['median_queries']:.0f} queries"
+                )
         emit(figures)
 
 

@@ -7,6 +7,7 @@ from . import crm_lifecycle_stay_mixin
 from . import crm_lifecycle_stage_history
 from . import crm_rfm_segment_history
 from . import crm_lifecycle_run
+from . import crm_lifecycle_refresh_queue
 from . import account_move
 from . import res_partner
 from . import sale_order

@@ -67,6 +67,21 @@ class ResCompany(models.Model):
         help="The nightly run fits a new purchase model when the latest fit is "
         "older than this.",
     )
+    lifecycle_refresh_on_order = fields.Selection(
+        [
+            ("queue", "Moments later, in the background"),
+            ("confirm", "As the order is confirmed"),
+        ],
+        string="Update customers after an order",
+        default="queue",
+        required=True,
+        help="When a confirmed or cancelled order updates its customer's "
+        "stage, scores and loyalty tier. In the background, a scheduled "
+        "action that the order wakes does it moments later, and confirming "
+        "stays nearly as fast as without this app; as the order is "
+        "confirmed, the salesperson sees the new stage at once, and every "
+        "confirmation takes a little longer.",
+    )
 
     @api.constrains(
         "lifecycle_new_days",

@@ -41,6 +41,9 @@ class ResConfigSettings(models.TransientModel):
     lifecycle_refit_days = fields.Integer(
         related="company_id.lifecycle_refit_days", readonly=False
     )
+    lifecycle_refresh_on_order = fields.Selection(
+        related="company_id.lifecycle_refresh_on_order", readonly=False
+    )
     lifecycle_margin_available = fields.Boolean(
         compute="_compute_lifecycle_margin_available"
     )

@@ -80,12 +80,25 @@ class SaleOrder(models.Model):
         return res
 
     def _lifecycle_refresh(self):
-        """Refresh only these orders' customers: one aggregate, a few writes.
+        """Refresh these orders' customers, or queue them for the cron.
 
-        Runs as superuser because profiles and histories are derived data that
-        salespeople may read but not write; the customers touched are exactly
-        those of the orders the user was allowed to confirm or cancel.
+        Runs as superuser because profiles, histories and the queue are
+        derived data that salespeople may read (the profiles) but not write;
+        the customers touched are exactly those of the orders the user was
+        allowed to confirm or cancel.
         """
-        if self.partner_id:
+        orders = self.filtered("partner_id")
+        queued = orders._lifecycle_queued()
+        if queued:
+            self.env["crm.lifecycle.refresh.queue"].sudo()._enqueue(queued)
+        now = orders - queued
+        if now:
             Profile = self.env["crm.lifecycle.profile"].sudo()
-            Profile._refresh_partners(Profile._customers_of(self.partner_id.ids))
+            Profile._refresh_partners(Profile._customers_of(now.partner_id.ids))
+
+    def _lifecycle_queued(self):
+        """The orders whose company updates their customers in the
+        background (``lifecycle_refresh_on_order``)."""
+        return self.filtered(
+            lambda order: order.company_id.lifecycle_refresh_on_order == "queue"
+        )

@@ -193,7 +193,8 @@ class TestNightlyRun(LifecycleCommon):
         """After a run, the next one reads its cut points from the profiles:
         the same cut points as the orders give when the profiles are current,
         with recency moved by the days since, and with the orders confirmed
-        in between counted, since confirming refreshes the customer."""
+        in between counted, since confirming refreshes the customer (moments
+        later, by the cron it wakes)."""
         first = self._recompute()
         # Demo companies, if any, kept their basis: only this one is new.
         self.assertIn(first.rfm_cuts_source, ("orders", "both"))
@@ -211,6 +212,8 @@ class TestNightlyRun(LifecycleCommon):
         for amount in (5000.0, 5000.0, 5000.0):
             order = self._order(self.customers[0], TODAY, amount, state="draft")
             order.action_confirm()
+        # The cron that the confirmations woke refreshes their customer.
+        self.env["crm.lifecycle.refresh.queue"]._cron_process()
         expected = self.Profile._population_cuts(TODAY, [self.company.id])
         self.assertNotEqual(expected[mine], first.rfm_cuts[mine])
         self.assertEqual(self._next_run().rfm_cuts[mine], expected[mine])

@@ -104,6 +104,13 @@ class TestSecurity(LifecycleCommon):
     def test_salesman_confirming_an_order_refreshes_through_sudo(self):
         order = self._order(self.customer, TODAY, state="draft")
         order.with_user(self.manager).action_confirm()
+        # The customer waits in the queue, which only administrators may
+        # read, for the cron (run as superuser) that refreshes it.
+        Queue = self.env["crm.lifecycle.refresh.queue"]
+        self.assertEqual(Queue.search([]).partner_id, self.customer)
+        with self.assertRaises(AccessError):
+            Queue.with_user(self.manager).search([])
+        Queue._cron_process()
         self.assertEqual(self._profile(self.customer).order_count, 3)
 
     def test_manager_pins_and_recomputes(self):

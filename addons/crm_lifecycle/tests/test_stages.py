@@ -84,6 +84,9 @@ class TestStages(LifecycleCommon):
         self.assertFalse(stays(neighbour, self.company).date_end)
 
     def test_confirmation_and_cancellation_refresh_the_customer(self):
+        # At once where the company asks for it; in the background (the
+        # default) in test_refresh_queue.
+        self.company.lifecycle_refresh_on_order = "confirm"
         partner = self._customer("Live", [])
         other = self._customer("Bystander", [40, 10])
         order = self._order(partner, TODAY, state="draft")

@@ -57,24 +57,43 @@ class TestSudoGuard(LifecycleCommon):
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_orders_refresh_profiles_only_for_those_who_may_confirm(self):
         """sale_order._lifecycle_refresh (and _company_settings, _latest_cuts_cached,
-        _latest below it): reached by confirming or cancelling an order."""
+        _latest below it): reached by confirming or cancelling an order,
+        whether it refreshes the customer at once or queues it."""
+        for mode in ("confirm", "queue"):
+            with self.subTest(mode=mode):
+                self.company.lifecycle_refresh_on_order = mode
+                self._check_orders_refresh(mode)
+
+    def _count_after_cron(self, mode):
+        """The customer's order count, once the cron has refreshed what the
+        confirmations queued (in ``queue`` mode)."""
+        if mode == "queue":
+            self.env["crm.lifecycle.refresh.queue"]._cron_process()
+        return self._profile(self.customer).order_count
+
+    def _check_orders_refresh(self, mode):
+        Queue = self.env["crm.lifecycle.refresh.queue"]
         order = self._order(self.customer, TODAY, state="draft")
         order.user_id = self.owner
         for user in (self.salesman, self.portal):
             with self.assertRaises(AccessError):
                 order.with_user(user).action_confirm()
         self.assertEqual(order.state, "draft")
-        self.assertEqual(self._profile(self.customer).order_count, 2)
-        # The order's salesperson cannot write profiles: the refresh does it.
+        self.assertFalse(Queue.search_count([]))
+        self.assertEqual(self._count_after_cron(mode), 2)
+        # The order's salesperson can write neither profiles nor the queue:
+        # the refresh does it.
         order.with_user(self.owner).action_confirm()
-        self.assertEqual(self._profile(self.customer).order_count, 3)
+        self.assertEqual(bool(Queue.search_count([])), mode == "queue")
+        self.assertEqual(self._count_after_cron(mode), 3)
         no_warning = {"disable_cancel_warning": True}
         with self.assertRaises(AccessError):
             order.with_user(self.salesman).with_context(**no_warning).action_cancel()
         self.assertEqual(order.state, "sale")
-        self.assertEqual(self._profile(self.customer).order_count, 3)
+        self.assertFalse(Queue.search_count([]))
+        self.assertEqual(self._count_after_cron(mode), 3)
         order.with_user(self.owner).with_context(**no_warning).action_cancel()
-        self.assertEqual(self._profile(self.customer).order_count, 2)
+        self.assertEqual(self._count_after_cron(mode), 2)
 
     @mute_logger("odoo.addons.base.models.ir_model")
     def test_recomputing_needs_a_manager(self):

@@ -12,6 +12,7 @@ from . import crm_loyalty_allocation
 from . import loyalty_card
 from . import loyalty_mail
 from . import sale_order
+from . import crm_lifecycle_refresh_queue
 from . import sale_order_line
 from . import account_move
 from . import res_partner

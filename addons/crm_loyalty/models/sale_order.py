@@ -133,9 +133,13 @@ class SaleOrder(models.Model):
 
     def _crm_loyalty_post_order(self):
         self._crm_loyalty_post_entries()
-        # A member who reaches a tier's threshold is upgraded at once.
-        for company in self.company_id:
-            orders = self.filtered(lambda o, c=company: o.company_id == c)
+        # A member who reaches a tier's threshold is upgraded at once, or
+        # moments later with the customer's lifecycle refresh
+        # (crm.lifecycle.refresh.queue) where the company updates its
+        # customers in the background.
+        now = self - self._lifecycle_queued()
+        for company in now.company_id:
+            orders = now.filtered(lambda o, c=company: o.company_id == c)
             self.env["crm.loyalty.tier"].sudo().with_company(company)._update_members(
                 orders.partner_id, company=company
             )

@@ -200,6 +200,7 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertEqual(card.points, 30)
         self.assertBalanced(card)
 
+    @mute_logger("odoo.addons.crm_loyalty.models.crm_loyalty_entry")
     def test_reconciliation_reports_a_tampered_balance(self):
         card = self._card_with(10)
         self.assertBalanced(card)

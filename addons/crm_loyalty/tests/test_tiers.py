@@ -59,6 +59,10 @@ class TestTiers(LoyaltyLedgerCommon):
                 "loyalty_tier_basis": "earned",
                 "loyalty_tier_window": "rolling",
                 "loyalty_tier_grace_days": 30,
+                # Upgrades as the order is confirmed, so that each test sees
+                # them at once; in the background (the default) in
+                # test_upgrade_moments_later_in_the_background.
+                "lifecycle_refresh_on_order": "confirm",
             }
         )
 
@@ -81,6 +85,22 @@ class TestTiers(LoyaltyLedgerCommon):
             self.assertTrue(scans, basis)
             for scan in scans:
                 self.assertIn(f"Index Only Scan using {index}", scan)
+
+    @freeze_time("2026-03-19")
+    def test_upgrade_moments_later_in_the_background(self):
+        """Where the company updates its customers in the background, the
+        confirmation queues the customer and the cron upgrades the tier,
+        with its price list, as the confirmation would have."""
+        self.company.lifecycle_refresh_on_order = "queue"
+        self._order(1100.0).action_confirm()
+        self.assertFalse(self.partner.loyalty_tier_id)
+        self.env["crm.lifecycle.refresh.queue"]._cron_process()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+        self.assertEqual(self.partner.property_product_pricelist, self.silver_prices)
+        history = self.env["crm.loyalty.tier.history"].search(
+            [("partner_id", "=", self.partner.id)]
+        )
+        self.assertEqual(history.to_tier_id, self.silver)
 
     @freeze_time("2026-03-19")
     def test_upgrade_at_once_with_discount_stars_and_history(self):

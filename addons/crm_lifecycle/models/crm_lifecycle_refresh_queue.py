@@ -1,0 +1,114 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+CRON_XMLID = "crm_lifecycle.ir_cron_lifecycle_refresh_queue"
+
+
+class CrmLifecycleRefreshQueue(models.Model):
+    """Customers whose orders changed since their profile was computed.
+
+    Confirming or cancelling an order queues its customer here (in the
+    companies that update in the background, the default): the order's
+    confirmation then costs one statement more instead of the customer's
+    whole refresh, and a cron, triggered by that same statement, refreshes
+    the queued customers in batches moments later.
+
+    Rows are only ever inserted by confirmations and deleted by the cron,
+    never updated: the cron deletes the rows its transaction sees, so a row
+    committed while it runs is left for the run its own trigger starts.
+    """
+
+    _name = "crm.lifecycle.refresh.queue"
+    _description = "Customer awaiting a lifecycle refresh"
+    _order = "id"
+    # Written by SQL on every confirmation, read and deleted by the cron:
+    # the ORM's create and write columns would cost two foreign-key checks
+    # per row for nothing anyone reads.
+    _log_access = False
+
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
+
+    @api.model
+    def _enqueue(self, orders):
+        """Queue the customers of these orders and wake the cron, in one
+        statement.
+
+        Odoo's ``ir.cron._trigger`` would cost two statements more (the
+        cron's ``active``, then the trigger's insert) on every order
+        confirmation; the trigger rides in the queue's statement instead,
+        with the same rule (an inactive cron gets no trigger) and the same
+        wake-up of the cron workers after the commit.
+        """
+        if not orders:
+            return
+        orders.flush_recordset(["partner_id", "company_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["ir.cron"].flush_model(["active"])
+        # The id alone, cached: env.ref would also check that the cron exists.
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            CRON_XMLID, raise_if_not_found=False
+        )
+        now = fields.Datetime.now()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH queued AS (
+                    INSERT INTO crm_lifecycle_refresh_queue (partner_id, company_id)
+                    SELECT DISTINCT p.commercial_partner_id, o.company_id
+                      FROM sale_order o
+                      JOIN res_partner p ON p.id = o.partner_id
+                     WHERE o.id = ANY(%(orders)s)
+                 RETURNING id
+                )
+                INSERT INTO ir_cron_trigger
+                       (cron_id, call_at, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT c.id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM ir_cron c
+                 WHERE c.id = %(cron)s AND c.active
+                   AND EXISTS (SELECT 1 FROM queued)
+                RETURNING id
+                """,
+                orders=orders.ids,
+                now=now,
+                uid=self.env.uid,
+                cron=cron_id or 0,
+            )
+        )
+        if rows:
+            self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
+
+    @api.model
+    def _cron_process(self, batch_size=2000):
+        """Refresh one batch of queued customers (the cron calls this again
+        while rows remain)."""
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                DELETE FROM crm_lifecycle_refresh_queue
+                 WHERE id IN (SELECT id FROM crm_lifecycle_refresh_queue
+                               ORDER BY id LIMIT %s)
+             RETURNING partner_id, company_id
+                """,
+                batch_size,
+            )
+        )
+        if rows:
+            self._process(sorted(set(rows)))
+        [(remaining,)] = self.env.execute_query(
+            SQL("SELECT count(*) FROM crm_lifecycle_refresh_queue")
+        )
+        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+
+    @api.model
+    def _process(self, customers):
+        """What a confirmation left to the cron, for these (commercial
+        partner id, company id) pairs: their profiles. Other addons extend
+        this with what they derive from the same orders."""
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            sorted({partner_id for partner_id, _company_id in customers})
+        )
