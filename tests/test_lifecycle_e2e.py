@@ -2,6 +2,7 @@
 
 import base64
 import io
+import threading
 import uuid
 import xmlrpc.client
 
@@ -90,6 +91,68 @@ def test_confirming_an_order_over_rpc_updates_the_stage(admin):
     admin("ir.cron", "method_direct_trigger", [cron])
     [cancelled] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
     assert cancelled["lifecycle_stage"] == "prospect"
+
+
+def test_queue_cron_racing_confirmations_loses_no_customer(admin, demo_server):
+    """8 workers: 6 confirm three orders each of their own new customer, 2
+    run the queue's cron over and over meanwhile (a run that finds the cron
+    busy is refused). However they interleave, once the cron has run after
+    the last confirmation every customer counts its three orders: a
+    confirmation committed during a run is left for the next one."""
+    tag = uuid.uuid4().hex[:6]
+    cron = _queue_cron(admin)
+    product = admin(
+        "product.product", "create", {"name": f"Race {tag}", "type": "service"}
+    )
+    customers = [
+        admin("res.partner", "create", {"name": f"Race {tag} {i}", "is_company": True})
+        for i in range(6)
+    ]
+    orders = {
+        customer: [
+            admin(
+                "sale.order",
+                "create",
+                {
+                    "partner_id": customer,
+                    "order_line": [(0, 0, {"product_id": product, "price_unit": 10})],
+                },
+            )
+            for _order in range(3)
+        ]
+        for customer in customers
+    }
+    barrier = threading.Barrier(8)
+    outcomes = [[] for _worker in range(8)]
+
+    def work(index):
+        # One connection per worker: a ServerProxy is not thread-safe.
+        call = demo_server.login("admin", "admin")
+        barrier.wait()
+        if index < 6:
+            for order in orders[customers[index]]:
+                call("sale.order", "action_confirm", [order])
+                outcomes[index].append("confirmed")
+            return
+        for _run in range(6):
+            try:
+                call("ir.cron", "method_direct_trigger", [cron])
+                outcomes[index].append("ran")
+            except xmlrpc.client.Fault as fault:
+                outcomes[index].append(fault.faultString.splitlines()[-1][:200])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert all(done == ["confirmed"] * 3 for done in outcomes[:6]), outcomes
+    runs = [outcome for done in outcomes[6:] for outcome in done]
+    assert "ran" in runs, runs
+    assert all(o == "ran" or "being executed" in o for o in runs), runs
+    admin("ir.cron", "method_direct_trigger", [cron])
+    counts = admin("res.partner", "read", customers, ["lifecycle_order_count"])
+    assert [row["lifecycle_order_count"] for row in counts] == [3] * 6
 
 
 def _queue_cron(admin):
