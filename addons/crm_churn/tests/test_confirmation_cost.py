@@ -94,9 +94,8 @@ class TestConfirmationCost(ChurnCommon):
             ]
         )
 
-    def _confirm_queries(self, cold=False):
-        """Queries of one confirmation; ``cold``, from an empty ORM cache,
-        as a confirmation request starts."""
+    def _draft_order(self):
+        """A one-line quotation of the member, written to the database."""
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.customer.id,
@@ -106,6 +105,19 @@ class TestConfirmationCost(ChurnCommon):
             }
         )
         self.env.flush_all()
+        return order
+
+    def _confirm_within(self, queries):
+        """Confirm a new quotation in at most ``queries`` queries."""
+        order = self._draft_order()
+        with self.assertQueryCount(__system__=queries):
+            order.action_confirm()
+            self.env.flush_all()
+
+    def _confirm_queries(self, cold=False):
+        """Queries of one confirmation; ``cold``, from an empty ORM cache,
+        as a confirmation request starts."""
+        order = self._draft_order()
         if cold:
             self.env.invalidate_all()
         before = self.env.cr.sql_log_count
@@ -118,19 +130,9 @@ class TestConfirmationCost(ChurnCommon):
         entries = self.env["crm.loyalty.entry"].search_count(
             [("card_id", "=", self.card.id)]
         )
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create({"product_id": self.product.id, "price_unit": 50})
-                ],
-            }
-        )
-        self.env.flush_all()
-        with self.assertQueryCount(__system__=CONFIRMATION_QUERIES):
-            order.action_confirm()
-            self.env.flush_all()
-        # The hooks did their work: points earned, the customer refreshed.
+        self._confirm_within(CONFIRMATION_QUERIES)
+        # The hooks did their work: points earned (the customer is queued
+        # for the lifecycle cron).
         self.assertEqual(
             self.env["crm.loyalty.entry"].search_count(
                 [("card_id", "=", self.card.id)]
@@ -142,18 +144,7 @@ class TestConfirmationCost(ChurnCommon):
     def test_confirmation_query_count_at_once(self):
         self.company.lifecycle_refresh_on_order = "confirm"
         self._confirm_queries()  # warm the caches and the profile
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create({"product_id": self.product.id, "price_unit": 50})
-                ],
-            }
-        )
-        self.env.flush_all()
-        with self.assertQueryCount(__system__=CONFIRMATION_QUERIES_AT_ONCE):
-            order.action_confirm()
-            self.env.flush_all()
+        self._confirm_within(CONFIRMATION_QUERIES_AT_ONCE)
         self.assertFalse(self.env["crm.lifecycle.refresh.queue"].search_count([]))
 
     def test_suite_overhead_on_confirmation(self):
