@@ -16,7 +16,8 @@ to Odoo's: the order hooks, and the card and order-line overrides through
 which the ledger would turn ``sale_loyalty``'s own balance write into an
 entry), so that all see the same table state; each starts with an empty ORM
 cache, as a request does. The first order is the customer's first of the
-day: it may move their stage or tier, which the later ones then do not.
+day: the cron's update after it may move their stage or tier or close an
+alert as won back, which the later orders' updates then do not.
 Each customer's transaction is rolled back, so the database is left as it
 was. Prints the median time and SQL queries of each, and a JSON line for
 ``run_all.py``.

@@ -867,8 +867,9 @@ def confirmation_section(c):
             f"{n(c.get('customers', 0))} customers: for each of {c['orders']} "
             "generated customers with a sales history and a loyalty card, one "
             "one-line order confirmed with the suite (the customer's first of "
-            "the day: it may move their stage or tier) and the cron's update of "
-            "the customer it queued; then, in the same transaction, one "
+            "the day: the cron's update that follows may move their stage or "
+            "tier, or close an alert as won back) and that update of the "
+            "customer it queued; then, in the same transaction, one "
             "confirmed with the suite as installed (customers updated in the "
             "background), one with the company updating its customers as the "
             "order is confirmed (*After each order*), and one with every "
@@ -904,8 +905,8 @@ def confirmation_section(c):
         )
     if "queue" in c:
         out.append(
-            f"| the cron's update of that customer (stage, scores, tier), "
-            f"moments later | {c['queue']['median_ms']:.1f} ms | "
+            f"| the cron's update of that customer (stage, scores, tier, "
+            f"won-back alerts), moments later | {c['queue']['median_ms']:.1f} ms | "
             f"{c['queue']['median_queries']:.0f} |"
         )
     if "at_once" in c:
@@ -921,9 +922,10 @@ def confirmation_section(c):
             (
                 "Where the suite's time goes in the second confirmation (the ledger "
                 "entries are the order's posted keys read with the member's tier "
-                "and birthdate, the entry and the statement that opens the lot and "
-                "moves the card; they also flush the order's pending writes, one of "
-                "the queries that the confirmation would make anyway at its end):"
+                "and birthdate, and the statement that inserts the entry and its "
+                "lot and moves the card; they also flush the order's pending "
+                "writes, one of the queries that the confirmation would make "
+                "anyway at its end):"
             ),
         ),
         (

@@ -7,5 +7,6 @@ from . import crm_churn_risk_history
 from . import crm_churn_playbook
 from . import crm_churn_alert
 from . import crm_churn_run
+from . import crm_lifecycle_refresh_queue
 from . import res_partner
 from . import sale_order

@@ -6,6 +6,16 @@ class SaleOrder(models.Model):
 
     def _action_confirm(self):
         res = super()._action_confirm()
+        # Where the company updates its customers in the background (the
+        # default), the cron that refreshes the queued customers closes
+        # their won-back alerts moments later (crm.lifecycle.refresh.queue);
+        # elsewhere it is done here, with the refresh.
+        now = self - self._lifecycle_queued()
+        if now:
+            now._churn_detect_won_back()
+        return res
+
+    def _churn_detect_won_back(self):
         # The salesperson confirming the order may not see the alert (another
         # salesperson's customer); closing it as won back is the order's effect.
         # Most customers have none open: their flag spares the search. Only
@@ -19,4 +29,3 @@ class SaleOrder(models.Model):
         alerted = customers.filtered("churn_alert_open")
         if alerted:
             self.env["crm.churn.alert"].sudo()._detect_won_back(alerted.ids)
-        return res

@@ -206,10 +206,11 @@ class TestChurnAlert(ChurnCommon):
         self.assertTrue(self.silent.churn_alert_open)
         order_day = TODAY + timedelta(days=12)
         with freeze_time(order_day):
-            order = self._orders(
-                self.silent, [0], amount=450.0, today=order_day, state="draft"
-            )
-            order.action_confirm()
+            order = self._confirm_silent_order(order_day, 450.0)
+            # The company updates its customers in the background (the
+            # default): the queue's cron closes the alert moments later.
+            self.assertEqual(alert.stage, "new")
+            self.env["crm.lifecycle.refresh.queue"]._cron_process()
         self.assertEqual(alert.stage, "won_back")
         self.assertEqual(alert.won_order_id, order)
         self.assertEqual(alert.won_date, order_day)
@@ -223,6 +224,26 @@ class TestChurnAlert(ChurnCommon):
         self._orders(self.silent, [0], amount=50.0, today=second_day)
         self.env["crm.churn.alert"]._refresh_open_windows(second_day)
         self.assertEqual(alert.recovered_revenue, 500.0)
+
+    def test_won_back_as_the_order_is_confirmed(self):
+        """Where the company updates its customers as the order is
+        confirmed, the confirmation closes the alert itself."""
+        self.company.lifecycle_refresh_on_order = "confirm"
+        queued = self.env["crm.lifecycle.refresh.queue"].search_count([])
+        with freeze_time(TODAY):
+            alert = self._alert()
+        with freeze_time(TODAY + timedelta(days=3)):
+            order = self._confirm_silent_order(TODAY + timedelta(days=3), 120.0)
+        self.assertEqual(alert.stage, "won_back")
+        self.assertEqual(alert.won_order_id, order)
+        self.assertEqual(
+            self.env["crm.lifecycle.refresh.queue"].search_count([]), queued
+        )
+
+    def _confirm_silent_order(self, day, amount):
+        order = self._orders(self.silent, [0], amount=amount, today=day, state="draft")
+        order.action_confirm()
+        return order
 
     def test_order_after_window_is_not_a_win_back(self):
         alert = self._alert()

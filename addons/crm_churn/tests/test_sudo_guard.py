@@ -83,15 +83,33 @@ class TestSudoGuard(ChurnCommon):
 
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_orders_win_back_only_for_those_who_may_confirm(self):
-        """sale_order._action_confirm closes alerts as won back as superuser."""
+        """The queue's cron (crm.lifecycle.refresh.queue._process) closes
+        alerts as won back for the customers that confirmations queued: only
+        a confirmation the user may make queues one."""
+        self._check_win_back_needs_the_confirmation()
+        self.env["crm.lifecycle.refresh.queue"]._cron_process()
+        self.assertEqual(self.their_alert.stage, "won_back")
+
+    @mute_logger("odoo.addons.base.models.ir_rule")
+    def test_orders_win_back_at_once_only_for_those_who_may_confirm(self):
+        """sale_order._churn_detect_won_back closes alerts as won back as
+        superuser, where the company updates its customers as the order is
+        confirmed."""
+        self.company.lifecycle_refresh_on_order = "confirm"
+        self._check_win_back_needs_the_confirmation()
+        self.assertEqual(self.their_alert.stage, "won_back")
+
+    def _check_win_back_needs_the_confirmation(self):
         [order] = self._orders(self.theirs, [0], state="draft")
         order.user_id = self.other_salesman
+        Queue = self.env["crm.lifecycle.refresh.queue"]
+        queued = Queue.search_count([])
         for user in (self.salesman, self.portal):
             with self.assertRaises(AccessError):
                 order.with_user(user).action_confirm()
         self.assertEqual(self.their_alert.stage, "new")
+        self.assertEqual(Queue.search_count([]), queued)
         order.with_user(self.other_salesman).action_confirm()
-        self.assertEqual(self.their_alert.stage, "won_back")
 
     @mute_logger("odoo.addons.base.models.ir_model")
     def test_runs_and_settings_are_for_managers(self):

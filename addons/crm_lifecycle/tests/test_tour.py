@@ -35,8 +35,13 @@ class TestLifecycleTour(HttpCase):
             )
         self.env["crm.lifecycle.run"].action_recompute_now()
         self.assertEqual(partner.lifecycle_stage, "active")
+        self.assertEqual(self.env.company.lifecycle_refresh_on_order, "queue")
         self.start_tour(
             "/odoo",
             "crm_lifecycle_tour",
             login="admin",
         )
+        # The tour's last steps chose "As the order is confirmed" in
+        # Settings > Lifecycle and saved.
+        self.env.invalidate_all()
+        self.assertEqual(self.env.company.lifecycle_refresh_on_order, "confirm")

@@ -224,11 +224,12 @@ class CrmLoyaltyEntry(models.Model):
         program = card.program_id
         date = date or fields.Datetime.now()
         shortfall = 0.0
-        # Earned points open a lot; when the caller already looked the key
-        # up (an order confirmation, whose order row is locked first), the
-        # statement that opens the lot moves the card too: one query less
-        # on every confirmation. Elsewhere the card row is locked first, so
-        # that a concurrent post of the same key waits and retries here.
+        # Earned points open a lot, in the statement that inserts their
+        # entry; when the caller already looked the key up (an order
+        # confirmation, whose order row is locked first), that statement
+        # moves the card too: one query less on every confirmation.
+        # Elsewhere the card row is locked first, so that a concurrent post
+        # of the same key waits and retries here.
         opens_lot = points > 0 and not (reverses and reverses.points < 0)
         balance = None
         if points >= 0:
@@ -254,34 +255,34 @@ class CrmLoyaltyEntry(models.Model):
             shortfall = round(-points - taken, 6)
             points = -taken
             balance = self._bump_card(card, points)
-        entry = self.create(
-            {
-                "entry_type": entry_type,
-                "points": points,
-                "date": date,
-                "card_id": card.id,
-                "program_id": program.id,
-                "partner_id": card.partner_id.id,
-                "company_id": card.company_id.id or self.env.company.id,
-                "source_model": source._name if source else False,
-                "source_id": source.id if source else False,
-                "source_key": key,
-                "reason": reason,
-                "user_id": self.env.uid,
-                "reversed_entry_id": reverses.id if reverses else False,
-                "shortfall": shortfall,
-            }
-        )
-        if points > 0 and not opens_lot:
-            entry._restore_allocations(reverses)
-        elif opens_lot:
-            opened = entry._open_lot(program, date, bump=new_key)
+        vals = {
+            "entry_type": entry_type,
+            "points": points,
+            "date": date,
+            "card_id": card.id,
+            "program_id": program.id,
+            "partner_id": card.partner_id.id,
+            "company_id": card.company_id.id or self.env.company.id,
+            "source_model": source._name if source else False,
+            "source_id": source.id if source else False,
+            "source_key": key,
+            "reason": reason,
+            "user_id": self.env.uid,
+            "reversed_entry_id": reverses.id if reverses else False,
+            "shortfall": shortfall,
+        }
+        if opens_lot:
+            entry, opened = self._post_earning(vals, program, bump=new_key)
             if new_key:
                 balance = opened
-        elif points < 0:
-            entry._consume_lots(
-                -points, first_lot=reverses.lot_id if reverses else None
-            )
+        else:
+            entry = self.create(vals)
+            if points > 0:
+                entry._restore_allocations(reverses)
+            elif points < 0:
+                entry._consume_lots(
+                    -points, first_lot=reverses.lot_id if reverses else None
+                )
         if balance is None:
             card.invalidate_recordset(["points"])
         else:
@@ -331,40 +332,56 @@ class CrmLoyaltyEntry(models.Model):
         )
         return rows[0][0]
 
-    def _open_lot(self, program, date, bump=False):
-        """Open the lot of these earned points and let it cover the card's
-        debts (points taken while its balance was negative).
+    def _post_earning(self, vals, program, bump=False):
+        """Insert the entry of these earned points (``vals``), open its lot
+        and let the lot cover the card's debts (points taken while its
+        balance was negative). Returns the entry and, with ``bump``, the
+        card's new balance.
 
-        One statement inserts the lot, links the entry to it, reads the
-        debts and, with ``bump``, adds the points to the card and returns
-        its new balance: every earning order confirmation runs it, and
-        through the ORM it took four. Lots have no computed or defaulted
-        columns to miss.
+        One statement inserts the entry and its lot (the lot's id drawn
+        first, so that each row names the other), reads the debts and, with
+        ``bump``, adds the points to the card: every earning order
+        confirmation runs it, and through the ORM it took five. The entry's
+        only computed field (``name``) is not stored and neither table has
+        defaults the ORM would fill: ``vals`` holds every column.
         """
-        self.ensure_one()
         self.flush_model()
         self.env["crm.loyalty.allocation"].flush_model()
-        uid = self.env.uid
-        [(lot_id, debts, balance)] = self.env.execute_query(
+        date = vals["date"]
+        [(entry_id, lot_id, debts, balance)] = self.env.execute_query(
             SQL(
                 """
                 WITH card AS (
                     UPDATE loyalty_card SET points = COALESCE(points, 0) + %(points)s
                      WHERE id = %(card)s AND %(bump)s
                     RETURNING points
+                ), entry AS (
+                    INSERT INTO crm_loyalty_entry
+                           (entry_type, points, date, card_id, program_id,
+                            partner_id, company_id, source_model, source_id,
+                            source_key, reason, user_id, reversed_entry_id,
+                            shortfall, lot_id, create_uid, create_date,
+                            write_uid, write_date)
+                    VALUES (%(type)s, %(points)s, %(date)s, %(card)s, %(program)s,
+                            %(partner)s, %(company)s, %(source_model)s,
+                            %(source_id)s, %(key)s, %(reason)s, %(uid)s,
+                            %(reverses)s, %(shortfall)s,
+                            nextval('crm_loyalty_lot_id_seq'), %(uid)s,
+                            now() AT TIME ZONE 'UTC', %(uid)s,
+                            now() AT TIME ZONE 'UTC')
+                    RETURNING id, lot_id
                 ), lot AS (
                     INSERT INTO crm_loyalty_lot
-                           (entry_id, card_id, program_id, partner_id, company_id,
-                            date, expiry_date, points, remaining, reminder_sent,
-                            create_uid, create_date, write_uid, write_date)
-                    VALUES (%(entry)s, %(card)s, %(program)s, %(partner)s,
-                            %(company)s, %(date)s, %(expiry)s, %(points)s,
-                            %(points)s, FALSE, %(uid)s, now() AT TIME ZONE 'UTC',
-                            %(uid)s, now() AT TIME ZONE 'UTC')
-                    RETURNING id
-                ), linked AS (
-                    UPDATE crm_loyalty_entry e SET lot_id = lot.id
-                      FROM lot WHERE e.id = %(entry)s
+                           (id, entry_id, card_id, program_id, partner_id,
+                            company_id, date, expiry_date, points, remaining,
+                            reminder_sent, create_uid, create_date, write_uid,
+                            write_date)
+                    SELECT entry.lot_id, entry.id, %(card)s, %(program)s,
+                           %(partner)s, %(company)s, %(date)s, %(expiry)s,
+                           %(points)s, %(points)s, FALSE, %(uid)s,
+                           now() AT TIME ZONE 'UTC', %(uid)s,
+                           now() AT TIME ZONE 'UTC'
+                      FROM entry
                 ), debts AS (
                     SELECT e.id, -e.points - COALESCE(SUM(a.points), 0) AS owed
                       FROM crm_loyalty_entry e
@@ -373,28 +390,36 @@ class CrmLoyaltyEntry(models.Model):
                      GROUP BY e.id
                     HAVING -e.points - COALESCE(SUM(a.points), 0) > 0.000001
                 )
-                SELECT lot.id,
+                SELECT entry.id, entry.lot_id,
                        (SELECT json_agg(json_build_array(d.id, d.owed) ORDER BY d.id)
                           FROM debts d),
                        (SELECT points FROM card)
-                  FROM lot
+                  FROM entry
                 """,
-                entry=self.id,
-                card=self.card_id.id,
-                program=program.id,
-                partner=self.partner_id.id or None,
-                company=self.company_id.id or None,
+                type=vals["entry_type"],
+                points=vals["points"],
                 date=date,
+                card=vals["card_id"],
+                program=program.id,
+                partner=vals["partner_id"] or None,
+                company=vals["company_id"] or None,
+                source_model=vals["source_model"] or None,
+                source_id=vals["source_id"] or None,
+                key=vals["source_key"],
+                reason=vals["reason"] or None,
+                uid=vals["user_id"],
+                reverses=vals["reversed_entry_id"] or None,
+                shortfall=vals["shortfall"],
                 expiry=program._crm_expiry_date(fields.Date.to_date(date)) or None,
-                points=self.points,
-                uid=uid,
                 bump=bool(bump),
             )
         )
-        self.invalidate_recordset(["lot_id"])
-        self.card_id.invalidate_recordset(["crm_lot_ids"])
-        self._pay_debts(lot_id, self.points, debts or [])
-        return balance
+        entry = self.browse(entry_id)
+        self.env["loyalty.card"].browse(vals["card_id"]).invalidate_recordset(
+            ["crm_entry_ids", "crm_lot_ids"]
+        )
+        entry._pay_debts(lot_id, vals["points"], debts or [])
+        return entry, balance
 
     def _pay_debts(self, lot_id, available, debts):
         """Points taken while the balance was negative are covered by the

@@ -83,5 +83,31 @@ registry.category("web_tour.tours").add("crm_lifecycle_tour", {
             content: "The customers were recomputed",
             trigger: ".o_notification:contains('customers recomputed')",
         },
+        ...openLifecycleMenu("crm_lifecycle.crm_lifecycle_settings_menu", "Open the settings"),
+        {
+            content: "Update customers as each order is confirmed",
+            trigger:
+                ".o_setting_box:contains('After each order') .o_field_widget[name='lifecycle_refresh_on_order'] select",
+            run: 'select "confirm"',
+        },
+        {
+            content: "The change is not saved yet",
+            trigger: ".o_dirty_warning:contains('Unsaved changes')",
+        },
+        {
+            content: "Save",
+            trigger: ".o_control_panel .o_form_button_save",
+            run() {
+                // Saving settings reloads the whole page: this mark goes
+                // with the old one, so the next step reads the saved value.
+                document.body.dataset.crmLifecycleUnsaved = "1";
+                this.anchor.click();
+            },
+        },
+        {
+            content: "The page reloaded with the new choice saved",
+            trigger:
+                "body:not([data-crm-lifecycle-unsaved]) .o-settings-form-view:not(:has(.o_dirty_warning)) .o_field_widget[name='lifecycle_refresh_on_order'] select:has(option:selected:contains('As the order is confirmed'))",
+        },
     ],
 });
