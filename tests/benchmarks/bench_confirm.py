@@ -2,7 +2,7 @@
 ``sale_loyalty`` confirmation in the same database.
 
     python3 tests/benchmarks/bench_confirm.py --db <database> \\
-        --addons-path <addons path> [--orders 30]
+        --addons-path <addons path> [--orders 100]
 
 For each of ``--orders`` customers (with a sales history and a loyalty
 card) it confirms one one-line order with the suite, lets the cron update
@@ -190,7 +190,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--orders", type=int, default=30)
+    parser.add_argument("--orders", type=int, default=100)
     args = parser.parse_args()
     with odoo_env(args.db, args.addons_path) as env:
         cards = env["loyalty.card"].search(

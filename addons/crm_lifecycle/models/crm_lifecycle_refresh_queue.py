@@ -7,8 +7,9 @@ CRON_XMLID = "crm_lifecycle.ir_cron_lifecycle_refresh_queue"
 class CrmLifecycleRefreshQueue(models.Model):
     """Customers whose orders changed since their profile was computed.
 
-    Confirming or cancelling an order queues its customer here (in the
-    companies that update in the background, the default): the order's
+    Confirming or cancelling an order queues its partner here (in the
+    companies that update in the background, the default; the cron takes
+    the partner's commercial partner, the customer): the order's
     confirmation then costs one statement more instead of the customer's
     whole refresh, and a cron, triggered by that same statement, refreshes
     the queued customers in batches moments later.
@@ -44,8 +45,11 @@ class CrmLifecycleRefreshQueue(models.Model):
         """
         if not orders:
             return
-        orders.flush_recordset(["partner_id", "company_id"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        # The orders' own partners and companies, from the ORM's cache (the
+        # confirmation read them): sent as arrays, they spare the statement
+        # a join of sale_order and res_partner, whose planning cost more than
+        # the insert. The cron resolves their commercial partners.
+        pairs = sorted({(order.partner_id.id, order.company_id.id) for order in orders})
         self.env["ir.cron"].flush_model(["active"])
         # The id alone, cached: env.ref would also check that the cron exists.
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
@@ -57,10 +61,7 @@ class CrmLifecycleRefreshQueue(models.Model):
                 """
                 WITH queued AS (
                     INSERT INTO crm_lifecycle_refresh_queue (partner_id, company_id)
-                    SELECT DISTINCT p.commercial_partner_id, o.company_id
-                      FROM sale_order o
-                      JOIN res_partner p ON p.id = o.partner_id
-                     WHERE o.id = ANY(%(orders)s)
+                    SELECT * FROM unnest(%(partners)s::int[], %(companies)s::int[])
                  RETURNING id
                 )
                 INSERT INTO ir_cron_trigger
@@ -72,7 +73,8 @@ class CrmLifecycleRefreshQueue(models.Model):
                    AND EXISTS (SELECT 1 FROM queued)
                 RETURNING id
                 """,
-                orders=orders.ids,
+                partners=[partner_id for partner_id, _company_id in pairs],
+                companies=[company_id for _partner_id, company_id in pairs],
                 now=now,
                 uid=self.env.uid,
                 cron=cron_id or 0,
@@ -86,19 +88,28 @@ class CrmLifecycleRefreshQueue(models.Model):
         """Refresh one batch of queued customers (the cron calls this again
         while rows remain)."""
         self.flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         rows = self.env.execute_query(
             SQL(
                 """
-                DELETE FROM crm_lifecycle_refresh_queue
-                 WHERE id IN (SELECT id FROM crm_lifecycle_refresh_queue
-                               ORDER BY id LIMIT %s)
-             RETURNING partner_id, company_id
+                WITH taken AS (
+                    DELETE FROM crm_lifecycle_refresh_queue
+                     WHERE id IN (SELECT id FROM crm_lifecycle_refresh_queue
+                                   ORDER BY id LIMIT %s)
+                 RETURNING partner_id, company_id
+                )
+                -- The orders' partners, queued as they were: their
+                -- customers are the commercial partners.
+                SELECT DISTINCT COALESCE(p.commercial_partner_id, p.id),
+                       taken.company_id
+                  FROM taken
+                  JOIN res_partner p ON p.id = taken.partner_id
                 """,
                 batch_size,
             )
         )
         if rows:
-            self._process(sorted(set(rows)))
+            self._process(sorted(rows))
         [(remaining,)] = self.env.execute_query(
             SQL("SELECT count(*) FROM crm_lifecycle_refresh_queue")
         )

@@ -44,14 +44,16 @@ class TestRefreshQueue(LifecycleCommon):
         order = self._order(contact, TODAY, state="draft")
         triggers = self._triggers()
         order.action_confirm()
-        # The order is confirmed; its customer (the commercial partner, not
-        # the contact) waits for the cron, which is woken.
+        # The order is confirmed; its partner waits for the cron, which is
+        # woken, and refreshes the customer (the commercial partner, not the
+        # contact).
         self.assertEqual(order.state, "sale")
         self.assertFalse(self._profile(partner))
         self.assertFalse(partner.lifecycle_stage)
-        self.assertEqual(self._queued(), {(partner, self.company)})
+        self.assertEqual(self._queued(), {(contact, self.company)})
         self.assertEqual(self._triggers(), triggers + 1)
         self._process()
+        self.assertFalse(self._profile(contact))
         self.assertEqual(partner.lifecycle_stage, "new")
         self.assertEqual(self._profile(partner).order_count, 1)
         self.assertEqual(
@@ -61,10 +63,10 @@ class TestRefreshQueue(LifecycleCommon):
             1,
         )
         self.assertFalse(self._queued())
-        # Cancelling queues the customer again.
+        # Cancelling queues the order's partner again.
         order._action_cancel()
         self.assertEqual(partner.lifecycle_stage, "new")
-        self.assertEqual(self._queued(), {(partner, self.company)})
+        self.assertEqual(self._queued(), {(contact, self.company)})
         self._process()
         self.assertEqual(partner.lifecycle_stage, "prospect")
         self.assertEqual(self._profile(partner).order_count, 0)
