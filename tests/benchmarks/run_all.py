@@ -807,6 +807,8 @@ def targets(r):
                 f"- Growth from 100k to 1M at most 11x: {growth:.1f}x on a usual "
                 f"night {verdict(growth <= 11)}."
             )
+            if growth > 11:
+                lines.append(growth_note(big["usual"], huge["usual"]))
     else:
         lines.append(
             "- 1M customers / 10M orders and the growth from 100k: not run here "
@@ -821,7 +823,8 @@ def targets(r):
             re.MULTILINE,
         )
         lines.append(
-            f"- Order confirmation at most +10% time: +{100 * share:.0f}% "
+            # One decimal: a share of 10.4% is missed and would read +10%.
+            f"- Order confirmation at most +10% time: +{100 * share:.1f}% "
             f"{verdict(share <= 0.10)}; at most +5 SQL queries: "
             f"+{c['extra_queries']:.0f} starting from an empty cache "
             f"{verdict(c['extra_queries'] <= 5)}; at most +{pinned.group(1)} "
@@ -855,6 +858,28 @@ def at_once_share(c):
     """The confirmation's extra time, as a share of ``sale_loyalty``'s alone,
     where the company updates its customers as the order is confirmed."""
     return c["at_once"]["median_ms"] / c["stock"]["median_ms"] - 1
+
+
+def growth_note(small, large):
+    """What grew on a usual night from 100k to 1M: each step and the SQL
+    floors measured on the same nights, which are not the suite's code."""
+
+    def grew(key):
+        return large[key] / small[key]
+
+    def step(name):
+        return large["steps"][name]["seconds"] / small["steps"][name]["seconds"]
+
+    floors = (large["floor"] + large["churn_floor"]) / (
+        small["floor"] + small["churn_floor"]
+    )
+    return (
+        f"  On the same nights the lifecycle step grew {step('lifecycle'):.1f}x "
+        f"and the churn step {step('churn'):.1f}x, and the SQL floors, which "
+        f"do the same work in one statement each, {floors:.1f}x (lifecycle "
+        f"{grew('floor'):.1f}x, churn {grew('churn_floor'):.1f}x): on this "
+        "machine the database itself slows down per customer at 1M."
+    )
 
 
 def confirmation_section(c):
@@ -893,7 +918,7 @@ def confirmation_section(c):
         ),
         (
             f"| difference | +{c['extra_ms']:.1f} ms "
-            f"(+{100 * c['extra_ms'] / c['stock']['median_ms']:.0f}%) | "
+            f"(+{100 * c['extra_ms'] / c['stock']['median_ms']:.1f}%) | "
             f"+{c['extra_queries']:.0f} |"
         ),
     ]

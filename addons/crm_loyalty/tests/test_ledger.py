@@ -89,6 +89,53 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertGreater(balance, 0)
 
     @freeze_time("2026-03-15")
+    @freeze_time("2026-03-15 10:00:00")
+    def test_earned_points_are_written_as_the_orm_would(self):
+        """Earnings insert their entry and lot by SQL (one statement): every
+        column the ORM would fill is there, and what the ORM had cached of
+        the card's entries and lots is read again."""
+        card = self._card_with(0)
+        card.crm_entry_ids.mapped("points"), card.crm_lot_ids.mapped("points")
+        clerk = new_test_user(
+            self.env, login="ledger_clerk", groups="sales_team.group_sale_salesman"
+        )
+        entry = self.Entry.with_user(clerk)._post(
+            card, "bonus", 40, "test:orm-columns", "Forty", source=self.partner
+        )
+        self.assertEqual(card.crm_entry_ids, entry)
+        self.assertEqual(card.crm_lot_ids, entry.lot_id)
+        self.assertEqual(card.points, 40)
+        self.assertEqual(entry.name, f"LE/{entry.id:06d}")
+        self.assertEqual(
+            (entry.entry_type, entry.points, entry.reason, entry.source_key),
+            ("bonus", 40, "Forty", "test:orm-columns"),
+        )
+        self.assertEqual(
+            (entry.source_model, entry.source_id), ("res.partner", self.partner.id)
+        )
+        self.assertEqual(
+            (entry.card_id, entry.program_id, entry.partner_id, entry.company_id),
+            (card, self.program, self.partner, self.company),
+        )
+        self.assertEqual(
+            (entry.user_id, entry.create_uid, entry.write_uid), (clerk,) * 3
+        )
+        self.assertEqual(str(entry.date), "2026-03-15 10:00:00")
+        self.assertTrue(entry.create_date and entry.write_date)
+        self.assertFalse(entry.reversed_entry_id)
+        self.assertEqual(entry.shortfall, 0)
+        lot = entry.lot_id
+        self.assertEqual(lot.entry_id, entry)
+        self.assertEqual(
+            (lot.card_id, lot.program_id, lot.partner_id, lot.company_id),
+            (card, self.program, self.partner, self.company),
+        )
+        self.assertEqual((lot.points, lot.remaining), (40, 40))
+        self.assertEqual(lot.expiry_date, date(2027, 3, 15))
+        self.assertEqual(entry.expiry_date, lot.expiry_date)
+        self.assertEqual(lot.create_uid, clerk)
+        self.assertBalanced(card)
+
     def test_an_event_is_posted_once(self):
         order = self._order(100.0)
         order.action_confirm()
