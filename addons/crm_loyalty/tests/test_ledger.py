@@ -88,7 +88,6 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertBalanced(card)
         self.assertGreater(balance, 0)
 
-    @freeze_time("2026-03-15")
     @freeze_time("2026-03-15 10:00:00")
     def test_earned_points_are_written_as_the_orm_would(self):
         """Earnings insert their entry and lot by SQL (one statement): every
@@ -136,6 +135,7 @@ class TestLedger(LoyaltyLedgerCommon):
         self.assertEqual(lot.create_uid, clerk)
         self.assertBalanced(card)
 
+    @freeze_time("2026-03-15")
     def test_an_event_is_posted_once(self):
         order = self._order(100.0)
         order.action_confirm()
