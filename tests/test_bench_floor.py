@@ -81,3 +81,38 @@ def test_floors_write_what_the_steps_wrote(demo_server):
     # where ntile splits ties that the step scores alike.
     assert agreement["stage"] == 1.0, agreement
     assert agreement["segment"] > 0.9, agreement
+
+
+def test_settle_vacuums_what_a_night_writes_and_nothing_else(demo_server):
+    """Each measured night starts from vacuumed tables (``benchlib.settle``):
+    the suite's tables and the partners, not the sales history."""
+    db = os.environ["CRM_SUITE_DB"]
+    conn = benchlib.psycopg2.connect(dbname=db)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables"
+                " WHERE relname IN ('crm_lifecycle_profile', 'crm_churn_risk',"
+                " 'crm_loyalty_lot', 'res_partner', 'sale_order')"
+            )
+            before = {row[0]: row[1:] for row in cr.fetchall()}
+    finally:
+        conn.close()
+    seconds = benchlib.settle(db)
+    conn = benchlib.psycopg2.connect(dbname=db)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables"
+                " WHERE relname = ANY(%s)",
+                [list(before)],
+            )
+            after = {row[0]: row[1:] for row in cr.fetchall()}
+    finally:
+        conn.close()
+    assert seconds > 0
+    for table in ("crm_lifecycle_profile", "crm_churn_risk", "crm_loyalty_lot"):
+        assert after[table][0] == before[table][0] + 1, table
+        assert after[table][1] == before[table][1] + 1, table
+    assert after["res_partner"][0] == before["res_partner"][0] + 1
+    assert after["sale_order"] == before["sale_order"]

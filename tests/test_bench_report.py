@@ -136,8 +136,14 @@ def test_the_confirmation_is_judged_as_installed_and_names_the_setting():
     assert "| lifecycle refresh | 7.0 ms | 4 |" in text
 
 
+def _night(seconds):
+    """A repeated usual night as ``run_all.ratios`` keeps it."""
+    return {"seconds": seconds, "ratio": 1.5, "churn_ratio": 1.5, "night_ratio": 1.5}
+
+
 def test_a_missed_growth_names_what_grew_beside_the_floors():
     figures = copy.deepcopy(FIGURES)
+    big_row = figures["sizes"][-2]
     big, huge = (row["usual"] for row in figures["sizes"][-2:])
     for usual, seconds, floor, lifecycle, churn in (
         (big, 20.0, 6.0, 10.0, 8.0),
@@ -146,17 +152,45 @@ def test_a_missed_growth_names_what_grew_beside_the_floors():
         usual.update(seconds=seconds, floor=floor, churn_floor=floor)
         usual["steps"]["lifecycle"]["seconds"] = lifecycle
         usual["steps"]["churn"]["seconds"] = churn
+    big_row["usual_repeats"] = [_night(20.0), _night(26.0), _night(19.0)]
     lines = _targets(figures)
     [index] = [i for i, line in enumerate(lines) if line.startswith("- Growth")]
-    assert "12.5x on a usual night **missed**" in lines[index]
+    assert (
+        "12.5x, the usual night at 1M (250 s) against the median of the 3 usual "
+        "nights at 100k (20.0 s) **missed**"
+    ) in lines[index]
     note = lines[index + 1]
     assert "lifecycle step grew 12.5x and the churn step 13.1x" in note
     assert "floors, which do the same work in one statement each, 16.0x" in note
-    big["seconds"] = 25.0
+    # The median, not the first of the usual nights at 100k.
+    big_row["usual_repeats"][1:] = [_night(25.0), _night(27.0)]
     lines = _targets(figures)
     [index] = [i for i, line in enumerate(lines) if line.startswith("- Growth")]
-    assert "10.0x on a usual night **met**" in lines[index]
+    assert "10.0x, the usual night at 1M" in lines[index]
+    assert lines[index].endswith("(25.0 s) **met**.")
     assert "floors" not in lines[index + 1]
+    # A report with one usual night at 100k compares with that night.
+    del big_row["usual_repeats"]
+    lines = _targets(figures)
+    [line] = [line for line in lines if line.startswith("- Growth")]
+    assert (
+        "12.5x, the usual night at 1M (250 s) against the usual night at 100k" in line
+    )
+
+
+def test_the_vacuum_before_each_night_is_reported_when_it_ran():
+    figures = copy.deepcopy(FIGURES)
+    for row in figures["sizes"]:
+        for night in ("first", "usual", "refit"):
+            row[night].pop("settle", None)
+    assert "vacuumed and analysed, as autovacuum" not in run_all.render(figures)
+    figures["sizes"][0]["first"]["settle"] = 0.4
+    figures["sizes"][-1]["usual"]["settle"] = 12.6
+    assert (
+        "Before each night the tables a night writes are vacuumed and analysed, "
+        "as autovacuum would have done in the day since the night before (not "
+        "timed; 0 s to 13 s a night)"
+    ) in run_all.render(figures)
 
 
 def test_a_confirmation_near_the_target_is_judged_on_its_decimal():
