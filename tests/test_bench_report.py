@@ -64,6 +64,11 @@ def test_repeated_nights_are_judged_on_their_median():
         _with_repeats([(1.9, 1.9, 1.9), (2.2, 2.6, 2.3), (2.1, 2.5, 2.2)])
     )
     assert "2.2x both floors (1.9x to 2.3x) **missed**" in line
+    line = _floor_line(
+        _with_repeats([(1.71, 1.9, 1.74), (1.69, 1.9, 1.66), (1.7, 1.9, 1.7)])
+    )
+    assert "the median of 3 usual nights 1.7x both floors **met**" in line
+    assert "lifecycle step 1.7x **met**" in line
 
 
 def test_repeated_nights_are_listed():

@@ -757,7 +757,9 @@ def targets(r):
 
             def judged(key, what=""):
                 median, (low, high) = median_of(big, key)
-                spread = f" ({low:.1f}x to {high:.1f}x)" if high > low else ""
+                # No range where both ends read the same: "(1.7x to 1.7x)".
+                low, high = f"{low:.1f}", f"{high:.1f}"
+                spread = f" ({low}x to {high}x)" if high != low else ""
                 return f"{median:.1f}x{what}{spread} {verdict(median <= 2)}"
 
             runs = len(big.get("usual_repeats", [usual]))
