@@ -8,14 +8,14 @@ Run it on a scratch database with the suite installed and filled by
 a day after the last night (``benchlib.settle``, not timed), then runs
 in-process what the crons run, committing after every call as ``ir.cron``
 does: the lifecycle run (the refit of each stale purchase model, the RFM cut
-points, then batches of profiles), the churn
-warning (scores, then alerts), the loyalty expiry (batches of lapsed lots),
-the tier review and the loyalty messages; with ``--audit``, then the weekly
-ledger audit (slices of cards), outside the night's figures. Prints, per step, the wall
-time, the slowest batch, the SQL queries and the memory growth; then the
-time of one hand-written SQL statement doing the lifecycle step's work (the
-floor, ``floor_statement``) and the ratio, and of the aggregate alone. The
-last line holds the figures as JSON for ``run_all.py``.
+points, then batches of profiles), the churn warning (scores, then alerts),
+the loyalty expiry (batches of lapsed lots), the tier review and the loyalty
+messages; with ``--audit``, then the weekly ledger audit (slices of cards),
+outside the night's figures. Prints, per step, the wall time, the slowest
+batch, the SQL queries and the memory growth; then the time of one
+hand-written SQL statement doing the lifecycle step's work (the floor,
+``floor_statement``) and the ratio, and of the aggregate alone. The last line
+holds the figures as JSON for ``run_all.py``.
 """
 
 import argparse
