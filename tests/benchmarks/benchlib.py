@@ -9,10 +9,14 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psycopg2
-from psycopg2 import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import generator
 
 FIGURES_PREFIX = "FIGURES "
 
@@ -64,7 +68,6 @@ def settle(db):
     """
     started = time.perf_counter()
     conn = psycopg2.connect(dbname=db)
-    conn.autocommit = True  # VACUUM cannot run inside a transaction
     try:
         with conn.cursor() as cr:
             cr.execute(
@@ -75,8 +78,9 @@ def settle(db):
                 "        OR relname IN ('res_partner', 'loyalty_card'))"
                 " ORDER BY relname"
             )
-            for (table,) in cr.fetchall():
-                cr.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+            tables = [table for (table,) in cr.fetchall()]
+        conn.rollback()  # VACUUM runs outside a transaction
+        generator.settle(conn, tables)
     finally:
         conn.close()
     return time.perf_counter() - started
