@@ -183,19 +183,21 @@ class CrmLifecycleProfile(models.Model):
     rfm_r = fields.Integer("R", readonly=True, aggregator="avg")
     rfm_f = fields.Integer("F", readonly=True, aggregator="avg")
     rfm_m = fields.Integer("M", readonly=True, aggregator="avg")
-    rfm_score = fields.Char("RFM", compute="_compute_rfm_score")
+    rfm_score = fields.Char(
+        "RFM", compute="_compute_rfm_score", search="_search_rfm_score"
+    )
     rfm_segment = fields.Selection(
         SEGMENT_SELECTION, "Segment", readonly=True, index=True
     )
     value_class = fields.Selection(VALUE_CLASS_SELECTION, readonly=True, index=True)
     prob_alive = fields.Float(
-        "Probability alive", digits=(16, 3), readonly=True, aggregator="avg"
+        "Probability alive", digits=(16, 4), readonly=True, aggregator="avg"
     )
     expected_purchases_90 = fields.Float(
-        "Expected purchases (90 days)", digits=(16, 2), readonly=True
+        "Expected purchases (90 days)", digits=(16, 3), readonly=True
     )
     expected_purchases_365 = fields.Float(
-        "Expected purchases (365 days)", digits=(16, 2), readonly=True
+        "Expected purchases (365 days)", digits=(16, 3), readonly=True
     )
     predicted_clv_12m = fields.Monetary("Predicted value (12 months)", readonly=True)
     prediction_method = fields.Selection(PREDICTION_SELECTION, readonly=True)
@@ -253,6 +255,54 @@ class CrmLifecycleProfile(models.Model):
         for profile in self:
             scores = (profile.rfm_r, profile.rfm_f, profile.rfm_m)
             profile.rfm_score = "".join(map(str, scores)) if all(scores) else False
+
+    _RFM_SCORE_OPERATORS = (
+        "=",
+        "!=",
+        "in",
+        "not in",
+        "like",
+        "not like",
+        "ilike",
+        "not ilike",
+    )
+
+    def _search_rfm_score(self, operator, value):
+        """The score is the three stored digits side by side ("543"): the
+        customer list's filter "RFM = 555" or "RFM starts with 5" compares
+        that text in SQL, on the profiles that have all three scores."""
+        if operator not in self._RFM_SCORE_OPERATORS:
+            raise UserError(
+                self.env._(
+                    "The RFM score cannot be compared with %(operator)s.",
+                    operator=operator,
+                )
+            )
+        negative = operator.startswith("not") or operator == "!="
+        if value is False or value == []:
+            scored = [
+                ("rfm_r", "!=", False),
+                ("rfm_f", "!=", False),
+                ("rfm_m", "!=", False),
+            ]
+            if operator in ("=", "in", "not like", "not ilike"):
+                return ["!", "&", "&", *scored]
+            return scored
+        text = SQL("concat(rfm_r, rfm_f, rfm_m)")
+        if operator in ("in", "not in"):
+            condition = SQL("%s = ANY(%s)", text, [str(v) for v in value])
+        elif operator in ("like", "not like"):
+            condition = SQL("%s LIKE %s", text, f"%{value}%")
+        elif operator in ("ilike", "not ilike"):
+            condition = SQL("%s ILIKE %s", text, f"%{value}%")
+        else:
+            condition = SQL("%s = %s", text, str(value))
+        matching = SQL(
+            "(SELECT id FROM crm_lifecycle_profile WHERE rfm_r > 0 AND rfm_f > 0"
+            " AND rfm_m > 0 AND %s)",
+            condition,
+        )
+        return [("id", "not in" if negative else "in", matching)]
 
     # ------------------------------------------------------------------
     # Gathering inputs

@@ -162,7 +162,7 @@ class ResPartner(models.Model):
         profiles = self.env["crm.lifecycle.profile"]._search(
             [("id", operator, value), ("company_id", "=", self.env.company.id)]
         )
-        return [("commercial_partner_id", "in", profiles.select("partner_id"))]
+        return [("commercial_partner_id", "in", profiles.subselect("partner_id"))]
 
     def action_lifecycle_pin(self):
         ensure_existing(self)
