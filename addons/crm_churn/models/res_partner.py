@@ -82,7 +82,7 @@ class ResPartner(models.Model):
         risks = self.env["crm.churn.risk"]._search(
             [("id", operator, value), ("company_id", "=", self.env.company.id)]
         )
-        return [("commercial_partner_id", "in", risks.select("partner_id"))]
+        return [("commercial_partner_id", "in", risks.subselect("partner_id"))]
 
     def _auto_init(self):
         # Filled by one statement where alerts exist already (an upgrade):

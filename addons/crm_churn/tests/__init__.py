@@ -6,3 +6,4 @@ from . import test_security
 from . import test_tour
 from . import test_sudo_guard
 from . import test_upsert
+from . import test_partner_fields
