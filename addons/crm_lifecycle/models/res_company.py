@@ -67,6 +67,15 @@ class ResCompany(models.Model):
         help="The nightly run fits a new purchase model when the latest fit is "
         "older than this.",
     )
+    lifecycle_count_invoices = fields.Boolean(
+        string="Count invoices without a sale order",
+        default=True,
+        help="Posted customer invoices that no sale order produced (a company "
+        "that invoices directly) count as purchases, on their invoice date and "
+        "for their untaxed amount. Credit notes always reduce what the "
+        "customer bought, never below zero; when this is off, a credit note "
+        "of such an invoice is ignored too.",
+    )
     lifecycle_refresh_on_order = fields.Selection(
         [
             ("queue", "Moments later, in the background"),
