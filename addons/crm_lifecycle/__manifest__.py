@@ -28,6 +28,9 @@
     ],
     "demo": ["demo/crm_lifecycle_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "crm_lifecycle/static/src/views/*",
+        ],
         "web.assets_tests": [
             "crm_lifecycle/static/src/tours/*.js",
         ],

@@ -3,6 +3,8 @@ from . import res_company
 from . import res_config_settings
 from . import crm_purchase_model
 from . import crm_lifecycle_profile
+from . import crm_lifecycle_group_order_mixin
+from . import crm_lifecycle_profile_columns
 from . import crm_lifecycle_stay_mixin
 from . import crm_lifecycle_stage_history
 from . import crm_rfm_segment_history

@@ -12,7 +12,7 @@ class CrmLifecycleStageHistory(models.Model):
     """
 
     _name = "crm.lifecycle.stage.history"
-    _inherit = ["crm.lifecycle.stay.mixin"]
+    _inherit = ["crm.lifecycle.stay.mixin", "crm.lifecycle.group.order.mixin"]
     _description = "Lifecycle Stage History"
     _order = "date_start desc, id desc"
     _rec_name = "stage"
@@ -20,6 +20,7 @@ class CrmLifecycleStageHistory(models.Model):
     _log_access = False
     _stay_field = "stage"
     _stay_previous_field = "previous_stage"
+    _lifecycle_ordered_groups = ("stage", "previous_stage")
 
     partner_id = fields.Many2one(
         "res.partner",

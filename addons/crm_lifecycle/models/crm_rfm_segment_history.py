@@ -7,7 +7,7 @@ class CrmRfmSegmentHistory(models.Model):
     """One stay of a customer in an RFM segment, written in bulk."""
 
     _name = "crm.rfm.segment.history"
-    _inherit = ["crm.lifecycle.stay.mixin"]
+    _inherit = ["crm.lifecycle.stay.mixin", "crm.lifecycle.group.order.mixin"]
     _description = "RFM Segment History"
     _order = "date_start desc, id desc"
     _rec_name = "segment"
@@ -15,6 +15,7 @@ class CrmRfmSegmentHistory(models.Model):
     _log_access = False
     _stay_field = "segment"
     _stay_previous_field = "previous_segment"
+    _lifecycle_ordered_groups = ("segment", "previous_segment")
 
     partner_id = fields.Many2one(
         "res.partner",

@@ -10,7 +10,13 @@ from .crm_lifecycle_profile import (
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "crm.lifecycle.group.order.mixin"]
+    _lifecycle_ordered_groups = (
+        "lifecycle_stage",
+        "rfm_segment",
+        "lifecycle_value_class",
+    )
 
     def init(self):
         res = super().init()
@@ -35,6 +41,8 @@ class ResPartner(models.Model):
         string="Lifecycle stage",
         company_dependent=True,
         readonly=True,
+        # Groups in lifecycle order, empty stages folded.
+        group_expand="_group_expand_lifecycle_stage",
         help="Lifecycle stage of the customer in the current company, computed "
         "from confirmed sale orders.",
     )
@@ -66,83 +74,107 @@ class ResPartner(models.Model):
     )
     lifecycle_is_pinned = fields.Boolean(
         related="lifecycle_profile_id.is_pinned",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_stage_date = fields.Date(
         related="lifecycle_profile_id.stage_date",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_order_count = fields.Integer(
         related="lifecycle_profile_id.order_count",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_first_order_date = fields.Date(
         related="lifecycle_profile_id.first_order_date",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_last_order_date = fields.Date(
         related="lifecycle_profile_id.last_order_date",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_avg_order_value = fields.Monetary(
         related="lifecycle_profile_id.avg_order_value",
+        related_sudo=False,
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_avg_days_between_orders = fields.Float(
         related="lifecycle_profile_id.avg_days_between_orders",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_next_order_date = fields.Date(
         related="lifecycle_profile_id.expected_next_order_date",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_historic_clv = fields.Monetary(
         related="lifecycle_profile_id.historic_clv",
+        related_sudo=False,
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_currency_id = fields.Many2one(
         related="lifecycle_profile_id.currency_id",
+        related_sudo=False,
         string="Lifecycle currency",
         groups="sales_team.group_sale_salesman",
     )
     rfm_r = fields.Integer(
-        related="lifecycle_profile_id.rfm_r", groups="sales_team.group_sale_salesman"
+        related="lifecycle_profile_id.rfm_r",
+        related_sudo=False,
+        groups="sales_team.group_sale_salesman",
     )
     rfm_f = fields.Integer(
-        related="lifecycle_profile_id.rfm_f", groups="sales_team.group_sale_salesman"
+        related="lifecycle_profile_id.rfm_f",
+        related_sudo=False,
+        groups="sales_team.group_sale_salesman",
     )
     rfm_m = fields.Integer(
-        related="lifecycle_profile_id.rfm_m", groups="sales_team.group_sale_salesman"
+        related="lifecycle_profile_id.rfm_m",
+        related_sudo=False,
+        groups="sales_team.group_sale_salesman",
     )
     rfm_score = fields.Char(
         related="lifecycle_profile_id.rfm_score",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_prob_alive = fields.Float(
         related="lifecycle_profile_id.prob_alive",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_purchases_90 = fields.Float(
         related="lifecycle_profile_id.expected_purchases_90",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_purchases_365 = fields.Float(
         related="lifecycle_profile_id.expected_purchases_365",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_predicted_clv_12m = fields.Monetary(
         related="lifecycle_profile_id.predicted_clv_12m",
+        related_sudo=False,
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_prediction_method = fields.Selection(
         related="lifecycle_profile_id.prediction_method",
+        related_sudo=False,
         groups="sales_team.group_sale_salesman",
     )
 
-    @api.depends_context("company")
+    # Per user too: record rules show each salesperson his own customers'
+    # figures, and the cache must not hand one user's value to another.
+    @api.depends_context("company", "uid")
     def _compute_lifecycle_profile_id(self):
         commercial = self.commercial_partner_id
         profiles = self.env["crm.lifecycle.profile"].search_fetch(

@@ -8,10 +8,12 @@ class CrmLifecycleStageReport(models.Model):
     """Customers per stage at the end of every month, from the stage history."""
 
     _name = "crm.lifecycle.stage.report"
+    _inherit = ["crm.lifecycle.group.order.mixin"]
     _description = "Customers per Lifecycle Stage over Time"
     _auto = False
     _order = "date desc"
     _rec_name = "date"
+    _lifecycle_ordered_groups = ("stage",)
 
     date = fields.Date("Month end", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

@@ -10,3 +10,4 @@ from . import test_sudo_guard
 from . import test_order_index
 from . import test_refresh_queue
 from . import test_partner_fields
+from . import test_group_order

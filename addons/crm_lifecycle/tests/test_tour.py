@@ -11,8 +11,13 @@ class TestLifecycleTour(HttpCase):
         product = self.env["product.product"].create(
             {"name": "Tour product", "type": "service"}
         )
+        # The admin's customer: the customers kanban opens on "My customers".
         partner = self.env["res.partner"].create(
-            {"name": "Tour Customer", "is_company": True}
+            {
+                "name": "Tour Customer",
+                "is_company": True,
+                "user_id": self.env.ref("base.user_admin").id,
+            }
         )
         for ago in (150, 120, 90, 60, 30):
             self.env["sale.order"].create(
