@@ -18,10 +18,47 @@ ensure_postgres
 ADDONS_PATH="$(odoo_addons_path)"
 DB_ARGS=($(odoo_db_args))
 
-log "Creating a fresh database $DB with $ADDONS and demo data (about 2 minutes)"
-dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-"$PYTHON" -m odoo --addons-path="$ADDONS_PATH" "${DB_ARGS[@]}" -d "$DB" \
-    -i "$ADDONS" --stop-after-init --log-level=warn
+db_exists() { psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'" 2>/dev/null | grep -q 1; }
+
+# An existing demo database is never dropped without asking: it may hold
+# what someone tried in the last hour. Reuse it, take a new name, or (only
+# when asked, or with DEMO_FRESH=1) drop it.
+CREATE=1
+if db_exists "$DB"; then
+    CHOICE="${DEMO_FRESH:+drop}"
+    if [ -z "$CHOICE" ] && [ -t 0 ]; then
+        printf 'Database %s already exists. [r]euse it, create a [n]ew one, or [d]rop and recreate it? [r] ' "$DB" >&2
+        read -r answer
+        case "$answer" in
+            n | N) CHOICE=new ;;
+            d | D) CHOICE=drop ;;
+            *) CHOICE=reuse ;;
+        esac
+    fi
+    case "${CHOICE:-reuse}" in
+        reuse)
+            log "Reusing the existing database $DB (DEMO_FRESH=1 make demo starts from scratch)"
+            CREATE=0
+            ;;
+        new)
+            n=2
+            while db_exists "${DB}_$n"; do n=$((n + 1)); done
+            DB="${DB}_$n"
+            ;;
+        drop)
+            log "Dropping the database $DB"
+            dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+            ;;
+    esac
+fi
+
+if [ "$CREATE" = 1 ]; then
+    log "Creating the database $DB with $ADDONS and demo data (about 4 minutes on 2 cores)"
+    START=$(date +%s)
+    "$PYTHON" -m odoo --addons-path="$ADDONS_PATH" "${DB_ARGS[@]}" -d "$DB" \
+        -i "$ADDONS" --stop-after-init --log-level=warn
+    log "Database $DB ready in $(( $(date +%s) - START )) s"
+fi
 
 cat <<MSG
 

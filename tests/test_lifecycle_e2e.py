@@ -267,3 +267,22 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
     # and the indexes it added to Odoo's partner, journal entry and order tables
     assert not _lifecycle_indexes(nodemo_server.db)
+
+
+def test_customers_filtered_by_lifecycle_figures_over_rpc(admin):
+    """Figures kept on the profile, not mirrored on the partner, filter the
+    customer list like the mirrored ones (the first-hour SQL error)."""
+    for domain in (
+        [("lifecycle_order_count", ">", 5)],
+        [("lifecycle_historic_clv", ">", 1000)],
+        [("lifecycle_prob_alive", "<", 0.5)],
+    ):
+        found = admin("res.partner", "search_read", domain, ["id"])
+        field, operator, value = domain[0]
+        rows = admin("res.partner", "read", [row["id"] for row in found], [field])
+        assert found, domain
+        for row in rows:
+            if operator == ">":
+                assert row[field] > value, (domain, row)
+            else:
+                assert row[field] < value, (domain, row)

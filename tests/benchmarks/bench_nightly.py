@@ -86,8 +86,8 @@ def floor_statement(env, as_of, returning=None):
                    %(as_of)s::date - f.first_day AS tenure,
                    (f.last_day - f.first_day)::float8
                        / NULLIF(f.purchase_days - 1, 0) AS gap,
-                   f.revenue + f.refunded AS net,
-                   f.window_revenue + f.window_refunded AS monetary,
+                   GREATEST(f.revenue + f.refunded, 0) AS net,
+                   GREATEST(f.window_revenue + f.window_refunded, 0) AS monetary,
                    f.window_orders > 0 AS in_window
               FROM facts f
               JOIN res_company c ON c.id = f.company_id

@@ -35,15 +35,18 @@ STAGE_SELECTION = [
     ("churned", "Churned"),
     ("won_back", "Won back"),
 ]
+# Segment and value class labels differ from the stage labels (a segment
+# "Loyal customers" beside a stage "Loyal"): the three are shown side by side
+# and each language gets one translation per English label.
 SEGMENT_SELECTION = [
     ("champions", "Champions"),
-    ("loyal", "Loyal"),
+    ("loyal", "Loyal customers"),
     ("potential_loyalist", "Potential loyalist"),
-    ("new", "New"),
+    ("new", "Recent customers"),
     ("promising", "Promising"),
     ("need_attention", "Need attention"),
     ("about_to_sleep", "About to sleep"),
-    ("at_risk", "At risk"),
+    ("at_risk", "At-risk spenders"),
     ("cant_lose", "Can't lose them"),
     ("hibernating", "Hibernating"),
     ("lost", "Lost"),
@@ -52,7 +55,7 @@ VALUE_CLASS_SELECTION = [
     ("high_value", "High value"),
     ("potential", "Potential"),
     ("regular", "Regular"),
-    ("lost", "Lost"),
+    ("lost", "Lapsed"),
 ]
 PREDICTION_SELECTION = [("model", "Purchase model"), ("heuristic", "Heuristic")]
 
@@ -329,7 +332,11 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _facts_query(self, as_of, partner_ids=None):
-        """One aggregate over sale orders (and credit notes) per customer and company.
+        """One aggregate over purchases (and credit notes) per customer and company.
+
+        Purchases are the confirmed sale orders and the sources of
+        ``_other_purchases`` (invoices without a sale order; channel addons
+        add theirs).
 
         ``partner_ids`` are commercial partners (a list, or the SQL array of
         ``_customers_of``); None means everyone. The
@@ -370,6 +377,7 @@ class CrmLifecycleProfile(models.Model):
                   JOIN res_partner p ON p.id = so.partner_id
                  WHERE so.date_order < %(until)s
                    %(partner_filter)s
+                %(other_purchases)s
             ), days AS (
                 SELECT partner_id, company_id, day, COUNT(*) AS n,
                        SUM(amount) AS amount, SUM(margin) AS margin
@@ -411,6 +419,7 @@ class CrmLifecycleProfile(models.Model):
                    AND m.state = 'posted'
                    AND m.invoice_date < %(until)s
                    %(refund_filter)s
+                   %(counted_refund)s
                  GROUP BY 1, 2
             ), known AS (
                 SELECT DISTINCT partner_id, company_id FROM orders
@@ -434,6 +443,93 @@ class CrmLifecycleProfile(models.Model):
             until=until,
             partner_filter=partner_filter,
             refund_filter=refund_filter,
+            other_purchases=SQL("").join(
+                SQL("UNION ALL %s", source)
+                for source in self._other_purchases(until, partner_ids)
+            ),
+            counted_refund=self._counted_refund("m"),
+        )
+
+    @api.model
+    def _other_purchases(self, until, partner_ids=None):
+        """Purchases that are not sale orders, as SELECTs of ``partner_id``
+        (the commercial partner), ``company_id``, ``state`` ('sale' for a
+        purchase; any other state only makes the customer known), ``day``,
+        ``amount`` and ``margin`` in the company's currency, untaxed, before
+        ``until``; ``partner_ids`` as in ``_facts_query``.
+
+        A channel addon (Point of Sale...) extends this list with its own
+        source; the facts, the RFM cut points and the stages then see its
+        purchases like orders.
+        """
+        return [self._direct_invoice_purchases(until, partner_ids)]
+
+    @api.model
+    def _other_purchases_sql(self, until, partner_ids=None):
+        return SQL(" UNION ALL ").join(self._other_purchases(until, partner_ids))
+
+    @api.model
+    def _direct_invoice_purchases(self, until, partner_ids=None):
+        """Posted customer invoices that no sale order produced, in the
+        companies that count them (``lifecycle_count_invoices``): a company
+        that invoices directly sells through them. An invoice of a sale order
+        is that order's, already counted."""
+        partner_filter = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        return SQL(
+            """
+            SELECT m.commercial_partner_id AS partner_id, m.company_id,
+                   'sale'::varchar AS state, m.invoice_date AS day,
+                   m.amount_untaxed_signed::numeric AS amount,
+                   NULL::numeric AS margin
+              FROM account_move m
+              JOIN res_company rc
+                ON rc.id = m.company_id AND rc.lifecycle_count_invoices
+             WHERE m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.invoice_date < %(until)s
+               %(partner_filter)s
+               AND %(direct)s
+            """,
+            until=until,
+            partner_filter=partner_filter,
+            direct=self._is_direct_invoice("m"),
+        )
+
+    @api.model
+    def _is_direct_invoice(self, alias):
+        """No line of invoice ``alias`` comes from a sale order line."""
+        return SQL(
+            """NOT EXISTS (
+                SELECT 1
+                  FROM account_move_line l
+                  JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id
+                 WHERE l.move_id = %s.id
+            )""",
+            SQL.identifier(alias),
+        )
+
+    @api.model
+    def _counted_refund(self, alias):
+        """Credit note ``alias`` reduces a purchase the suite counts: it
+        refunds a sale order's invoice, an invoice without a sale order in a
+        company that counts those, or no invoice named at all. The refund of
+        a direct invoice the company does not count is left out, so that it
+        takes nothing from the customer's value."""
+        return SQL(
+            """AND (%(alias)s.reversed_entry_id IS NULL
+                 OR (SELECT rc.lifecycle_count_invoices FROM res_company rc
+                      WHERE rc.id = %(alias)s.company_id)
+                 OR NOT EXISTS (
+                    SELECT 1 FROM account_move inv
+                     WHERE inv.id = %(alias)s.reversed_entry_id
+                       AND %(direct)s
+                 ))""",
+            alias=SQL.identifier(alias),
+            direct=self._is_direct_invoice("inv"),
         )
 
     _FACT_KEYS = (
@@ -460,9 +556,18 @@ class CrmLifecycleProfile(models.Model):
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["sale.order"].flush_model()
+        self.env["res.company"].flush_model(["lifecycle_count_invoices"])
         self.env["account.move"].flush_model(
-            ["move_type", "state", "invoice_date", "amount_untaxed_signed"]
+            [
+                "move_type",
+                "state",
+                "invoice_date",
+                "amount_untaxed_signed",
+                "commercial_partner_id",
+                "reversed_entry_id",
+            ]
         )
+        self.env["account.move.line"].flush_model(["move_id", "sale_line_ids"])
 
     @api.model
     def _fetch_facts(self, as_of, partner_ids=None, existing=None):
@@ -641,7 +746,7 @@ class CrmLifecycleProfile(models.Model):
         windows = self._windows_sql(as_of, companies)
         return SQL(
             """
-            WITH sales AS (
+            WITH order_sales AS (
                 SELECT p.commercial_partner_id AS partner_id, so.company_id,
                        COUNT(*) AS window_orders,
                        SUM(so.amount_untaxed
@@ -657,6 +762,25 @@ class CrmLifecycleProfile(models.Model):
                    AND so.date_order < %(until)s
                    %(sample)s
                  GROUP BY 1, 2
+            ), other_sales AS (
+                SELECT o.partner_id, o.company_id, COUNT(*) AS window_orders,
+                       SUM(o.amount) AS window_revenue,
+                       SUM(o.margin) AS window_margin,
+                       MAX(o.day) AS window_last_day
+                  FROM (%(other_purchases)s) o
+                  JOIN %(windows)s ON c.company_id = o.company_id
+                  JOIN res_partner p ON p.id = o.partner_id
+                 WHERE o.state = 'sale' AND o.day >= c.window_start
+                   %(sample)s
+                 GROUP BY 1, 2
+            ), sales AS (
+                SELECT partner_id, company_id, SUM(window_orders) AS window_orders,
+                       SUM(window_revenue) AS window_revenue,
+                       SUM(window_margin) AS window_margin,
+                       MAX(window_last_day) AS window_last_day
+                  FROM (SELECT * FROM order_sales
+                        UNION ALL SELECT * FROM other_sales) u
+                 GROUP BY 1, 2
             ), refunds AS (
                 SELECT m.commercial_partner_id AS partner_id, m.company_id,
                        SUM(m.amount_untaxed_signed) AS window_refunded
@@ -666,6 +790,7 @@ class CrmLifecycleProfile(models.Model):
                    AND m.state = 'posted'
                    AND m.invoice_date >= c.window_start
                    AND m.invoice_date < %(until)s
+                   %(counted_refund)s
                  GROUP BY 1, 2
             )
             SELECT s.partner_id, s.company_id, s.window_orders, s.window_revenue,
@@ -681,6 +806,8 @@ class CrmLifecycleProfile(models.Model):
             # The customers the purchase model's fit samples (a share of the
             # hashed ids); credit notes of the others find no sales row.
             sample=self.env["crm.purchase.model"]._sample_filter(share),
+            other_purchases=self._other_purchases_sql(as_of + timedelta(days=1)),
+            counted_refund=self._counted_refund("m"),
         )
 
     # ------------------------------------------------------------------

@@ -10,4 +10,6 @@ from . import test_sudo_guard
 from . import test_order_index
 from . import test_refresh_queue
 from . import test_partner_fields
+from . import test_invoices
 from . import test_group_order
+from . import test_own_customers

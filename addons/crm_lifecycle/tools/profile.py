@@ -28,7 +28,10 @@ def rfm_inputs(fact, settings, today):
     monetary = fact.get("window_revenue") or 0.0
     if settings.monetary == "margin" and fact.get("window_margin") is not None:
         monetary = fact["window_margin"]
-    monetary += fact.get("window_refunded") or 0.0
+    # Credit notes reduce what the customer bought, never below nothing: a
+    # credit note of a purchase outside the window (or of a document the
+    # suite does not count) must not make a customer worth less than zero.
+    monetary = max(monetary + (fact.get("window_refunded") or 0.0), 0.0)
     recency = (today - fact["window_last_day"]).days
     return recency, int(fact["window_orders"]), float(monetary)
 
@@ -45,7 +48,9 @@ def rfm_columns(orders, revenue, margin, refunded, days_since_last, settings):
     if settings.monetary == "margin":
         margin = np.asarray(margin, dtype=float)[keep]
         monetary = np.where(np.isnan(margin), monetary, margin)
-    monetary = monetary + np.nan_to_num(np.asarray(refunded, dtype=float)[keep])
+    monetary = np.maximum(
+        monetary + np.nan_to_num(np.asarray(refunded, dtype=float)[keep]), 0.0
+    )
     recency = np.asarray(days_since_last, dtype=float)[keep]
     return recency, orders[keep], monetary
 
@@ -184,7 +189,8 @@ def evaluate(facts, companies, today):
             fact.get("return_day"),
             settings.thresholds,
         )
-        net = (fact.get("revenue") or 0.0) + (fact.get("refunded") or 0.0)
+        # Never below zero: see rfm_inputs.
+        net = max((fact.get("revenue") or 0.0) + (fact.get("refunded") or 0.0), 0.0)
         gap = stages.average_gap(first, last, purchase_days)
         r_score = f_score = m_score = None
         inputs = rfm_inputs(fact, settings, today)
