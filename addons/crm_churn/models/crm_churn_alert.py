@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
 from psycopg2.errors import UniqueViolation
 
 from odoo import api, fields, models
@@ -8,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import scoring
-from .crm_churn_risk import LEVEL_SELECTION
+from .crm_churn_risk import LEVEL_SELECTION, level_order_sql
 
 OPEN_STAGES = ("new", "in_progress")
 STAGE_SELECTION = [
@@ -16,6 +17,14 @@ STAGE_SELECTION = [
     ("in_progress", "In progress"),
     ("won_back", "Won back"),
     ("lost", "Lost"),
+]
+OFFER_STATE_SELECTION = [
+    ("none", "No offer"),
+    ("to_approve", "Waiting for approval"),
+    ("sent", "Sent"),
+    ("skipped", "Skipped"),
+    ("control", "Control group: no offer"),
+    ("not_sent", "Not sent: alert closed first"),
 ]
 _logger = logging.getLogger(__name__)
 # Messages the module posts itself do not count as the salesperson touching
@@ -44,6 +53,8 @@ PROTECTED_FIELDS = {
     "is_control",
     "offer_type",
     "offer_state",
+    "offer_group",
+    "value_at_risk",
     "offer_sent_on",
     "coupon_id",
     "bonus_entry_id",
@@ -67,9 +78,10 @@ class CrmChurnAlert(models.Model):
 
     _name = "crm.churn.alert"
     _description = "Churn Alert"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "crm.lifecycle.group.order.mixin"]
     _order = "alert_date desc, id desc"
     _check_company_auto = True
+    _lifecycle_ordered_groups = ("level",)
 
     name = fields.Char(required=True, readonly=True)
     partner_id = fields.Many2one(
@@ -98,7 +110,11 @@ class CrmChurnAlert(models.Model):
         index=True,
     )
     level = fields.Selection(
-        LEVEL_SELECTION, "Risk level", required=True, readonly=True, tracking=True
+        LEVEL_SELECTION,
+        "Risk level",
+        required=True,
+        readonly=True,
+        tracking=True,
     )
     score = fields.Integer("Risk score at alert", readonly=True, aggregator="avg")
     reason_data = fields.Json(readonly=True)
@@ -106,12 +122,34 @@ class CrmChurnAlert(models.Model):
     current_score = fields.Integer(
         compute="_compute_current_risk", string="Risk score now"
     )
-    alert_date = fields.Date(required=True, readonly=True, index=True)
-    deadline = fields.Date(readonly=True)
-    historic_clv = fields.Monetary("Customer value at alert", readonly=True)
-    escalated = fields.Boolean(readonly=True, tracking=True)
-    escalated_on = fields.Date(readonly=True)
-    playbook_id = fields.Many2one("crm.churn.playbook", readonly=True)
+    alert_date = fields.Date("Alert date", required=True, readonly=True, index=True)
+    deadline = fields.Date(
+        readonly=True,
+        help="The next working day for a critical alert; for a high one, the "
+        "working days set in the settings.",
+    )
+    historic_clv = fields.Monetary(
+        "Customer value at alert",
+        readonly=True,
+        help="Everything the customer had bought, untaxed, when the alert was opened.",
+    )
+    value_at_risk = fields.Monetary(
+        "Value at risk",
+        readonly=True,
+        help="The customer's yearly value times the risk score (in per cent) "
+        "when the alert was opened or last raised: what a year without this "
+        "customer may cost.",
+    )
+    escalated = fields.Boolean(
+        "Escalated to the manager",
+        readonly=True,
+        tracking=True,
+        help="Nobody worked on the alert within the escalation delay: the sales "
+        "team leader (or the escalation manager) got an activity to follow it "
+        "up.",
+    )
+    escalated_on = fields.Date("Escalated on", readonly=True)
+    playbook_id = fields.Many2one("crm.churn.playbook", "Playbook", readonly=True)
     is_control = fields.Boolean(
         "Control group",
         readonly=True,
@@ -124,32 +162,51 @@ class CrmChurnAlert(models.Model):
             ("coupon", "Single-use coupon"),
             ("points", "Bonus points"),
         ],
+        "Offer type",
         default="none",
         readonly=True,
     )
     offer_state = fields.Selection(
-        [
-            ("none", "Nothing to send"),
-            ("to_approve", "Waiting for approval"),
-            ("sent", "Sent"),
-            ("skipped", "Skipped"),
-            ("control", "Control group"),
-        ],
+        OFFER_STATE_SELECTION,
+        "Offer",
         default="none",
         readonly=True,
         tracking=True,
+        help="Where the playbook's offer and email stand. An offer still "
+        "waiting when the alert is closed (won back or lost) is not sent.",
     )
-    offer_sent_on = fields.Date(readonly=True)
-    coupon_id = fields.Many2one("loyalty.card", readonly=True)
+    offer_group = fields.Selection(
+        [
+            ("offer", "With offer"),
+            ("control", "Without offer (control group)"),
+            ("none", "No offer in the playbook"),
+        ],
+        "Offer group",
+        compute="_compute_offer_group",
+        store=True,
+        help="The two groups the win-back results compare: the alerts whose "
+        "playbook makes an offer, and those drawn into the control group, "
+        "who get none.",
+    )
+    offer_sent_on = fields.Date("Offer sent on", readonly=True)
+    coupon_id = fields.Many2one("loyalty.card", "Coupon", readonly=True)
     coupon_code = fields.Char(related="coupon_id.code", string="Coupon code")
-    coupon_used = fields.Boolean(compute="_compute_coupon_used")
+    coupon_used = fields.Boolean("Coupon used", compute="_compute_coupon_used")
     bonus_entry_id = fields.Many2one(
         "crm.loyalty.entry", "Bonus points entry", readonly=True
     )
-    won_order_id = fields.Many2one("sale.order", "Winning order", readonly=True)
+    won_order_id = fields.Many2one(
+        "sale.order", "Order that won the customer back", readonly=True
+    )
     won_date = fields.Date("Won back on", readonly=True)
-    days_to_win_back = fields.Integer(readonly=True, aggregator="avg")
+    days_to_win_back = fields.Integer(
+        "Days to win back",
+        readonly=True,
+        aggregator="avg",
+        help="Days from the alert to the customer's first order after it.",
+    )
     recovered_revenue = fields.Monetary(
+        "Recovered revenue",
         readonly=True,
         help="Confirmed orders in the win-back window after the alert, untaxed, "
         "in company currency.",
@@ -166,7 +223,7 @@ class CrmChurnAlert(models.Model):
         "crm.churn.reason", "Churn reason", readonly=True, tracking=True
     )
     lost_note = fields.Text("Lost note", readonly=True)
-    closed_on = fields.Date(readonly=True)
+    closed_on = fields.Date("Closed on", readonly=True)
     color = fields.Integer(compute="_compute_color")
 
     def init(self):
@@ -201,7 +258,14 @@ class CrmChurnAlert(models.Model):
     def _write_internal(self, vals):
         return self.with_context(**{INTERNAL_WRITE: TRUSTED}).write(vals)
 
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name == "level":
+            level = self._field_to_sql(alias, field_name, query)
+            return SQL("%s %s %s", level_order_sql(level), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
     @api.depends("reason_data", "alert_date")
+    @api.depends_context("lang")
     def _compute_reasons(self):
         """Why the alert was raised: its days count to the day it was,
         not to today (a won-back customer's alert would otherwise go on
@@ -223,6 +287,16 @@ class CrmChurnAlert(models.Model):
     def _compute_coupon_used(self):
         for alert in self:
             alert.coupon_used = bool(alert.coupon_id and alert.coupon_id.use_count)
+
+    @api.depends("offer_state")
+    def _compute_offer_group(self):
+        """Drawn into the control group counts only where the playbook had an
+        offer to hold back: those are the customers the offers compare with."""
+        for alert in self:
+            if alert.offer_state in ("control", "none"):
+                alert.offer_group = alert.offer_state
+            else:
+                alert.offer_group = "offer"
 
     @api.depends("stage")
     def _compute_win_back_rate(self):
@@ -306,6 +380,7 @@ class CrmChurnAlert(models.Model):
             "score": candidate["score"],
             "reason_data": candidate["reason_data"],
             "historic_clv": candidate.get("historic_clv") or 0.0,
+            "value_at_risk": candidate.get("value_at_risk") or 0.0,
             "alert_date": today,
             "deadline": deadline,
             "is_control": scoring.in_control_group(
@@ -337,6 +412,7 @@ class CrmChurnAlert(models.Model):
                 "level": candidate["level"],
                 "score": candidate["score"],
                 "reason_data": candidate["reason_data"],
+                "value_at_risk": candidate.get("value_at_risk") or 0.0,
             }
         )
 
@@ -363,19 +439,39 @@ class CrmChurnAlert(models.Model):
             )
             if alert.user_id:
                 activity_type = playbook.activity_type_id or call
-                alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
-                    act_type_xmlid=False,
-                    activity_type_id=activity_type.id if activity_type else False,
-                    date_deadline=alert.deadline,
-                    summary=playbook.activity_summary
-                    or self.env._(
-                        "Churn risk: call %(customer)s", customer=alert.partner_id.name
-                    ),
-                    note=playbook.activity_note or alert.reasons,
-                    user_id=alert.user_id.id,
-                )
+                alert._schedule_playbook_activity(playbook, activity_type)
             if offer_state == "to_approve" and alert.company_id.churn_auto_send:
                 alert._send_offer()
+
+    def _schedule_playbook_activity(self, playbook, activity_type):
+        """The playbook's activity for the alert's salesperson."""
+        self.ensure_one()
+        # An activity keeps its text as written, and the nightly run writes
+        # in its own user's language: word it in the salesperson's.
+        alert = self.with_context(lang=self.user_id.lang or self.env.lang)
+        env = alert.env
+        playbook = playbook.with_env(env)
+        reasons = [
+            env["crm.churn.risk"]._reason_text(code, params, on=alert.alert_date)
+            for code, params in (alert.reason_data or [])
+        ]
+        note = playbook.activity_note
+        if not note and reasons:
+            note = Markup("<p>%s</p><ul>%s</ul>") % (
+                env._("Why this customer may leave:"),
+                Markup().join(Markup("<li>%s</li>") % reason for reason in reasons),
+            )
+        summary = playbook.activity_summary or env._(
+            "Churn risk: call %(customer)s", customer=alert.partner_id.name
+        )
+        alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
+            act_type_xmlid=False,
+            activity_type_id=activity_type.id if activity_type else False,
+            date_deadline=alert.deadline,
+            summary=summary,
+            note=note or False,
+            user_id=alert.user_id.id,
+        )
 
     # ------------------------------------------------------------------
     # Offers
@@ -385,6 +481,13 @@ class CrmChurnAlert(models.Model):
         """Salesperson's approval: create the offer and email the customer."""
         self.check_access("write")
         for alert in self:
+            if alert.stage not in OPEN_STAGES:
+                raise UserError(
+                    self.env._(
+                        "%(alert)s is closed: its offer is no longer sent.",
+                        alert=alert.display_name,
+                    )
+                )
             if alert.offer_state != "to_approve":
                 raise UserError(
                     self.env._(
@@ -397,7 +500,9 @@ class CrmChurnAlert(models.Model):
 
     def action_skip_offer(self):
         self.check_access("write")
-        for alert in self.filtered(lambda a: a.offer_state == "to_approve"):
+        for alert in self.filtered(
+            lambda a: a.offer_state == "to_approve" and a.stage in OPEN_STAGES
+        ):
             alert._write_internal({"offer_state": "skipped"})
         return True
 
@@ -463,12 +568,14 @@ class CrmChurnAlert(models.Model):
             .new({"program_id": program.id})
             ._card_for(self.partner_id)
         )
+        # The customer reads the reason in the ledger of his portal.
+        customer = self.with_context(lang=self.partner_id.lang or self.env.lang)
         return self.env["crm.loyalty.entry"]._post(
             card,
             "bonus",
             self.playbook_id.bonus_points,
             f"crm_churn.alert:{self.id}:bonus",
-            reason=self.env._("Win-back offer"),
+            reason=customer.env._("Win-back offer"),
             source=self,
         )
 
@@ -509,18 +616,27 @@ class CrmChurnAlert(models.Model):
                 "closed_on": fields.Date.context_today(self),
             }
         )
+        closed._close_waiting_offers()
         closed.activity_ids.unlink()
+
+    def _close_waiting_offers(self):
+        """An offer still waiting for approval when its alert closes is not
+        sent: the alert no longer offers it nor reads as waiting."""
+        self.filtered(lambda a: a.offer_state == "to_approve")._write_internal(
+            {"offer_state": "not_sent"}
+        )
 
     def action_reopen(self):
         for alert in self.filtered(lambda a: a.stage == "lost"):
-            alert._write_internal(
-                {
-                    "stage": "in_progress",
-                    "lost_reason_id": False,
-                    "lost_note": False,
-                    "closed_on": False,
-                }
-            )
+            vals = {
+                "stage": "in_progress",
+                "lost_reason_id": False,
+                "lost_note": False,
+                "closed_on": False,
+            }
+            if alert.offer_state == "not_sent":
+                vals["offer_state"] = "to_approve"
+            alert._write_internal(vals)
         return True
 
     def action_open_partner(self):
@@ -607,6 +723,7 @@ class CrmChurnAlert(models.Model):
                     "closed_on": day,
                 }
             )
+        alerts._close_waiting_offers()
         alerts.activity_ids.unlink()
         alerts._update_recovered_revenue()
         return alerts
@@ -683,18 +800,23 @@ class CrmChurnAlert(models.Model):
                 alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
                     {"escalated": True, "escalated_on": today}
                 )
-                alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post(
-                    body=self.env._(
-                        "Escalated: nobody worked on this alert for %(days)s days.",
+                # The note is the salesperson's to read, the activity the
+                # manager's: each is written in its reader's language.
+                owner = (alert.user_id or manager).lang or self.env.lang
+                alert.with_context(lang=owner, **{SYSTEM_POST: TRUSTED}).message_post(
+                    body=self.with_context(lang=owner).env._(
+                        "Escalated to the manager: nobody worked on this alert "
+                        "for %(days)s days.",
                         days=company.churn_escalation_days,
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
                 if manager:
+                    boss = self.with_context(lang=manager.lang or self.env.lang)
                     alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
                         "mail.mail_activity_data_todo",
                         date_deadline=scoring.add_working_days(today, 1),
-                        summary=self.env._(
+                        summary=boss.env._(
                             "Escalated churn alert: %(customer)s",
                             customer=alert.partner_id.name,
                         ),

@@ -10,15 +10,32 @@ from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
 
+# Most severe first: groups follow this order (crm.lifecycle.group.order.mixin),
+# so that lists, kanbans and pivots read Critical, High, Medium, Low.
 LEVEL_SELECTION = [
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
     ("critical", "Critical"),
+    ("high", "High"),
+    ("medium", "Medium"),
+    ("low", "Low"),
 ]
 # A history row is written when the level changes or the score moved this much
 # since the last row: the trend without a row per customer per night.
 HISTORY_MIN_MOVE = 5
+
+
+def level_order_sql(level_sql):
+    """A level column as its position in LEVEL_SELECTION (critical 1 ...
+    low 4), so that records sort as their groups do: the raw keys sort
+    critical, high, low, medium."""
+    keys = [key for key, _label in LEVEL_SELECTION]
+    return SQL("array_position(%s::varchar[], %s::varchar)", keys, level_sql)
+
+
+def by_severity(levels):
+    """Levels present in a grouping, most severe first (group_expand of the
+    partner's mirror, whose groups the mixin does not order)."""
+    rank = scoring.LEVEL_RANK
+    return sorted(levels, key=lambda level: rank.get(level, -1), reverse=True)
 
 
 class CrmChurnRisk(models.Model):
@@ -32,10 +49,13 @@ class CrmChurnRisk(models.Model):
     """
 
     _name = "crm.churn.risk"
+    _inherit = ["crm.lifecycle.group.order.mixin"]
     _description = "Customer Churn Risk"
-    _order = "score desc, id"
+    # What a salesperson should do first: the most savable value at risk.
+    _order = "value_at_risk desc, score desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
+    _lifecycle_ordered_groups = ("level", "previous_level")
 
     partner_id = fields.Many2one(
         "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
@@ -57,6 +77,27 @@ class CrmChurnRisk(models.Model):
     reason_data = fields.Json(readonly=True)
     reasons = fields.Text(compute="_compute_reasons")
     strengths = fields.Json(readonly=True)
+    yearly_value = fields.Monetary(
+        "Yearly value",
+        readonly=True,
+        help="What the customer bought in an average year: the historic value "
+        "spread over the time from the first to the last order (one year at "
+        "least).",
+    )
+    value_at_risk = fields.Monetary(
+        "Value at risk",
+        readonly=True,
+        help="Yearly value times the risk score (in per cent): what the "
+        "company may lose in a year if this customer leaves. Lost customers "
+        "count 0: they are to be won back, not kept.",
+    )
+    lost = fields.Boolean(
+        "Lost customer",
+        readonly=True,
+        help="The customer is in the lifecycle stage Churned: no order for "
+        "the company's churned days (Lifecycle settings). Lost customers are "
+        "listed apart, for win-back, and get no churn alert.",
+    )
     alert_pending = fields.Boolean(
         readonly=True,
         help="The level rose into high or critical and no alert was opened yet "
@@ -86,12 +127,21 @@ class CrmChurnRisk(models.Model):
     ]
 
     @api.depends("reason_data")
+    @api.depends_context("lang")
     def _compute_reasons(self):
         for risk in self:
             risk.reasons = "\n".join(
                 risk._reason_text(code, params)
                 for code, params in (risk.reason_data or [])
             )
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """Records sorted on a level go by severity (ascending: critical
+        first), as the groups do."""
+        if field_name in ("level", "previous_level"):
+            level = self._field_to_sql(alias, field_name, query)
+            return SQL("%s %s %s", level_order_sql(level), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
 
     def _compute_open_alert_id(self):
         alerts = self.env["crm.churn.alert"].search(
@@ -216,6 +266,7 @@ class CrmChurnRisk(models.Model):
             "last_order_date",
             "redemption_since",
             "tier_id",
+            "active_days",
         )
         # Read once, not per customer: a field read costs a cache lookup.
         settings = {
@@ -288,7 +339,8 @@ class CrmChurnRisk(models.Model):
                 SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                        pr.prob_alive, pr.expected_purchases_90,
                        pr.last_order_date, pr.avg_days_between_orders,
-                       pr.purchase_days, pr.historic_clv
+                       pr.purchase_days, pr.historic_clv,
+                       pr.last_order_date - pr.first_order_date AS active_days
                   FROM crm_lifecycle_profile pr
                  WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
             ), orders AS (
@@ -391,7 +443,8 @@ class CrmChurnRisk(models.Model):
                    to_char(COALESCE(e.last_redeem, e.first_entry)::date, 'YYYY-MM-DD'),
                    -- The company's tier, straight from the company-dependent
                    -- column of the row just read for the members.
-                   (cm.loyalty_tier_id ->> pr.company_id::text)::int
+                   (cm.loyalty_tier_id ->> pr.company_id::text)::int,
+                   pr.active_days
               FROM prof pr
               LEFT JOIN members cm ON cm.id = pr.partner_id
               LEFT JOIN orders o
@@ -491,6 +544,9 @@ class CrmChurnRisk(models.Model):
                 bool(old.get("alert_pending")) and result.level in scoring.ALERT_LEVELS
             )
             reason_data = [[r.code, r.params] for r in result.reasons]
+            lost = scoring.is_lost(fact["stage"])
+            yearly = scoring.yearly_value(fact["historic_clv"], fact["active_days"])
+            at_risk = scoring.value_at_risk(yearly, result.score, lost)
             score_change = result.score - past.get(key, result.score)
             moved = (
                 not old
@@ -506,7 +562,19 @@ class CrmChurnRisk(models.Model):
                 old["alert_pending"],
                 old["score_change"],
                 old["reason_data"],
-            ) == (result.score, result.level, pending, score_change, reason_data):
+                old["yearly_value"],
+                old["value_at_risk"],
+                old["lost"],
+            ) == (
+                result.score,
+                result.level,
+                pending,
+                score_change,
+                reason_data,
+                yearly,
+                at_risk,
+                lost,
+            ):
                 # Nothing the row shows moved (on a usual night, five
                 # customers in six): it is not sent, as the upsert would
                 # leave it alone (``_COMPARED``).
@@ -534,6 +602,9 @@ class CrmChurnRisk(models.Model):
                 "alert_pending": pending,
                 "alert_pending_since": pending_since,
                 "scored_on": as_of,
+                "yearly_value": yearly,
+                "value_at_risk": at_risk,
+                "lost": lost,
             }
             if result.level == old.get("level"):
                 row["previous_level"] = old.get("previous_level") or None
@@ -560,7 +631,8 @@ class CrmChurnRisk(models.Model):
             """
             SELECT partner_id, company_id, score, level, previous_level,
                    history_score, alert_pending, scored_on,
-                   score_change, alert_pending_since, reason_data
+                   score_change, alert_pending_since, reason_data,
+                   yearly_value::float8, value_at_risk::float8, lost
               FROM crm_churn_risk WHERE %s
             """,
             ids_filter(SQL.identifier("partner_id"), partner_ids),
@@ -576,6 +648,9 @@ class CrmChurnRisk(models.Model):
                 "score_change": row[8],
                 "alert_pending_since": row[9],
                 "reason_data": row[10],
+                "yearly_value": row[11],
+                "value_at_risk": row[12],
+                "lost": row[13],
             }
             for row in self.env.execute_query(query)
         }
@@ -607,6 +682,9 @@ class CrmChurnRisk(models.Model):
         ("alert_pending", "bool"),
         ("alert_pending_since", "date"),
         ("scored_on", "date"),
+        ("yearly_value", "numeric"),
+        ("value_at_risk", "numeric"),
+        ("lost", "bool"),
     )
 
     # A score row is rewritten only when one of these moved. The batch
@@ -614,7 +692,19 @@ class CrmChurnRisk(models.Model):
     # 35 ms a batch of 5,000; sending the 5,000 rows for PostgreSQL to
     # compare cost 250 ms), and the upsert compares them again, so that a
     # row is never rewritten for nothing.
-    _COMPARED = ("score", "level", "alert_pending", "reason_data", "score_change")
+    # The value and the lost flag move only with a new order, the score or
+    # the stage, which mostly rewrite the row anyway: comparing them keeps
+    # a usual night's rewrites where they were.
+    _COMPARED = (
+        "score",
+        "level",
+        "alert_pending",
+        "reason_data",
+        "score_change",
+        "yearly_value",
+        "value_at_risk",
+        "lost",
+    )
 
     @api.model
     def _write_rows(self, rows):

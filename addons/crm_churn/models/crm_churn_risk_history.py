@@ -11,6 +11,7 @@ class CrmChurnRiskHistory(models.Model):
     the trend on the customer without a row per customer per night."""
 
     _name = "crm.churn.risk.history"
+    _inherit = ["crm.lifecycle.group.order.mixin"]
     _description = "Churn Risk History"
     _order = "date desc, id desc"
     _rec_name = "date"
@@ -18,6 +19,7 @@ class CrmChurnRiskHistory(models.Model):
     # two foreign-key checks per row, a third of writing a batch's rows on
     # the first night (see crm.lifecycle.stay.mixin).
     _log_access = False
+    _lifecycle_ordered_groups = ("level",)
 
     partner_id = fields.Many2one(
         "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"

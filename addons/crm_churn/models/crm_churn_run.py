@@ -230,23 +230,24 @@ class CrmChurnRun(models.Model):
 
     def _pending_for(self, company, cap):
         """The company's pending customers: the ``cap`` first by
-        ``scoring.alert_priority`` (risk ids, in that order), those who have
-        an open alert already, and how many wait without one.
+        ``scoring.alert_priority`` on their savable value at risk (risk ids,
+        in that order), those who have an open alert already, and how many
+        wait without one. Lost customers (``scoring.is_lost``) are win-back
+        cases, not warnings: they get no new alert (an open one is still
+        raised), and do not count as waiting.
 
         A first night on a large base makes hundreds of thousands pending:
         they stream past a bounded heap instead of being loaded and sorted.
         """
         pending = SQL(
             """
-            SELECT r.id, r.level, COALESCE(pr.historic_clv, 0)::float8,
+            SELECT r.id, r.level, COALESCE(r.value_at_risk, 0)::float8,
                    EXISTS (SELECT 1 FROM crm_churn_alert a
                             WHERE a.partner_id = r.partner_id
                               AND a.company_id = r.company_id
-                              AND a.stage IN ('new', 'in_progress'))
+                              AND a.stage IN ('new', 'in_progress')),
+                   r.lost IS TRUE
               FROM crm_churn_risk r
-              LEFT JOIN crm_lifecycle_profile pr
-                ON pr.partner_id = r.partner_id
-               AND pr.company_id = r.company_id
              WHERE r.company_id = %s AND r.alert_pending
                AND r.level IN ('high', 'critical')
                AND r.alert_pending_since >= %s
@@ -260,10 +261,10 @@ class CrmChurnRun(models.Model):
         def fresh():
             nonlocal waiting
             for rows in stream(self.env.cr, pending):
-                for risk_id, level, value, is_open in rows:
+                for risk_id, level, value, is_open, lost in rows:
                     if is_open:
                         already_open.append(risk_id)
-                    else:
+                    elif not lost:
                         waiting += 1
                         yield risk_id, level, value
 
@@ -277,7 +278,8 @@ class CrmChurnRun(models.Model):
 
     def _open_alerts(self):
         """Open alerts for pending customers, up to each company's nightly cap,
-        critical and most valuable first. Returns (alerts, deferred count)."""
+        critical and most value at risk first. Returns (alerts, deferred
+        count)."""
         Risk = self.env["crm.churn.risk"]
         Alert = self.env["crm.churn.alert"]
         Risk.flush_model()
@@ -295,7 +297,7 @@ class CrmChurnRun(models.Model):
                     SQL(
                         """
                         SELECT r.id, r.partner_id, r.score, r.level, r.reason_data,
-                               COALESCE(pr.historic_clv, 0)
+                               COALESCE(pr.historic_clv, 0), r.value_at_risk
                           FROM crm_churn_risk r
                           LEFT JOIN crm_lifecycle_profile pr
                             ON pr.partner_id = r.partner_id
@@ -314,6 +316,7 @@ class CrmChurnRun(models.Model):
                     "level": row[3],
                     "reason_data": row[4],
                     "historic_clv": float(row[5]),
+                    "value_at_risk": float(row[6] or 0.0),
                 }
                 for row in (details[risk_id] for risk_id in chosen + already_open)
             ]

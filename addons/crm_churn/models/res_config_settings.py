@@ -58,6 +58,25 @@ class ResConfigSettings(models.TransientModel):
         help="Hour of the day (0-23, in your time zone) of the nightly churn "
         "warning; it waits for the lifecycle recompute when that is still running.",
     )
+    churn_nightly_tz = fields.Char(
+        "Time zone of the hour",
+        compute="_compute_churn_nightly_tz",
+        help="The hour is read in the time zone of your user preferences.",
+    )
+    churn_lost_after_days = fields.Integer(
+        related="company_id.lifecycle_churned_days",
+        string="Lost after (days)",
+        readonly=True,
+    )
+
+    # company_id: a settings form computes only fields that depend on a
+    # field on opening.
+    @api.depends("company_id")
+    @api.depends_context("uid")
+    def _compute_churn_nightly_tz(self):
+        # The time zone _churn_schedule_cron reads the hour in.
+        for settings in self:
+            settings.churn_nightly_tz = self.env.user.tz or "UTC"
 
     @api.constrains("churn_nightly_hour")
     def _check_churn_nightly_hour(self):

@@ -3,7 +3,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .crm_churn_alert import OPEN_STAGES
-from .crm_churn_risk import LEVEL_SELECTION
+from .crm_churn_risk import LEVEL_SELECTION, by_severity
 
 
 class ResPartner(models.Model):
@@ -24,6 +24,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         groups="sales_team.group_sale_salesman",
+        group_expand="_group_expand_churn_risk_level",
     )
     churn_risk_id = fields.Many2one(
         "crm.churn.risk",
@@ -31,13 +32,20 @@ class ResPartner(models.Model):
         search="_search_churn_risk_id",
         groups="sales_team.group_sale_salesman",
     )
+    # The figures below are read as the user (related_sudo=False), so that
+    # record rules show a salesperson his own customers' figures only, and
+    # cached per company and user, like the record they are read from.
     churn_reasons = fields.Text(
         related="churn_risk_id.reasons",
+        related_sudo=False,
+        depends_context=("company", "uid"),
         string="Churn risk reasons",
         groups="sales_team.group_sale_salesman",
     )
     churn_score_change = fields.Integer(
         related="churn_risk_id.score_change",
+        related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     churn_history_ids = fields.One2many(
@@ -66,7 +74,13 @@ class ResPartner(models.Model):
         groups="sales_team.group_sale_salesman",
     )
 
-    @api.depends_context("company")
+    @api.model
+    def _group_expand_churn_risk_level(self, levels, domain):
+        return by_severity(levels)
+
+    # Per user too: record rules show each salesperson his own customers'
+    # figures, and the cache must not hand one user's value to another.
+    @api.depends_context("company", "uid")
     def _compute_churn_risk_id(self):
         risks = self.env["crm.churn.risk"].search(
             [

@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 # Cohorts from this many months back up to the current one, so that the oldest
@@ -28,6 +28,12 @@ class CrmChurnCohortReport(models.Model):
     months_after = fields.Integer(
         "Months after first order", readonly=True, aggregator=None
     )
+    period = fields.Selection(
+        "_selection_period",
+        "Month",
+        readonly=True,
+        help="Month 0 is the month of the first order, month 1 the next one...",
+    )
     cohort_size = fields.Integer(
         readonly=True,
         aggregator="max",
@@ -44,6 +50,43 @@ class CrmChurnCohortReport(models.Model):
         aggregator="avg",
         help="Active customers per hundred customers of the cohort.",
     )
+
+    @api.model
+    def _selection_period(self):
+        """The months after the first order as the columns of the table read
+        them ("Month 1", not "1"); the keys sort in that order."""
+        _ = self.env._
+        return [("00", _("Month 0 (first order)"))] + [
+            (f"{months:02d}", _("Month %(months)s", months=months))
+            for months in range(1, COHORT_MONTHS + 1)
+        ]
+
+    def _read_group_format_result(self, rows_dict, lazy_groupby):
+        """Cohorts by month read with their size: "March 2025 (42
+        customers)". The size is the cohort's whatever months are shown, so
+        it is read apart, in one query for all the groups."""
+        key = next((g for g in lazy_groupby if g in ("cohort", "cohort:month")), None)
+        months = [row[key] for row in rows_dict] if key else []
+        domain = rows_dict[0]["__domain"] if rows_dict else []
+        super()._read_group_format_result(rows_dict, lazy_groupby)
+        if not any(months):
+            return
+        sizes = {}
+        for month, _company, size in self._read_group(
+            domain, ["cohort:month", "company_id"], ["cohort_size:max"]
+        ):
+            sizes[month] = sizes.get(month, 0) + (size or 0)
+        _ = self.env._
+        for row, month in zip(rows_dict, months, strict=True):
+            if not month:
+                continue
+            count = sizes.get(month, 0)
+            if count == 1:
+                row[key] = _("%(cohort)s (1 customer)", cohort=row[key])
+            else:
+                row[key] = _(
+                    "%(cohort)s (%(count)s customers)", cohort=row[key], count=count
+                )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -95,6 +138,8 @@ class CrmChurnCohortReport(models.Model):
                                ORDER BY c.company_id, c.cohort, offsets.months_after
                            ) AS id,
                            c.company_id, c.cohort, offsets.months_after,
+                           lpad(offsets.months_after::text, 2, '0')::varchar
+                               AS period,
                            c.cohort_size,
                            COALESCE(a.active_customers, 0) AS active_customers,
                            (100.0 * COALESCE(a.active_customers, 0)

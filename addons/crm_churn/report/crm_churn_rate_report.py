@@ -28,23 +28,29 @@ class CrmChurnRateReport(models.Model):
     month = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     active_base = fields.Integer(
-        "Customer base",
+        "Customers at month start",
         readonly=True,
         aggregator="sum",
         help="Customers in a stage from New to Won back, except Churned, "
-        "when the month began.",
+        "when the month began. 0 before the lifecycle stage history began: "
+        "such months have no churn rate and are hidden by the filter "
+        "Months with customers.",
     )
     churned_count = fields.Integer(
-        "Churned",
+        "Churned customers",
         readonly=True,
         aggregator="sum",
-        help="Customers of the base who entered the Churned stage during the month.",
+        help="Customers at month start who entered the Churned stage during "
+        "the month (no order for the lifecycle's churned days).",
     )
     churn_rate = fields.Float(
         "Churn rate (%)",
         readonly=True,
         aggregator="avg",
-        help="Churned customers per hundred customers of the base.",
+        help="Churned customers per hundred customers at month start. 0 means "
+        "that none of them churned that month (a customer churns only after "
+        "the lifecycle's churned days without an order, so the first year of "
+        "orders shows none); a month without customers has no rate.",
     )
 
     def init(self):
@@ -106,8 +112,10 @@ class CrmChurnRateReport(models.Model):
                            months.month, companies.company_id,
                            COALESCE(counts.active_base, 0) AS active_base,
                            COALESCE(counts.churned_count, 0) AS churned_count,
-                           COALESCE(100.0 * counts.churned_count
-                                    / counts.active_base, 0.0)::double precision
+                           -- No base, no rate (NULL): a month before the
+                           -- stage history is no month without churn.
+                           (100.0 * counts.churned_count
+                            / NULLIF(counts.active_base, 0))::double precision
                                AS churn_rate
                       FROM months
                      CROSS JOIN companies

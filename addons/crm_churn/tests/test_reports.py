@@ -1,7 +1,10 @@
 from datetime import datetime, time, timedelta
 
+from lxml import etree
+
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ChurnCommon
 
@@ -86,3 +89,79 @@ class TestChurnReports(ChurnCommon):
         self.assertAlmostEqual(by_offset[0].retention_rate, 100.0)
         self.assertEqual(by_offset[1].active_customers, 1)
         self.assertAlmostEqual(by_offset[1].retention_rate, 50.0)
+
+    def test_months_before_the_history_have_no_rate(self):
+        """A month without customers has no churn rate (not 0 %), and the
+        report opens on the months with customers."""
+        partner = self.env["res.partner"].create(
+            {"name": "Rate alone", "is_company": True}
+        )
+        self.env["crm.lifecycle.stage.history"]._record_moves(
+            [(partner.id, self.company_c.id, None, "active")],
+            self.previous + timedelta(days=4),
+        )
+        self._flush_views()
+        self.env.cr.execute(
+            "SELECT month, active_base, churn_rate FROM crm_churn_rate_report"
+            " WHERE company_id = %s ORDER BY month",
+            [self.company_c.id],
+        )
+        rows = self.env.cr.fetchall()
+        empty = [row for row in rows if not row[1]]
+        self.assertTrue(empty)
+        self.assertTrue(all(row[2] is None for row in empty), empty)
+        [current] = [row for row in rows if row[0] == self.month]
+        self.assertEqual((current[1], current[2]), (1, 0.0))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_churn.action_crm_churn_rate_report"
+        )
+        context = safe_eval(action["context"])
+        self.assertTrue(context.get("search_default_with_base"))
+        self.assertTrue(context.get("search_default_last_12_months"))
+
+    def test_cohorts_read_with_their_size_and_month_columns(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Sized {i}", "is_company": True} for i in range(3)]
+        )
+        SaleOrder = self.env["sale.order"].with_company(self.company_c)
+        for partner, day in (
+            (partners[0], self.previous + timedelta(days=1)),
+            (partners[1], self.previous + timedelta(days=2)),
+            (partners[2], self.month),
+            (partners[0], self.month),
+        ):
+            SaleOrder.create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company_c.id,
+                    "state": "sale",
+                    "date_order": datetime.combine(day, time(10)),
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "price_unit": 10.0,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        self._flush_views()
+        Cohort = self.env["crm.churn.cohort.report"]
+        domain = [("company_id", "=", self.company_c.id)]
+        groups = Cohort.read_group(
+            domain, ["retention_rate"], ["cohort:month", "period"], lazy=False
+        )
+        labels = {group["cohort:month"] for group in groups}
+        self.assertEqual(len(labels), 2)
+        self.assertTrue(any(label.endswith("(2 customers)") for label in labels))
+        self.assertTrue(any(label.endswith("(1 customer)") for label in labels))
+        periods = dict(Cohort._fields["period"]._description_selection(self.env))
+        self.assertEqual(periods["01"], "Month 1")
+        self.assertEqual(periods["00"], "Month 0 (first order)")
+        self.assertEqual(sorted({group["period"] for group in groups}), ["00", "01"])
+        pivot = etree.fromstring(
+            self.env.ref("crm_churn.crm_churn_cohort_report_view_pivot").arch
+        )
+        self.assertEqual(pivot.xpath("//field[@type='col']/@name"), ["period"])

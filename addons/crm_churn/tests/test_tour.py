@@ -1,34 +1,19 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestChurnTour(HttpCase):
-    def test_churn_tour(self):
-        # The demo playbooks would give the activity their own summary.
-        self.env["crm.churn.playbook"].search([]).write({"active": False})
-        salesman = new_test_user(
-            self.env,
-            login="churn_tour_salesman",
-            name="Churn Tour Salesman",
-            groups="sales_team.group_sale_salesman",
-        )
-        partner = self.env["res.partner"].create(
-            {
-                "name": "Churn Tour Customer",
-                "is_company": True,
-                "user_id": salesman.id,
-            }
-        )
-        alert = self.env["crm.churn.alert"]._open_for(
+    def _alert(self, partner, level, score, value):
+        return self.env["crm.churn.alert"]._open_for(
             [
                 {
                     "partner_id": partner.id,
                     "company_id": self.env.company.id,
-                    "score": 85,
-                    "level": "critical",
+                    "score": score,
+                    "level": level,
                     "reason_data": [
                         [
                             "overdue",
@@ -39,14 +24,80 @@ class TestChurnTour(HttpCase):
                         ]
                     ],
                     "historic_clv": 1000.0,
+                    "value_at_risk": value,
                 }
             ],
             fields.Date.today(),
         )
+
+    def _customer(self, name, user):
+        return self.env["res.partner"].create(
+            {"name": name, "is_company": True, "user_id": user.id}
+        )
+
+    def test_churn_tour(self):
+        # The demo playbooks would give the activity their own summary.
+        self.env["crm.churn.playbook"].search([]).write({"active": False})
+        salesman = new_test_user(
+            self.env,
+            login="churn_tour_salesman",
+            name="Churn Tour Salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        partner = self._customer("Churn Tour Customer", salesman)
+        alert = self._alert(partner, "critical", 85, 1000.0)
         self.assertEqual(alert.stage, "new")
         self.assertEqual(alert.user_id, salesman)
         self.assertEqual(len(alert.activity_ids), 1)
         self.assertEqual(alert.activity_ids.user_id, salesman)
+        # Worth more, but only high: the critical alert comes first.
+        self._alert(self._customer("Churn Tour Bigger", salesman), "high", 70, 9000.0)
+        # An offer waiting for approval when the customer ordered again.
+        returning = self._customer("Churn Tour Returning", salesman)
+        came_back = self._alert(returning, "high", 65, 500.0)
+        came_back._write_internal({"offer_type": "coupon", "offer_state": "to_approve"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": returning.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.env["product.product"]
+                            .create({"name": "Churn tour product", "list_price": 10})
+                            .id
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        self.env["crm.churn.alert"]._detect_won_back(returning.ids)
+        self.assertEqual(came_back.stage, "won_back")
+        self.assertEqual(came_back.offer_state, "not_sent")
+        # Scores: a savable customer and one who left long ago.
+        lost = self._customer("Churn Tour Long Gone", salesman)
+        self.env["crm.churn.risk"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.env.company.id,
+                    "score": 85,
+                    "level": "critical",
+                    "yearly_value": 1200.0,
+                    "value_at_risk": 1020.0,
+                    "lost": False,
+                },
+                {
+                    "partner_id": lost.id,
+                    "company_id": self.env.company.id,
+                    "score": 100,
+                    "level": "critical",
+                    "yearly_value": 5000.0,
+                    "value_at_risk": 0.0,
+                    "lost": True,
+                },
+            ]
+        )
 
         self.start_tour("/odoo", "crm_churn_tour", login="churn_tour_salesman")
 
@@ -62,3 +113,42 @@ class TestChurnTour(HttpCase):
         )
         self.assertEqual(len(call_logs), 1)
         self.assertEqual(call_logs.author_id, salesman.partner_id)
+        self.assertTrue(
+            self.env["crm.churn.export"].search([("create_uid", "=", salesman.id)]),
+            "the export ran",
+        )
+
+    def test_churn_admin_tour(self):
+        """Settings and analysis screens as the admin sees them first."""
+        customer = self.env["res.partner"].create(
+            {"name": "Churn Admin Tour Customer", "is_company": True}
+        )
+        product = self.env["product.product"].create(
+            {"name": "Churn admin tour product", "list_price": 10}
+        )
+        today = fields.Date.today()
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        for day in (first, today):
+            self.env["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "state": "sale",
+                    "date_order": datetime.combine(day, time(10)),
+                    "order_line": [Command.create({"product_id": product.id})],
+                }
+            )
+        alert = self.env["crm.churn.alert"]._open_for(
+            [
+                {
+                    "partner_id": customer.id,
+                    "company_id": self.env.company.id,
+                    "score": 70,
+                    "level": "high",
+                    "reason_data": [],
+                }
+            ],
+            today,
+        )
+        alert._write_internal({"offer_type": "coupon", "offer_state": "sent"})
+        self.assertEqual(alert.offer_group, "offer")
+        self.start_tour("/odoo", "crm_churn_admin_tour", login="admin")

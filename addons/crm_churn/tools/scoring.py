@@ -338,7 +338,39 @@ def add_working_days(day, days):
     return day
 
 
+def is_lost(stage):
+    """A customer in the lifecycle stage Churned (no order for the company's
+    churned days, crm_lifecycle) is lost: a win-back case, no longer a
+    warning. His score says little more than that he left; he is listed
+    apart and gets no churn alert."""
+    return stage == "churned"
+
+
+def yearly_value(historic_value, active_days):
+    """What the customer bought in an average year: the historic value over
+    the days from the first to the last order, counted as a year at least
+    (a one-time buyer's year is his order). Never negative: refunds of
+    documents the history does not hold cannot make a customer a debt."""
+    value = max(float(historic_value or 0.0), 0.0)
+    return round(value * 365.0 / max(active_days or 0, 365), 2)
+
+
+def value_at_risk(yearly, score, lost):
+    """The savable value at risk, the salesperson's order of work: the
+    yearly value times the risk (score / 100). A lost customer's is 0, as
+    he is no longer to be kept but to be won back.
+
+    The yearly value rather than the purchase model's predicted value: that
+    one already discounts the probability that the customer left, so that
+    times the risk it would count the risk twice and bury exactly the
+    customers who are slipping away."""
+    if lost:
+        return 0.0
+    return round((yearly or 0.0) * (score or 0) / 100.0, 2)
+
+
 def alert_priority(level, value):
     """Sort key of alert candidates when the nightly cap cuts the list:
-    critical before high, then the most valuable customers first."""
+    critical before high, then the most value (at risk, as the caller
+    passes it) first."""
     return (-LEVEL_RANK.get(level, 0), -(value or 0.0))

@@ -26,6 +26,11 @@ class CrmChurnExport(models.TransientModel):
         default="high",
     )
     user_id = fields.Many2one("res.users", "Salesperson")
+    include_lost = fields.Boolean(
+        "Include lost customers",
+        help="Customers in the lifecycle stage Churned are win-back cases, "
+        "not warnings: left out unless ticked.",
+    )
     file_data = fields.Binary("File", readonly=True, attachment=False)
     file_name = fields.Char(readonly=True)
 
@@ -41,11 +46,16 @@ class CrmChurnExport(models.TransientModel):
                 ),
             }
         )
+        # As Odoo's own download wizards (account.move.send.wizard): the
+        # web client opens the file in a new window, which the browser turns
+        # into a download, and ``close`` closes the dialog. With the target
+        # "self" or "download" the client only navigates to the file and
+        # leaves the dialog open.
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self._name}/{self.id}/file_data/{self.file_name}"
             "?download=true",
-            "target": "self",
+            "close": True,
         }
 
     def _build_report(self):
@@ -58,11 +68,10 @@ class CrmChurnExport(models.TransientModel):
         domain = [("company_id", "=", self.company_id.id), ("level", "in", levels)]
         if self.user_id:
             domain.append(("user_id", "=", self.user_id.id))
-        risks = (
-            self.env["crm.churn.risk"]
-            .with_company(self.company_id)
-            .search(domain, order="score desc, id")
-        )
+        if not self.include_lost:
+            domain.append(("lost", "=", False))
+        # The model's order: the most savable value at risk first.
+        risks = self.env["crm.churn.risk"].with_company(self.company_id).search(domain)
         alerts = self.env["crm.churn.alert"].search(
             [
                 ("partner_id", "in", risks.partner_id.ids),
