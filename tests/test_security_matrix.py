@@ -54,15 +54,15 @@ def _name(prefix):
 TABLE = {
     # crm_lifecycle ---------------------------------------------------------
     "crm.lifecycle.profile": {
-        "access": ("----", "r---", "rw--", "----"),
+        "access": ("----", "----", "rw--", "----"),
         "field": "pin_reason",
     },
     "crm.lifecycle.stage.history": {
-        "access": ("----", "r---", "r---", "----"),
+        "access": ("----", "----", "r---", "----"),
         "field": "reason",
     },
     "crm.rfm.segment.history": {
-        "access": ("----", "r---", "r---", "----"),
+        "access": ("----", "----", "r---", "----"),
         "field": "duration_days",
     },
     # A fit of its own: unlinking the fit in use is refused before the
@@ -123,15 +123,15 @@ TABLE = {
     },
     # crm_loyalty -----------------------------------------------------------
     "crm.loyalty.entry": {
-        "access": ("-xx-", "rxx-", "rxx-", "-xx-"),
+        "access": ("-xx-", "-xx-", "rxx-", "-xx-"),
         "field": "reason",
     },
     "crm.loyalty.lot": {
-        "access": ("----", "r---", "r---", "----"),
+        "access": ("----", "----", "r---", "----"),
         "field": "reminder_sent",
     },
     "crm.loyalty.allocation": {
-        "access": ("----", "r---", "r---", "----"),
+        "access": ("----", "----", "r---", "----"),
         "field": "points",
     },
     "crm.loyalty.campaign": {
@@ -177,7 +177,7 @@ TABLE = {
         "create": lambda ctx: ctx.tier_vals(),
     },
     "crm.loyalty.tier.history": {
-        "access": ("----", "r---", "r---", "----"),
+        "access": ("----", "----", "r---", "----"),
         "field": "reason",
     },
     "crm.loyalty.adjust.wizard": {

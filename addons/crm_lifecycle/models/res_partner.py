@@ -72,103 +72,125 @@ class ResPartner(models.Model):
         domain=lambda self: [("company_id", "=", self.env.company.id)],
         groups="sales_team.group_sale_salesman",
     )
+    # The figures below are read as the user (related_sudo=False), so that
+    # record rules show a salesperson his own customers' figures only, and
+    # cached per company and user, like the record they are read from.
     lifecycle_is_pinned = fields.Boolean(
         related="lifecycle_profile_id.is_pinned",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_stage_date = fields.Date(
         related="lifecycle_profile_id.stage_date",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_order_count = fields.Integer(
         related="lifecycle_profile_id.order_count",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_first_order_date = fields.Date(
         related="lifecycle_profile_id.first_order_date",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_last_order_date = fields.Date(
         related="lifecycle_profile_id.last_order_date",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_avg_order_value = fields.Monetary(
         related="lifecycle_profile_id.avg_order_value",
         related_sudo=False,
+        depends_context=("company", "uid"),
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_avg_days_between_orders = fields.Float(
         related="lifecycle_profile_id.avg_days_between_orders",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_next_order_date = fields.Date(
         related="lifecycle_profile_id.expected_next_order_date",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_historic_clv = fields.Monetary(
         related="lifecycle_profile_id.historic_clv",
         related_sudo=False,
+        depends_context=("company", "uid"),
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_currency_id = fields.Many2one(
         related="lifecycle_profile_id.currency_id",
         related_sudo=False,
+        depends_context=("company", "uid"),
         string="Lifecycle currency",
         groups="sales_team.group_sale_salesman",
     )
     rfm_r = fields.Integer(
         related="lifecycle_profile_id.rfm_r",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     rfm_f = fields.Integer(
         related="lifecycle_profile_id.rfm_f",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     rfm_m = fields.Integer(
         related="lifecycle_profile_id.rfm_m",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     rfm_score = fields.Char(
         related="lifecycle_profile_id.rfm_score",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_prob_alive = fields.Float(
         related="lifecycle_profile_id.prob_alive",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_purchases_90 = fields.Float(
         related="lifecycle_profile_id.expected_purchases_90",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_expected_purchases_365 = fields.Float(
         related="lifecycle_profile_id.expected_purchases_365",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_predicted_clv_12m = fields.Monetary(
         related="lifecycle_profile_id.predicted_clv_12m",
         related_sudo=False,
+        depends_context=("company", "uid"),
         currency_field="lifecycle_currency_id",
         groups="sales_team.group_sale_salesman",
     )
     lifecycle_prediction_method = fields.Selection(
         related="lifecycle_profile_id.prediction_method",
         related_sudo=False,
+        depends_context=("company", "uid"),
         groups="sales_team.group_sale_salesman",
     )
 

@@ -10,3 +10,4 @@ from . import test_tour
 from . import test_ledger_properties
 from . import test_sudo_guard
 from . import test_partner_fields
+from . import test_own_customers
