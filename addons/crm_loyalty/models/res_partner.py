@@ -56,7 +56,9 @@ class ResPartner(models.Model):
         groups="sales_team.group_sale_salesman",
     )
 
-    @api.depends_context("company")
+    # Per user too: record rules show each salesperson his own customers'
+    # figures, and the cache must not hand one user's value to another.
+    @api.depends_context("company", "uid")
     def _compute_loyalty_ledger(self):
         """Cards of the customer and its contacts in the current company's
         ledger programs; one query per field family for the whole batch."""
