@@ -149,7 +149,7 @@ class CrmChurnAlert(models.Model):
         "up.",
     )
     escalated_on = fields.Date("Escalated on", readonly=True)
-    playbook_id = fields.Many2one("crm.churn.playbook", "Playbook", readonly=True)
+    playbook_id = fields.Many2one("crm.churn.playbook", readonly=True)
     is_control = fields.Boolean(
         "Control group",
         readonly=True,
@@ -189,7 +189,7 @@ class CrmChurnAlert(models.Model):
         "who get none.",
     )
     offer_sent_on = fields.Date("Offer sent on", readonly=True)
-    coupon_id = fields.Many2one("loyalty.card", "Coupon", readonly=True)
+    coupon_id = fields.Many2one("loyalty.card", readonly=True)
     coupon_code = fields.Char(related="coupon_id.code", string="Coupon code")
     coupon_used = fields.Boolean("Coupon used", compute="_compute_coupon_used")
     bonus_entry_id = fields.Many2one(
