@@ -43,8 +43,17 @@ class CrmChurnPlaybook(models.Model):
             "mail.mail_activity_data_call", raise_if_not_found=False
         ),
     )
-    activity_summary = fields.Char(translate=True)
-    activity_note = fields.Html(translate=True)
+    activity_summary = fields.Char(
+        "Activity title",
+        translate=True,
+        help='Empty: "Churn risk: call" and the customer\'s name.',
+    )
+    activity_note = fields.Html(
+        "Instructions",
+        translate=True,
+        help="Empty: why the customer may leave. Written in the salesperson's "
+        "language.",
+    )
     mail_template_id = fields.Many2one(
         "mail.template",
         "Email to the customer",
@@ -75,8 +84,8 @@ class CrmChurnPlaybook(models.Model):
         domain="[('crm_ledger_managed', '=', True)]",
         check_company=True,
     )
-    bonus_points = fields.Float(digits=(16, 2))
-    alert_count = fields.Integer(compute="_compute_alert_count")
+    bonus_points = fields.Float("Bonus points", digits=(16, 2))
+    alert_count = fields.Integer("Alerts", compute="_compute_alert_count")
 
     @api.constrains("offer_type", "points_program_id", "bonus_points")
     def _check_offer(self):

@@ -12,7 +12,7 @@ class CrmChurnReason(models.Model):
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
-    alert_count = fields.Integer(compute="_compute_alert_count")
+    alert_count = fields.Integer("Alerts", compute="_compute_alert_count")
 
     def _compute_alert_count(self):
         counts = dict(

@@ -67,7 +67,7 @@ class CrmChurnRisk(models.Model):
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     score = fields.Integer("Risk score", readonly=True, aggregator="avg")
     level = fields.Selection(LEVEL_SELECTION, "Risk level", readonly=True, index=True)
-    previous_level = fields.Selection(LEVEL_SELECTION, readonly=True)
+    previous_level = fields.Selection(LEVEL_SELECTION, "Previous level", readonly=True)
     score_change = fields.Integer(
         "Change over 30 days",
         readonly=True,
@@ -99,11 +99,12 @@ class CrmChurnRisk(models.Model):
         "listed apart, for win-back, and get no churn alert.",
     )
     alert_pending = fields.Boolean(
+        "Alert waiting",
         readonly=True,
         help="The level rose into high or critical and no alert was opened yet "
         "(the nightly cap was reached).",
     )
-    alert_pending_since = fields.Date(readonly=True)
+    alert_pending_since = fields.Date("Alert waiting since", readonly=True)
     scored_on = fields.Date(
         "Changed on", readonly=True, help="Last night the score or level changed."
     )

@@ -34,27 +34,35 @@ class CrmChurnRun(models.Model):
     _order = "id desc"
     _rec_name = "as_of"
 
-    as_of = fields.Date(required=True, readonly=True)
+    as_of = fields.Date("Night of", required=True, readonly=True)
     state = fields.Selection(
         [("running", "Running"), ("done", "Done")],
         default="running",
         required=True,
         readonly=True,
     )
-    forced = fields.Boolean(readonly=True)
-    cursor = fields.Integer(readonly=True)
-    customers_total = fields.Integer(readonly=True)
-    customers_done = fields.Integer(readonly=True)
-    rows_written = fields.Integer("Scores written", readonly=True)
-    batch_count = fields.Integer(readonly=True)
-    alerts_created = fields.Integer(readonly=True)
-    alerts_deferred = fields.Integer(
-        readonly=True, help="Customers left for the next nights by the cap."
+    forced = fields.Boolean(
+        "Started by hand", readonly=True, help="Started with Run now."
     )
-    alerts_escalated = fields.Integer(readonly=True)
-    alerts_won_back = fields.Integer(readonly=True)
-    started_at = fields.Datetime(readonly=True)
-    finished_at = fields.Datetime(readonly=True)
+    cursor = fields.Integer(readonly=True)
+    customers_total = fields.Integer("Customers to score", readonly=True)
+    customers_done = fields.Integer("Customers scored", readonly=True)
+    rows_written = fields.Integer(
+        "Scores changed",
+        readonly=True,
+        help="Customers whose score, level or reasons changed and were written.",
+    )
+    batch_count = fields.Integer("Batches", readonly=True)
+    alerts_created = fields.Integer("New alerts", readonly=True)
+    alerts_deferred = fields.Integer(
+        "Alerts left for later nights",
+        readonly=True,
+        help="Customers left for the next nights by the cap of new alerts.",
+    )
+    alerts_escalated = fields.Integer("Alerts escalated", readonly=True)
+    alerts_won_back = fields.Integer("Alerts won back", readonly=True)
+    started_at = fields.Datetime("Started at", readonly=True)
+    finished_at = fields.Datetime("Finished at", readonly=True)
     duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
 
     # ------------------------------------------------------------------

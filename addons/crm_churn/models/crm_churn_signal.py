@@ -18,7 +18,7 @@ class CrmChurnSignal(models.Model):
 
     code = fields.Selection(
         [
-            ("prob_alive", "Probability of being alive"),
+            ("prob_alive", "Unlikely to still be a customer"),
             ("no_purchase_90", "No purchase in the next 90 days"),
             ("overdue", "Overdue against the usual gap"),
             ("frequency_drop", "Drop in order frequency"),
@@ -38,7 +38,9 @@ class CrmChurnSignal(models.Model):
     description = fields.Text(translate=True)
     sequence = fields.Integer(default=10)
     weight = fields.Float(required=True, default=0.0, digits=(16, 1))
-    default_weight = fields.Float(compute="_compute_default_weight", digits=(16, 1))
+    default_weight = fields.Float(
+        "Default weight", compute="_compute_default_weight", digits=(16, 1)
+    )
 
     _sql_constraints = [
         ("code_uniq", "UNIQUE(code)", "Each signal exists once."),

@@ -403,3 +403,39 @@ class TestReaderLanguage(ChurnCommon):
         self.assertTrue(note, "the salesperson's note is in Chinese")
         boss = alert.activity_ids.filtered(lambda a: a.user_id == self.leader)
         self.assertEqual(boss.summary, "Escalated churn alert: Zh Customer")
+
+
+@tagged("post_install", "-at_install")
+class TestLabels(ChurnCommon):
+    """Every field the suite's churn screens show reads as words a
+    salesperson would write, not as its technical name in title case
+    ("Days To Win Back", "Offer Sent On")."""
+
+    def test_no_field_shows_its_technical_name(self):
+        views = self.env["ir.ui.view"].search(
+            [
+                ("model", "like", "crm.churn."),
+                ("type", "in", ("list", "form", "kanban", "pivot", "graph")),
+            ]
+        )
+        self.assertTrue(views)
+        shown = set()
+        for view in views:
+            arch = etree.fromstring(view.arch)
+            for node in arch.iter("field"):
+                if node.get("invisible") in ("1", "True") or node.get(
+                    "column_invisible"
+                ) in ("1", "True"):
+                    continue
+                if node.get("string") or node.get("nolabel") == "1":
+                    continue
+                shown.add((view.model, node.get("name")))
+        technical = []
+        for model, name in sorted(shown):
+            field = self.env[model]._fields[name]
+            words = name.removesuffix("_ids").removesuffix("_id").split("_")
+            if len(words) > 1 and field.string == " ".join(words).title():
+                technical.append(f"{model}.{name}: {field.string}")
+        self.assertFalse(technical, "\n".join(technical))
+        escalated = self.env["crm.churn.alert"]._fields["escalated"]
+        self.assertEqual(escalated.string, "Escalated to the manager")

@@ -4,7 +4,9 @@ The score rows get their yearly value, value at risk and lost flag now,
 computed by the nightly run's own functions, rather than at the next night:
 until then the lists would sort every row alike and count lost customers as
 still savable. Offers still waiting when their alert was closed read as not
-sent, as they do for alerts closed from now on.
+sent, as they do for alerts closed from now on. The signal named after the
+purchase model's jargon takes the name new databases get, unless a manager
+renamed it.
 """
 
 from odoo.tools import SQL
@@ -67,5 +69,16 @@ def migrate(cr, version):
             UPDATE crm_churn_alert SET offer_state = 'not_sent'
              WHERE offer_state = 'to_approve' AND stage IN ('won_back', 'lost')
             """
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            UPDATE crm_churn_signal
+               SET name = jsonb_set(name, '{en_US}', to_jsonb(%s::text))
+             WHERE code = 'prob_alive'
+               AND name ->> 'en_US' = 'Probability of being alive'
+            """,
+            "Unlikely to still be a customer",
         )
     )
