@@ -21,7 +21,10 @@ def pre_init_hook(env):
 
 def post_init_hook(env):
     """Tier discounts are pricelists: switch the Pricelists feature on, as
-    Settings would, or saving the Settings later would archive them."""
+    Settings would, or saving the Settings later would archive them. Settings
+    would also give each company its default pricelist: without one, the
+    first tier pricelist would be every new customer's."""
     env.ref("base.group_user").write(
         {"implied_ids": [Command.link(env.ref("product.group_product_pricelist").id)]}
     )
+    env["res.company"].search([])._activate_or_create_pricelists()

@@ -51,6 +51,8 @@ class LoyaltyPortal(CustomerPortal):
             ],
             order="expiry_date",
         )
+        Tier = request.env["crm.loyalty.tier"]
+        tier = partner.loyalty_tier_id
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -58,7 +60,17 @@ class LoyaltyPortal(CustomerPortal):
                 "cards": cards,
                 "entries": entries,
                 "expiring_lots": lots,
-                "tier": partner.loyalty_tier_id,
+                "tier": tier,
+                # What the member still needs for the next tier (None at the
+                # top): his own figures, read in SQL like the tier review.
+                "progress": (
+                    Tier._progress(partner, request.env.company)
+                    if cards or tier
+                    else None
+                ),
+                # The one wording of points of the suite (ledger precision,
+                # the reader's separators).
+                "format_points": request.env["crm.loyalty.entry"]._format_points,
             }
         )
         return request.render("crm_loyalty.portal_my_loyalty", values)

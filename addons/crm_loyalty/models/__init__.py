@@ -16,3 +16,4 @@ from . import crm_lifecycle_refresh_queue
 from . import sale_order_line
 from . import account_move
 from . import res_partner
+from . import ir_module_module

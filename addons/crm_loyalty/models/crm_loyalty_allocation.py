@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .crm_loyalty_entry import show_points_by_precision
 
 
 class CrmLoyaltyAllocation(models.Model):
@@ -20,3 +22,9 @@ class CrmLoyaltyAllocation(models.Model):
         "crm.loyalty.lot", required=True, readonly=True, index=True
     )
     points = fields.Float(readonly=True, digits=(16, 2))
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self, super().fields_get(allfields, attributes), attributes, ("points",)
+        )

@@ -2,18 +2,23 @@ from datetime import datetime, time
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from ..tools import periods
 from ..tools.ledger import MAX_POINTS
+from .crm_loyalty_entry import show_points_by_precision
+
+_lt = LazyTranslate(__name__)
 
 DEFAULT_BEHAVIOURS = [
-    # code, name, points, cap per period, period
-    ("share", "Shared on social media", 50, 1, "week"),
-    ("review", "Wrote a review", 100, 1, "month"),
-    ("checkin", "Checked in at a store", 10, 1, "day"),
-    ("survey", "Completed a survey", 80, 1, "month"),
-    ("profile", "Completed the profile", 100, 1, "year"),
-    ("referral", "Referred a new customer", 200, 5, "year"),
+    # code, name (a term of the addon's translations), points, cap, period
+    ("share", _lt("Shared on social media"), 50, 1, "week"),
+    ("review", _lt("Wrote a review"), 100, 1, "month"),
+    ("checkin", _lt("Checked in at a store"), 10, 1, "day"),
+    ("survey", _lt("Completed a survey"), 80, 1, "month"),
+    ("profile", _lt("Completed the profile"), 100, 1, "year"),
+    ("referral", _lt("Referred a new customer"), 200, 5, "year"),
 ]
 
 
@@ -70,6 +75,12 @@ class CrmLoyaltyBehaviour(models.Model):
         ),
     ]
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self, super().fields_get(allfields, attributes), attributes, ("points",)
+        )
+
     @api.constrains("points")
     def _check_points(self):
         for behaviour in self:
@@ -84,12 +95,14 @@ class CrmLoyaltyBehaviour(models.Model):
 
     @api.model
     def _create_defaults(self, programs):
-        self.create(
+        """The default catalogue of each program, named in every installed
+        language from the addon's translations."""
+        behaviours = self.with_context(lang="en_US").create(
             [
                 {
                     "program_id": program.id,
                     "code": code,
-                    "name": name,
+                    "name": name._translate("en_US"),
                     "points": points,
                     "cap_count": cap,
                     "cap_period": period,
@@ -101,6 +114,50 @@ class CrmLoyaltyBehaviour(models.Model):
                 )
             ]
         )
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
+        self._translate_default_names(installed, behaviours)
+        return behaviours
+
+    @api.model
+    def _translate_default_names(self, langs, behaviours=None):
+        """Name the default behaviours (those still named by their English
+        default) in ``langs``, from the addon's translations; a name that a
+        user translated is kept. Runs when defaults are created and when a
+        language's translations are loaded, so that a language installed
+        later names them too. One statement per language."""
+        self.flush_model(["name", "code"])
+        for lang in langs:
+            if lang == "en_US":
+                continue
+            terms = [
+                (code, name._translate("en_US"), name._translate(lang))
+                for code, name, _points, _cap, _period in DEFAULT_BEHAVIOURS
+            ]
+            terms = [term for term in terms if term[1] != term[2]]
+            if not terms:
+                continue
+            self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE crm_loyalty_behaviour b
+                       SET name = b.name || jsonb_build_object(%(lang)s, t.name)
+                      FROM unnest(%(codes)s::varchar[], %(sources)s::varchar[],
+                                  %(names)s::varchar[]) AS t(code, source, name)
+                     WHERE b.code = t.code AND b.name ->> 'en_US' = t.source
+                       AND NOT b.name ? %(lang)s %(only)s
+                    """,
+                    lang=lang,
+                    codes=[term[0] for term in terms],
+                    sources=[term[1] for term in terms],
+                    names=[term[2] for term in terms],
+                    only=(
+                        SQL("AND b.id = ANY(%s)", behaviours.ids)
+                        if behaviours is not None
+                        else SQL()
+                    ),
+                )
+            )
+        self.invalidate_model(["name"])
 
     # ------------------------------------------------------------------
     # Granting
@@ -211,8 +268,21 @@ class CrmLoyaltyBehaviour(models.Model):
                         )[self.cap_period],
                     )
                 )
-        reason = self.name if not note else f"{self.name}: {note}"
-        entry = Entry._post(card, "behaviour", self.points, key, reason, self)
+        # The behaviour's name in every language: the entry is worded in its
+        # reader's (the customer on the portal, the salesperson...).
+        self.flush_recordset(["name"])
+        [(names,)] = self.env.execute_query(
+            SQL("SELECT name FROM crm_loyalty_behaviour WHERE id = %s", self.id)
+        )
+        entry = Entry._post(
+            card,
+            "behaviour",
+            self.points,
+            key,
+            source=self,
+            reason_code="behaviour",
+            reason_params={"name": names, "note": note or None},
+        )
         company = self.program_id.company_id or self.env.company
         self.env["crm.loyalty.tier"].sudo().with_company(company)._update_members(
             partner, company=company

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import ormcache
+from odoo.tools import SQL, ormcache
 
 from ..tools.multipliers import MAX_FACTOR
 
@@ -40,9 +40,11 @@ class CrmLoyaltyCampaign(models.Model):
                 )
 
     @api.model
-    @ormcache("program_id", "self.env.lang")
+    @ormcache("program_id")
     def _for_program(self, program_id):
-        """``(name, date_from, date_to, factor)`` of the program's campaigns.
+        """``(names, date_from, date_to, factor)`` of the program's campaigns,
+        ``names`` in every language (``{lang: name}``): the earned entry
+        keeps them, to be worded in its reader's language.
 
         Read by every order confirmation, changed a few times a year: kept per
         registry and dropped on every change of a campaign.
@@ -50,4 +52,13 @@ class CrmLoyaltyCampaign(models.Model):
         # The campaigns apply whoever confirms the order, and the cache is
         # shared by all users: read as superuser.
         campaigns = self.sudo().search([("program_id", "=", program_id)])
-        return tuple((c.name, c.date_from, c.date_to, c.factor) for c in campaigns)
+        self.flush_model(["name"])
+        names = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT id, name FROM crm_loyalty_campaign WHERE id = ANY(%s)",
+                    campaigns.ids,
+                )
+            )
+        )
+        return tuple((names[c.id], c.date_from, c.date_to, c.factor) for c in campaigns)

@@ -1,8 +1,10 @@
+import json
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, create_index, float_round
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, create_index, float_compare, float_round, formatLang
+from odoo.tools.misc import format_date
 
 from ..tools import ledger
 
@@ -28,8 +30,38 @@ POSTING = "crm_loyalty_posting"
 RECONCILE_BATCH = 15000
 RECONCILE_NEXT_CARD = "crm_loyalty.reconcile_next_card"
 MAX_POINTS = ledger.MAX_POINTS
-# Entries and lots hold points in cents (digits of their points fields).
+# Entries and lots store points in cents at most; what the service posts
+# is rounded first to the points' own precision (see _round_points).
 POINT_DIGITS = 2
+# The decimal accuracy of loyalty points (data/decimal_precision_data.xml):
+# 0 by default, whole points. Every field and text of the suite that shows
+# points uses it: texts through _format_points, fields through
+# show_points_by_precision.
+POINTS_PRECISION = "Loyalty Points"
+
+
+def show_points_by_precision(model, descriptions, attributes, names):
+    """``fields_get`` of ``model`` with the points fields ``names`` shown by
+    the points' precision in every view (lists, pivots, forms).
+
+    Only what views show changes: the fields keep storing and reading cents
+    (``digits=(16, 2)``). Digits on the fields themselves would round what
+    the ORM reads and writes, so that an entry posted before whole points,
+    or under another precision, could no longer be reversed exactly.
+    """
+    if attributes and "digits" not in attributes:
+        return descriptions
+    digits = model.env["decimal.precision"].precision_get(POINTS_PRECISION)
+    for name in names:
+        if name in descriptions:
+            descriptions[name]["digits"] = (16, digits)
+    return descriptions
+
+
+# Points awarded by the program (earned, behaviour, bonus) are rounded down
+# to that precision, as Odoo rounds the points its rules compute: a member
+# never gets a fraction he did not earn. Other amounts round half up.
+AWARD_TYPES = {"earn", "behaviour", "bonus"}
 
 _logger = logging.getLogger(__name__)
 
@@ -50,7 +82,7 @@ class CrmLoyaltyEntry(models.Model):
 
     name = fields.Char("Reference", compute="_compute_name")
     entry_type = fields.Selection(ENTRY_TYPES, "Type", required=True, readonly=True)
-    points = fields.Float(required=True, readonly=True, digits=(16, 2))
+    points = fields.Float(required=True, readonly=True, digits=(16, POINT_DIGITS))
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     card_id = fields.Many2one(
         "loyalty.card", required=True, readonly=True, index=True, ondelete="restrict"
@@ -67,14 +99,30 @@ class CrmLoyaltyEntry(models.Model):
         readonly=True,
         help="Identifies the event that posted the entry; an event is posted once.",
     )
-    reason = fields.Char(readonly=True)
+    reason = fields.Char(
+        "Typed reason",
+        readonly=True,
+        help="The reason as typed by whoever posted the entry (manual "
+        "adjustments), or as written before reasons were stored as codes.",
+    )
+    reason_code = fields.Char(
+        readonly=True,
+        help="What posted the entry (order, expiry...); with the values in "
+        "Reason values, it is worded in the reader's language when shown.",
+    )
+    reason_params = fields.Json("Reason values", readonly=True)
+    reason_display = fields.Char(
+        "Reason",
+        compute="_compute_reason_display",
+        search="_search_reason_display",
+    )
     user_id = fields.Many2one("res.users", "Posted by", readonly=True)
     reversed_entry_id = fields.Many2one(
         "crm.loyalty.entry", "Reverses", readonly=True, index="btree_not_null"
     )
     shortfall = fields.Float(
         readonly=True,
-        digits=(16, 2),
+        digits=(16, POINT_DIGITS),
         help="Points this entry should have taken but the balance did not hold.",
     )
     lot_id = fields.Many2one("crm.loyalty.lot", readonly=True)
@@ -90,6 +138,15 @@ class CrmLoyaltyEntry(models.Model):
             "This event has already been posted to the points ledger.",
         ),
     ]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self,
+            super().fields_get(allfields, attributes),
+            attributes,
+            ("points", "shortfall"),
+        )
 
     def init(self):
         # Every order confirmation and cancellation looks up the order's
@@ -123,6 +180,177 @@ class CrmLoyaltyEntry(models.Model):
     def _compute_name(self):
         for entry in self:
             entry.name = f"LE/{entry.id:06d}" if entry.id else "/"
+
+    @api.depends("reason", "reason_code", "reason_params")
+    @api.depends_context("lang", "tz")
+    def _compute_reason_display(self):
+        """Worded for whoever reads: in their language, dates in their time
+        zone and format, points by the ledger's precision. Entries without a
+        code (typed by a manager, or posted before codes) show their text."""
+        for entry in self:
+            entry.reason_display = (
+                self._reason_text(entry.reason_code, entry.reason_params or {})
+                if entry.reason_code
+                else entry.reason or ""
+            )
+
+    def _search_reason_display(self, operator, value):
+        # The values hold the documents' names (orders, credit notes) and the
+        # names of behaviours and campaigns in every language.
+        domain = ["|", ("reason", operator, value), ("reason_params", operator, value)]
+        if operator in ("not ilike", "not like", "!=", "not in"):
+            domain = [
+                "&",
+                ("reason", operator, value),
+                ("reason_params", operator, value),
+            ]
+        return domain
+
+    # ------------------------------------------------------------------
+    # Wording: reasons and points, in the reader's language and format
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _reason_text(self, code, params):
+        """The text of reason ``code`` with its ``params``, in this
+        environment's language. Other addons add codes by extending it."""
+        _ = self.env._
+        if code == "order":
+            return _("Order %(order)s", order=params.get("order", ""))
+        if code == "order_earn":
+            return _(
+                "%(reason)s: %(detail)s",
+                reason=_("Order %(order)s", order=params.get("order", "")),
+                detail=self._explain_points(
+                    params.get("base", 0.0),
+                    params.get("points", 0.0),
+                    params.get("factors", []),
+                ),
+            )
+        if code == "order_cancel":
+            return _("Order %(order)s cancelled", order=params.get("order", ""))
+        if code == "expire":
+            return _(
+                "Points earned on %(date)s expired",
+                date=self._format_moment(params.get("earned_on")),
+            )
+        if code == "initial":
+            return _("Initial balance")
+        if code == "opening":
+            return _("Opening balance")
+        if code == "direct":
+            return _("Balance changed directly")
+        if code == "behaviour":
+            name = self._translated(params.get("name"))
+            note = params.get("note")
+            return _("%(name)s: %(note)s", name=name, note=note) if note else name
+        if code == "credit_note":
+            return _(
+                "Credit note %(move)s refunds %(share)s%% of order %(order)s",
+                move=params.get("move", ""),
+                share=formatLang(self.env, params.get("share", 0.0), digits=1),
+                order=params.get("order", ""),
+            )
+        if code == "winback":
+            return _("Win-back offer")
+        return params.get("text") or code
+
+    @api.model
+    def _translated(self, names):
+        """A name stored in every language (``{lang: name}``, the value of a
+        translated field) in this environment's language."""
+        if not isinstance(names, dict):
+            return names or ""
+        return (
+            names.get(self.env.lang or "en_US")
+            or names.get("en_US")
+            or next(iter(names.values()), "")
+        )
+
+    @api.model
+    def _format_moment(self, value):
+        """The day of a stored UTC date and time, in the reader's time zone
+        and date format."""
+        moment = fields.Datetime.to_datetime(value)
+        if not moment:
+            return ""
+        tz = self.env.context.get("tz") or self.env.user.tz
+        day = fields.Datetime.context_timestamp(self.with_context(tz=tz), moment)
+        return format_date(self.env, day.date())
+
+    @api.model
+    def _point_digits(self):
+        return self.env["decimal.precision"].precision_get(POINTS_PRECISION)
+
+    @api.model
+    def _round_points(self, points, method="HALF-UP"):
+        """``points`` rounded to the ledger's precision (whole points by
+        default)."""
+        return float_round(
+            points, precision_digits=self._point_digits(), rounding_method=method
+        )
+
+    @api.model
+    def _check_point_precision(self, points):
+        """Refuse a number of points that the ledger's precision cannot hold
+        (a fraction of a point where points are whole): posting it would
+        round it silently."""
+        digits = self._point_digits()
+        if (
+            float_compare(
+                points,
+                float_round(points, precision_digits=digits),
+                precision_digits=POINT_DIGITS + 2,
+            )
+            != 0
+        ):
+            if digits:
+                raise ValidationError(
+                    self.env._(
+                        "Points have at most %(digits)s decimal(s): %(points)s "
+                        "cannot be posted.",
+                        digits=digits,
+                        points=points,
+                    )
+                )
+            raise ValidationError(
+                self.env._(
+                    "Points are counted in whole points: %(points)s cannot be posted.",
+                    points=points,
+                )
+            )
+
+    @api.model
+    def _format_points(self, points, signed=False):
+        """The one way the suite writes a number of points for people: the
+        ledger's precision and the reader's thousands and decimal separators
+        (1,200 in English). ``signed`` adds a plus to positive numbers."""
+        text = formatLang(
+            self.env, points or 0.0, dp=POINTS_PRECISION, rounding_method="HALF-UP"
+        )
+        if signed and self._round_points(points or 0.0) > 0:
+            return f"+{text}"
+        return text
+
+    @api.model
+    def _explain_points(self, base, points, factors):
+        """How the points of an order were counted, e.g.
+        ``120 x 2 (member day) = 240 points``; ``factors`` as stored by
+        ``loyalty.program._crm_multiplier_factors``."""
+        _ = self.env._
+        labels = {"member_day": _("member day"), "birthday": _("birthday month")}
+        if not factors:
+            return _("%(points)s points", points=self._format_points(points))
+        return _(
+            "%(base)s x %(factors)s (%(why)s) = %(points)s points",
+            base=self._format_points(base),
+            factors=" x ".join(f"{factor['value']:g}" for factor in factors),
+            why=", ".join(
+                labels.get(factor["kind"]) or self._translated(factor.get("name"))
+                for factor in factors
+            ),
+            points=self._format_points(points),
+        )
 
     # ------------------------------------------------------------------
     # Immutability
@@ -172,6 +400,8 @@ class CrmLoyaltyEntry(models.Model):
         reverses=None,
         date=None,
         new_key=False,
+        reason_code=None,
+        reason_params=None,
     ):
         """Post one entry and move the card's balance and lots with it.
 
@@ -182,6 +412,16 @@ class CrmLoyaltyEntry(models.Model):
         order's keys at once). The unique key still refuses a concurrent
         duplicate. Runs as superuser: the callers check the user's rights
         (wizards, order hooks, crons).
+
+        ``reason`` is a text kept as it is (a manager's typed reason);
+        ``reason_code`` and ``reason_params`` (JSON values) store what the
+        entry is about instead, worded when shown in the reader's language
+        (see :meth:`_reason_text`).
+
+        ``points`` are rounded to the ledger's precision (whole points by
+        default): down for points the program awards (``AWARD_TYPES``), half
+        up otherwise, except a reversal of a whole entry, which takes back
+        exactly what the entry moved.
         """
         card.ensure_one()
         # Written so that NaN and infinities are refused too.
@@ -194,6 +434,19 @@ class CrmLoyaltyEntry(models.Model):
                     max=MAX_POINTS,
                 )
             )
+        if not (
+            entry_type == "reversal"
+            and reverses
+            and float_compare(
+                abs(points), abs(reverses.points), precision_digits=POINT_DIGITS
+            )
+            == 0
+        ):
+            points = self._round_points(
+                points, "DOWN" if entry_type in AWARD_TYPES else "HALF-UP"
+            )
+        if reason_code:
+            reason = (reason_code, reason_params or {})
         return (
             self.sudo()
             .with_context(**{POSTING: True})
@@ -221,6 +474,12 @@ class CrmLoyaltyEntry(models.Model):
         # The card moves by what the entry records: 0.004 points would move
         # the balance and leave the entry and the lot at zero.
         points = float_round(points, precision_digits=POINT_DIGITS)
+        # A reason is a typed text, or a code and its values (see _post).
+        reason_code, reason_params = (
+            reason if isinstance(reason, tuple) else (False, False)
+        )
+        if reason_code:
+            reason = False
         program = card.program_id
         date = date or fields.Datetime.now()
         shortfall = 0.0
@@ -267,6 +526,8 @@ class CrmLoyaltyEntry(models.Model):
             "source_id": source.id if source else False,
             "source_key": key,
             "reason": reason,
+            "reason_code": reason_code,
+            "reason_params": reason_params,
             "user_id": self.env.uid,
             "reversed_entry_id": reverses.id if reverses else False,
             "shortfall": shortfall,
@@ -359,12 +620,14 @@ class CrmLoyaltyEntry(models.Model):
                     INSERT INTO crm_loyalty_entry
                            (entry_type, points, date, card_id, program_id,
                             partner_id, company_id, source_model, source_id,
-                            source_key, reason, user_id, reversed_entry_id,
+                            source_key, reason, reason_code, reason_params,
+                            user_id, reversed_entry_id,
                             shortfall, lot_id, create_uid, create_date,
                             write_uid, write_date)
                     VALUES (%(type)s, %(points)s, %(date)s, %(card)s, %(program)s,
                             %(partner)s, %(company)s, %(source_model)s,
-                            %(source_id)s, %(key)s, %(reason)s, %(uid)s,
+                            %(source_id)s, %(key)s, %(reason)s, %(reason_code)s,
+                            %(reason_params)s::jsonb, %(uid)s,
                             %(reverses)s, %(shortfall)s,
                             nextval('crm_loyalty_lot_id_seq'), %(uid)s,
                             now() AT TIME ZONE 'UTC', %(uid)s,
@@ -407,6 +670,12 @@ class CrmLoyaltyEntry(models.Model):
                 source_id=vals["source_id"] or None,
                 key=vals["source_key"],
                 reason=vals["reason"] or None,
+                reason_code=vals["reason_code"] or None,
+                reason_params=(
+                    json.dumps(vals["reason_params"])
+                    if vals["reason_params"] is not False
+                    else None
+                ),
                 uid=vals["user_id"],
                 reverses=vals["reversed_entry_id"] or None,
                 shortfall=vals["shortfall"],
@@ -523,7 +792,7 @@ class CrmLoyaltyEntry(models.Model):
             "adjust",
             balance,
             key,
-            self.env._("Opening balance"),
+            ("opening", {}),
             None,
             None,
             None,
@@ -635,20 +904,23 @@ class CrmLoyaltyEntry(models.Model):
                 """
                 INSERT INTO crm_loyalty_entry
                        (entry_type, points, date, card_id, program_id, partner_id,
-                        company_id, source_model, source_id, source_key, reason,
+                        company_id, source_model, source_id, source_key,
+                        reason_code, reason_params,
                         user_id, shortfall, lot_id, create_uid, create_date,
                         write_uid, write_date)
                 SELECT 'expire', -s.points, now() AT TIME ZONE 'UTC', s.card_id,
                        s.program_id, s.partner_id, s.company_id, 'crm.loyalty.lot',
-                       s.lot_id, s.source_key, s.reason, %(uid)s, 0, NULL,
+                       s.lot_id, s.source_key, 'expire',
+                       jsonb_build_object('earned_on', s.earned_on),
+                       %(uid)s, 0, NULL,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
                        now() AT TIME ZONE 'UTC'
                   FROM unnest(%(lots)s::int[], %(cards)s::int[], %(programs)s::int[],
                               %(partners)s::int[], %(companies)s::int[],
                               %(points)s::float8[], %(keys)s::varchar[],
-                              %(reasons)s::varchar[])
+                              %(dates)s::varchar[])
                        AS s(lot_id, card_id, program_id, partner_id, company_id,
-                            points, source_key, reason)
+                            points, source_key, earned_on)
                 RETURNING id, source_id, -points
                 """,
                 uid=self.env.uid,
@@ -659,8 +931,10 @@ class CrmLoyaltyEntry(models.Model):
                 companies=[row[4] for row in lots],
                 points=[row[5] for row in lots],
                 keys=[keys[row[0]] for row in lots],
-                reasons=[
-                    self.env._("Points earned on %(date)s expired", date=row[6])
+                # The lot's date and time (UTC), worded in the reader's time
+                # zone and language when shown.
+                dates=[
+                    fields.Datetime.to_string(row[6]) if row[6] else None
                     for row in lots
                 ],
             )

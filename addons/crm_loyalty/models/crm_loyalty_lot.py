@@ -1,6 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
+
+from .crm_loyalty_entry import show_points_by_precision
 
 
 class CrmLoyaltyLot(models.Model):
@@ -29,6 +31,15 @@ class CrmLoyaltyLot(models.Model):
     remaining = fields.Float(readonly=True, digits=(16, 2))
     allocation_ids = fields.One2many("crm.loyalty.allocation", "lot_id", readonly=True)
     reminder_sent = fields.Boolean(readonly=True)
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self,
+            super().fields_get(allfields, attributes),
+            attributes,
+            ("points", "remaining"),
+        )
 
     def init(self):
         # The expiry cron and the reminders look for lapsed or lapsing lots

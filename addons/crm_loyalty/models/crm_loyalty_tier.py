@@ -1,10 +1,12 @@
+import math
 from collections import namedtuple
 from datetime import timedelta
 from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, ormcache
+from odoo.tools import SQL, format_amount, ormcache
+from odoo.tools.misc import format_date
 
 from ..tools import tiers as tier_rules
 from ..tools.ledger import MAX_POINTS
@@ -19,8 +21,11 @@ STARS = [
 ]
 
 # What an order confirmation needs of a company's tiers; cached, so immutable.
+# ``names``: the tier's name in every language ({lang: name}), kept by the
+# entries whose multiplier it gave, to be worded in their reader's language.
 CachedTier = namedtuple(
-    "CachedTier", ["id", "name", "multiplier", "threshold", "retention_threshold"]
+    "CachedTier",
+    ["id", "name", "multiplier", "threshold", "retention_threshold", "names"],
 )
 
 
@@ -134,8 +139,24 @@ class CrmLoyaltyTier(models.Model):
         # Tiers are read as superuser: the multiplier and the upgrade apply
         # whoever confirms the order, and the cache is shared by all users.
         tiers = self.sudo().search([("company_id", "=", company_id)])
+        self.flush_model(["name"])
+        names = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT id, name FROM crm_loyalty_tier WHERE id = ANY(%s)",
+                    tiers.ids,
+                )
+            )
+        )
         return tuple(
-            CachedTier(t.id, t.name, t.multiplier, t.threshold, t.retention_threshold)
+            CachedTier(
+                t.id,
+                t.name,
+                t.multiplier,
+                t.threshold,
+                t.retention_threshold,
+                names.get(t.id) or {"en_US": t.name},
+            )
             for t in tiers
         )
 
@@ -299,10 +320,10 @@ class CrmLoyaltyTier(models.Model):
                 "property_product_pricelist",
             ]
         )
-        labels = {
-            "upgrade": self.env._("Qualified"),
-            "requalify": self.env._("Yearly requalification"),
-        }
+        # The review's own reasons are codes, worded in the reader's
+        # language (a selection); any other reason is kept as given.
+        History = self.env["crm.loyalty.tier.history"]
+        codes = dict(History._fields["reason_code"].selection)
         self.env["crm.loyalty.tier.history"].sudo().create(
             [
                 {
@@ -312,7 +333,8 @@ class CrmLoyaltyTier(models.Model):
                     "to_tier_id": new,
                     "date": today,
                     "metric": metric,
-                    "reason": labels.get(reason, reason),
+                    "reason_code": reason if reason in codes else False,
+                    "reason": False if reason in codes else reason,
                 }
                 for pid, (old, new, metric) in changes.items()
             ]
@@ -335,26 +357,85 @@ class CrmLoyaltyTier(models.Model):
         for member in at_risk:
             tier = member.loyalty_tier_id
             missing = tier.retention_threshold - metrics.get(member.id, 0.0)
-            missing_text = f"{round(missing, 2):g}"
+            # The email is worded for the customer, in his language.
+            customer = tier.with_context(lang=member.lang or self.env.lang)
             template.with_context(
-                tier_name=tier.name,
-                tier_missing=missing_text,
+                tier_name=customer.name,
+                tier_missing=customer._format_metric(company, missing),
                 tier_deadline=fields.Date.to_string(period_end),
+                tier_deadline_text=format_date(customer.env, period_end),
             ).send_mail(member.id, email_layout_xmlid="mail.mail_notification_light")
             team = member["team_id"] if "team_id" in member._fields else None
             owner = member.user_id or (team.user_id if team else False)
             if owner:
+                # The activity is stored text: written in the language of
+                # the salesperson who reads it.
+                seller = tier.with_context(lang=owner.lang or self.env.lang)
                 member.activity_schedule(
                     "mail.mail_activity_data_todo",
                     date_deadline=period_end,
-                    summary=self.env._(
+                    summary=seller.env._(
                         "Keep %(tier)s: %(missing)s still needed",
-                        tier=tier.name,
-                        missing=missing_text,
+                        tier=seller.name,
+                        missing=seller._format_metric(company, missing),
                     ),
                     user_id=owner.id,
                 )
         return at_risk
+
+    @api.model
+    def _format_metric(self, company, value):
+        """A value of the company's qualification metric for people, in this
+        environment's language: points (the ledger's precision), an amount
+        in the company's currency, or a number of orders."""
+        basis = company.loyalty_tier_basis
+        if basis == "spent":
+            return format_amount(self.env, value, company.currency_id)
+        if basis == "orders":
+            count = math.ceil(round(value, 6))
+            return self.env._("%(count)s orders", count=count)
+        return self.env._(
+            "%(points)s points",
+            points=self.env["crm.loyalty.entry"]._format_points(value),
+        )
+
+    @api.model
+    def _progress(self, partner, company):
+        """What ``partner`` (a commercial partner) still needs for the tier
+        above his in ``company``: ``{"tier", "missing", "ratio", "text"}``,
+        or None at the top tier or without tiers. Reads the metric in SQL,
+        like the review."""
+        rules = self._rules(company)
+        if not rules:
+            return None
+        today = fields.Date.context_today(self)
+        start = tier_rules.window_start(company.loyalty_tier_window, today)
+        metric = self._metrics(company, partner.ids, start, today).get(partner.id, 0.0)
+        current = partner.with_company(company).loyalty_tier_id
+        target, missing, ratio = tier_rules.progress(current.id, metric, rules)
+        if target is None:
+            return None
+        tier = self.browse(target.tier_id)
+        basis = company.loyalty_tier_basis
+        if basis == "spent":
+            text = self.env._(
+                "%(amount)s more to spend to reach %(tier)s",
+                amount=format_amount(self.env, missing, company.currency_id),
+                tier=tier.name,
+            )
+        elif basis == "orders":
+            text = self.env._(
+                "%(count)s more orders to reach %(tier)s",
+                count=math.ceil(round(missing, 6)),
+                tier=tier.name,
+            )
+        else:
+            text = self.env._(
+                "%(points)s more points to %(tier)s",
+                points=self.env["crm.loyalty.entry"]._format_points(missing),
+                tier=tier.name,
+            )
+        return {"tier": tier, "missing": missing, "ratio": ratio, "text": text}
 
     @api.model
     def _cron_requalify(self, batch_size=5000, warn_batch_size=500):

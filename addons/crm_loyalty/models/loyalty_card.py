@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
 
@@ -43,8 +44,8 @@ class LoyaltyCard(models.Model):
             if card.program_id._crm_is_ledger():
                 card._crm_post_adjustment(
                     points,
-                    self.env._("Initial balance"),
                     key=f"loyalty.card:{card.id}:initial",
+                    reason_code="initial",
                 )
             else:
                 super(LoyaltyCard, card).write({"points": points})
@@ -90,13 +91,12 @@ class LoyaltyCard(models.Model):
             # Anyone else writing a balance (imports, other modules, the
             # point of sale) becomes a signed adjustment, so that the
             # balance still equals the entries.
+            typed = self.env.context.get("crm_loyalty_reason")
             for card in ledger_cards:
                 delta = vals["points"] - card.points
                 if delta:
                     card._crm_post_adjustment(
-                        delta,
-                        self.env.context.get("crm_loyalty_reason")
-                        or self.env._("Balance changed directly"),
+                        delta, typed, reason_code=not typed and "direct"
                     )
         return res
 
@@ -110,11 +110,41 @@ class LoyaltyCard(models.Model):
         ]._crm_milestone_program_ids() and not self.env.context.get("loyalty_no_mail"):
             self._send_points_reach_communication({self: {"old": old, "new": new}})
 
-    def _crm_post_adjustment(self, points, reason, key=None, source=None):
+    def _crm_post_adjustment(
+        self, points, reason=False, key=None, source=None, reason_code=None
+    ):
+        """``reason``: a text kept as typed; ``reason_code``: a reason the
+        ledger words itself in its reader's language."""
         self.ensure_one()
         Entry = self.env["crm.loyalty.entry"]
         key = key or f"loyalty.card:{self.id}:adjust:{Entry._next_adjust_number(self)}"
-        return Entry._post(self, "adjust", points, key, reason=reason, source=source)
+        return Entry._post(
+            self,
+            "adjust",
+            points,
+            key,
+            reason=reason,
+            source=source,
+            reason_code=reason_code,
+        )
+
+    def _format_points(self, points):
+        """Odoo's wording of a card's points (``points_display``: the portal,
+        the emails, the customer's Loyalty tab): ledger cards use the
+        ledger's precision and the reader's separators, like every screen of
+        the suite. Points named after the currency stay an amount."""
+        self.ensure_one()
+        if (
+            not self.program_id._crm_is_ledger()
+            or self.point_name == self.program_id.currency_id.symbol
+        ):
+            return super()._format_points(points)
+        number = self.env["crm.loyalty.entry"]._format_points(points)
+        return f"{number} {self.point_name}" if self.point_name else number
+
+    @api.depends_context("lang")
+    def _compute_points_display(self):
+        return super()._compute_points_display()
 
     @api.model
     def _cron_crm_loyalty_messages(self, limit=500):
@@ -168,8 +198,13 @@ class LoyaltyCard(models.Model):
                     "remaining"
                 )
             )
+            # Worded for the customer: his language's numbers and dates.
+            reader = card.with_context(lang=card.partner_id.lang or self.env.lang)
             template.with_context(
-                expiring_points=expiring, expiry_date=fields.Date.to_string(first)
+                expiring_points=expiring,
+                expiring_points_text=reader._format_points(expiring),
+                expiry_date=fields.Date.to_string(first),
+                expiry_date_text=format_date(reader.env, first),
             ).send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
             sent |= card_lots
         if sent:

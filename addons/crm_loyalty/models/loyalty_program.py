@@ -131,21 +131,56 @@ class LoyaltyProgram(models.Model):
 
     def _crm_multiplier(self, partner, day, company=None, member=None):
         """Overall earn factor for ``partner`` on ``day`` and its explanation
-        (member day, birthday month, campaigns and the member's tier).
-        ``member``, the ``(tier id, birthdate)`` of ``_crm_member_facts``
-        when the caller already read them."""
+        (member day, birthday month, campaigns and the member's tier) as
+        ``(label, factor)`` pairs in this environment's language."""
+        factor, factors = self._crm_multiplier_factors(partner, day, company, member)
+        Entry = self.env["crm.loyalty.entry"]
+        labels = {
+            "member_day": self.env._("member day"),
+            "birthday": self.env._("birthday month"),
+        }
+        return factor, [
+            (
+                labels.get(item["kind"]) or Entry._translated(item.get("name")),
+                item["value"],
+            )
+            for item in factors
+        ]
+
+    def _crm_multiplier_factors(self, partner, day, company=None, member=None):
+        """Overall earn factor for ``partner`` on ``day`` and the multipliers
+        that make it, as stored with the earned entry: dicts of ``kind``
+        (``member_day``, ``birthday``, ``campaign``, ``tier``), ``value`` and,
+        for campaigns and tiers, ``name`` in every language, so that the
+        entry is worded in its reader's language. ``member``, the
+        ``(tier id, birthdate)`` of ``_crm_member_facts`` when the caller
+        already read them."""
         self.ensure_one()
         company = company or self.company_id or self.env.company
         # The member's tier applies whoever confirms: only its id is read here,
-        # its name and multiplier come from the company's cached tiers.
+        # its names and multiplier come from the company's cached tiers.
         tier_id, birthdate = (
             member if member is not None else self._crm_member_facts(partner, company)
         )
-        extra = [
-            (tier.name, tier.multiplier)
-            for tier in self.env["crm.loyalty.tier"]._company_tiers(company.id)
-            if tier.id == tier_id and tier.multiplier > 1
-        ]
+        names = {"tier": [], "campaign": []}
+        extra = []
+        for tier in self.env["crm.loyalty.tier"]._company_tiers(company.id):
+            if tier.id == tier_id and tier.multiplier > 1:
+                names["tier"].append(tier.names)
+                extra.append((("tier", len(names["tier"]) - 1), tier.multiplier))
+        if isinstance(self.id, int):
+            campaigns = self.env["crm.loyalty.campaign"]._for_program(self.id)
+        else:  # a program being edited
+            campaigns = tuple(
+                ({self.env.lang or "en_US": c.name}, c.date_from, c.date_to, c.factor)
+                for c in self.crm_campaign_ids
+            )
+        labelled = []
+        for campaign_names, date_from, date_to, factor in campaigns:
+            names["campaign"].append(campaign_names)
+            labelled.append(
+                (("campaign", len(names["campaign"]) - 1), date_from, date_to, factor)
+            )
         rules = multipliers.MultiplierRules(
             member_day_kind=self.crm_member_day_kind,
             member_day=(
@@ -156,27 +191,20 @@ class LoyaltyProgram(models.Model):
             member_day_factor=self.crm_member_day_factor,
             birthday_factor=self.crm_birthday_factor,
             stacking=self.crm_stacking,
-            campaigns=(
-                self.env["crm.loyalty.campaign"]._for_program(self.id)
-                if isinstance(self.id, int)
-                else tuple(
-                    (c.name, c.date_from, c.date_to, c.factor)
-                    for c in self.crm_campaign_ids
-                )
-            ),
+            campaigns=tuple(labelled),
         )
-        found = multipliers.applicable(
-            rules,
-            day,
-            birthdate,
-            extra,
-        )
+        found = multipliers.applicable(rules, day, birthdate, extra)
         factor, used = multipliers.combine(found, self.crm_stacking)
-        names = {
-            "member_day": self.env._("member day"),
-            "birthday": self.env._("birthday month"),
-        }
-        return factor, [(names.get(label, label), value) for label, value in used]
+        factors = []
+        for label, value in used:
+            if isinstance(label, tuple):
+                kind, index = label
+                factors.append(
+                    {"kind": kind, "name": names[kind][index], "value": value}
+                )
+            else:
+                factors.append({"kind": label, "value": value})
+        return factor, factors
 
     @api.model
     def _crm_member_facts(self, partner, company):
@@ -266,15 +294,23 @@ class LoyaltyProgram(models.Model):
         return programs
 
     @api.model
-    def _crm_load_demo_data(self, months=18, seed=7):
+    def _crm_load_demo_data(self, program_id=None, months=18, seed=7):
         """Demo ledger: earn entries dated like the orders they come from, so
-        that lots expire, a few redemptions and behaviour points, and tiers."""
+        that lots expire, a few redemptions and behaviour points, and tiers.
+
+        ``program_id``: the demo program (demo/crm_loyalty_demo.xml), whose
+        names are data that the addon's translations name; without it a
+        program is created. A program that already has cards is left as it
+        is: the demo is loaded again when the addon is updated."""
         import random
 
         from odoo import Command
 
         rng = random.Random(seed)
-        program = self.create(
+        program = self.browse(program_id).exists()
+        if program and program.coupon_ids:
+            return program
+        program = program or self.create(
             {
                 "name": self.env._("Member Points"),
                 "program_type": "loyalty",
@@ -332,11 +368,12 @@ class LoyaltyProgram(models.Model):
             Entry._post(
                 card,
                 "earn",
-                round(order.amount_untaxed, 2),
+                order.amount_untaxed,
                 f"demo:sale.order:{order.id}",
-                self.env._("Order %(order)s", order=order.name),
-                order,
+                source=order,
                 date=order.date_order,
+                reason_code="order",
+                reason_params={"order": order.name},
             )
             if card.points >= 300 and rng.random() < 0.15:
                 Entry._post(
@@ -344,9 +381,10 @@ class LoyaltyProgram(models.Model):
                     "redeem",
                     -100,
                     f"demo:redeem:{order.id}",
-                    self.env._("Reward: 10 off"),
-                    order,
+                    source=order,
                     date=order.date_order,
+                    reason_code="order",
+                    reason_params={"order": order.name},
                 )
         behaviours = program.crm_behaviour_ids
         for index, card in enumerate(cards.values()):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools.misc import format_date, get_lang
 
 from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
 
@@ -41,11 +42,13 @@ class ResPartner(models.Model):
     )
     loyalty_points_expiring_30 = fields.Float(
         "Points expiring within 30 days",
+        digits="Loyalty Points",
         compute="_compute_loyalty_ledger",
         groups="sales_team.group_sale_salesman",
     )
     loyalty_points_expiring_90 = fields.Float(
         "Points expiring within 90 days",
+        digits="Loyalty Points",
         compute="_compute_loyalty_ledger",
         groups="sales_team.group_sale_salesman",
     )
@@ -160,21 +163,35 @@ class ResPartner(models.Model):
             cards[0]["expiring_90"] = root.loyalty_points_expiring_90
         entries = self.env["crm.loyalty.entry"].search_fetch(
             [("card_id", "in", root.loyalty_ledger_card_ids.ids)],
-            ["date", "card_id", "entry_type", "points", "reason", "lot_id"],
+            [
+                "date",
+                "card_id",
+                "entry_type",
+                "points",
+                "reason",
+                "reason_code",
+                "reason_params",
+                "lot_id",
+            ],
             order="date, id",
         )
+        # Written for the reader: dates in his time zone, reasons in his
+        # language, points by the ledger's precision.
         rows = [
             {
-                "date": entry.date,
+                "date": fields.Datetime.context_timestamp(self, entry.date).replace(
+                    tzinfo=None
+                ),
                 "card": entry.card_id.code,
                 "type": types[entry.entry_type],
                 "points": entry.points,
-                "reason": entry.reason,
+                "reason": entry.reason_display,
                 "expiry": entry.expiry_date,
             }
             for entry in entries
         ]
         _ = self.env._
+        lang = get_lang(self.env)
         labels = {
             "summary_sheet": _("Balances"),
             "entries_sheet": _("Entries"),
@@ -190,10 +207,18 @@ class ResPartner(models.Model):
             "running": _("Running balance"),
             "reason": _("Reason"),
             "expiry": _("Expires on"),
+            "date_format": lang.date_format,
+            "time_format": lang.time_format,
         }
         title = _(
             "Points statement of %(customer)s on %(date)s",
             customer=root.display_name,
-            date=fields.Date.context_today(self),
+            date=format_date(self.env, fields.Date.context_today(self)),
         )
-        return statement.points_statement(title, cards, rows, labels)
+        return statement.points_statement(
+            title,
+            cards,
+            rows,
+            labels,
+            digits=self.env["crm.loyalty.entry"]._point_digits(),
+        )

@@ -15,18 +15,89 @@ class SaleOrder(models.Model):
         help="Points this order earns on confirmation, and why.",
     )
 
-    @api.depends("coupon_point_ids.points", "date_order", "partner_id", "state")
+    @api.depends(
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.price_subtotal",
+        "order_line.price_total",
+        "order_line.reward_id",
+        "coupon_point_ids.points",
+        "date_order",
+        "partner_id",
+        "pricelist_id",
+        "company_id",
+        "state",
+    )
+    @api.depends_context("lang")
     def _compute_crm_loyalty_points_preview(self):
+        Entry = self.env["crm.loyalty.entry"]
         for order in self:
-            earned, _spent = order._crm_loyalty_point_changes()
-            day = order._crm_loyalty_day()
             texts = []
-            for card, base in earned.items():
-                factor, used = card.program_id._crm_multiplier(
+            earned = order._crm_loyalty_preview_points()
+            day = order._crm_loyalty_day() if earned else None
+            for program, points in earned.items():
+                factor, factors = program._crm_multiplier_factors(
                     order.partner_id, day, order.company_id
                 )
-                texts.append(self._crm_loyalty_explain(base, factor, used))
+                base, total = order._crm_loyalty_earning(points, factor)
+                texts.append(Entry._explain_points(base, total, factors))
             order.crm_loyalty_points_preview = "; ".join(texts)
+
+    def _crm_loyalty_preview_points(self):
+        """Points the order earns per ledger program before multipliers, as
+        sale_loyalty will count them on confirmation.
+
+        A quotation is read as it stands, lines being edited included:
+        sale_loyalty fills the order's points (``coupon_point_ids``) only
+        when rewards are updated or the order is confirmed, and doing that
+        here would write cards and reward lines on every change of a line.
+        ``_program_check_compute_points`` computes the same points from the
+        lines without writing anything; the programs are those that would
+        apply automatically, plus those already counted on the order. A
+        confirmed order shows the points it booked.
+        """
+        self.ensure_one()
+        if self.state == "cancel" or not self.partner_id:
+            return {}
+        if self.state == "sale":
+            earned = defaultdict(float)
+            for coupon_points in self.coupon_point_ids:
+                program = coupon_points.coupon_id.program_id
+                if program._crm_is_ledger():
+                    earned[program] += coupon_points.points
+            return {program: points for program, points in earned.items() if points}
+        if not self._get_not_rewarded_order_lines():
+            return {}
+        programs = self.env["loyalty.program"].search(
+            [
+                *self._get_program_domain(),
+                ("program_type", "=", "loyalty"),
+                ("crm_ledger_managed", "=", True),
+                ("trigger", "=", "auto"),
+                ("rule_ids.mode", "=", "auto"),
+            ]
+        )
+        programs |= self.coupon_point_ids.coupon_id.program_id.filtered(
+            lambda program: program._crm_is_ledger()
+        )
+        if not programs:
+            return {}
+        earned = {}
+        for program, status in self._program_check_compute_points(programs).items():
+            points = sum(status.get("points") or []) if "error" not in status else 0
+            if points:
+                earned[program] = points
+        return earned
+
+    @api.model
+    def _crm_loyalty_earning(self, points, factor):
+        """The points sale_loyalty counts, then multiplied, each rounded down
+        to the ledger's precision (whole points by default): what the
+        quotation announces, the entry posts and its reason explains,
+        e.g. 120 x 2 = 240."""
+        Entry = self.env["crm.loyalty.entry"]
+        base = Entry._round_points(points, "DOWN")
+        return base, Entry._round_points(base * factor, "DOWN")
 
     def _crm_loyalty_day(self):
         self.ensure_one()
@@ -35,23 +106,6 @@ class SaleOrder(models.Model):
             # preview: member day starts at local midnight, not UTC's.
             return fields.Datetime.context_timestamp(self, self.date_order).date()
         return fields.Date.context_today(self)
-
-    @api.model
-    def _crm_loyalty_explain(self, base, factor, used):
-        """Say how the points were counted, e.g. 120 x 2 (member day) = 240."""
-        points = f"{base:g}"
-        if not used:
-            return self.env._("%(points)s points", points=points)
-        total = f"{round(base * factor, 2):g}"
-        factors = " x ".join(f"{value:g}" for _label, value in used)
-        why = ", ".join(label for label, _value in used)
-        return self.env._(
-            "%(base)s x %(factors)s (%(why)s) = %(points)s points",
-            base=points,
-            factors=factors,
-            why=why,
-            points=total,
-        )
 
     def action_confirm(self):
         # sale_loyalty moves card points itself before confirming; for ledger
@@ -155,40 +209,51 @@ class SaleOrder(models.Model):
             earned, spent = order._crm_loyalty_point_changes()
             if not (earned or spent):
                 continue
-            reason = self.env._("Order %(order)s", order=order.name)
+            # Reasons are stored as codes and values, worded when shown in
+            # the reader's language (crm.loyalty.entry._reason_text).
+            reason = {"order": order.name}
             day = order._crm_loyalty_day()
             posted, cycles, member = order._crm_loyalty_posted()
             for card in set(earned) | set(spent):
-                base = f"sale.order:{order.id}:card:{card.id}:{cycles[card.id]}"
+                prefix = f"sale.order:{order.id}:card:{card.id}:{cycles[card.id]}"
                 # Spend first: the points a reward costs may come from the
                 # balance held before this order, never from what it earns.
-                if spent.get(card) and f"{base}:redeem" not in posted:
+                if spent.get(card) and f"{prefix}:redeem" not in posted:
                     Entry._post(
                         card,
                         "redeem",
                         -spent[card],
-                        f"{base}:redeem",
-                        reason,
-                        order,
+                        f"{prefix}:redeem",
+                        source=order,
                         new_key=True,
+                        reason_code="order",
+                        reason_params=reason,
                     )
-                if earned.get(card) and f"{base}:earn" not in posted:
-                    factor, used = card.program_id._crm_multiplier(
+                if earned.get(card) and f"{prefix}:earn" not in posted:
+                    factor, factors = card.program_id._crm_multiplier_factors(
                         order.partner_id, day, order.company_id, member=member
                     )
-                    explained = self.env._(
-                        "%(reason)s: %(detail)s",
-                        reason=reason,
-                        detail=self._crm_loyalty_explain(earned[card], factor, used),
-                    )
+                    base, points = self._crm_loyalty_earning(earned[card], factor)
+                    if not points:
+                        continue
                     Entry._post(
                         card,
                         "earn",
-                        round(earned[card] * factor, 2),
-                        f"{base}:earn",
-                        explained if used else reason,
-                        order,
+                        points,
+                        f"{prefix}:earn",
+                        source=order,
                         new_key=True,
+                        reason_code="order_earn" if factors else "order",
+                        reason_params=(
+                            {
+                                **reason,
+                                "base": base,
+                                "points": points,
+                                "factors": factors,
+                            }
+                            if factors
+                            else reason
+                        ),
                     )
 
     def _crm_loyalty_reverse_order(self):
@@ -203,7 +268,7 @@ class SaleOrder(models.Model):
                 order="id",
             )
             reversals = Entry.search([("reversed_entry_id", "in", entries.ids)])
-            reason = self.env._("Order %(order)s cancelled", order=order.name)
+            reason = {"order": order.name}
             # Give back what was spent before taking back what was earned.
             for entry in entries.sorted(lambda e: e.points > 0):
                 own = reversals.filtered(lambda r, e=entry: r.reversed_entry_id == e)
@@ -222,7 +287,8 @@ class SaleOrder(models.Model):
                     "reversal",
                     points,
                     f"crm.loyalty.entry:{entry.id}:reversal",
-                    reason,
-                    order,
+                    source=order,
                     reverses=entry,
+                    reason_code="order_cancel",
+                    reason_params=reason,
                 )

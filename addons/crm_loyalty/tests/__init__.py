@@ -11,3 +11,5 @@ from . import test_ledger_properties
 from . import test_sudo_guard
 from . import test_partner_fields
 from . import test_own_customers
+from . import test_wording
+from . import test_preview

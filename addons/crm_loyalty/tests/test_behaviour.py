@@ -34,7 +34,9 @@ class TestBehaviourPoints(LoyaltyLedgerCommon):
         self.assertEqual(again["entry_id"], result["entry_id"])
         card = self._card()
         self.assertEqual(card.points, 50)
-        self.assertEqual(card.crm_entry_ids.reason, "Shared on social media: Instagram")
+        self.assertEqual(
+            card.crm_entry_ids.reason_display, "Shared on social media: Instagram"
+        )
         self.assertBalanced(card)
 
     def test_cap_per_period(self):

@@ -208,7 +208,7 @@ class TestLedger(LoyaltyLedgerCommon):
         card.points = 35
         self.assertEqual(card.points, 35)
         direct = card.crm_entry_ids.filtered(
-            lambda e: e.reason == "Balance changed directly"
+            lambda e: e.reason_display == "Balance changed directly"
         )
         self.assertEqual(direct.points, 25)
         self.assertEqual(direct.entry_type, "adjust")

@@ -27,8 +27,9 @@ class TestLoyaltyMessages(LoyaltyLedgerCommon):
         )
         self.assertEqual(len(mail), 1)
         self.assertIn("expire", mail.subject)
-        self.assertIn("70", mail.body_html)
-        self.assertIn("2026-04-10", mail.body_html)
+        # Worded for the customer: points and date in his language's format.
+        self.assertIn("70 Points", mail.body_html)
+        self.assertIn("04/10/2026", mail.body_html)
 
     def test_birthday_mail_once_a_year(self):
         self.partner.write(

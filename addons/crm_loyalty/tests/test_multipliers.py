@@ -30,7 +30,10 @@ class TestMultipliers(LoyaltyLedgerCommon):
         order.action_confirm()
         entry = self._earned(order)
         self.assertEqual(entry.points, 240)
-        self.assertIn("120 x 2 (member day)", entry.reason)
+        self.assertEqual(
+            entry.reason_display,
+            f"Order {order.name}: 120 x 2 (member day) = 240 points",
+        )
 
     @freeze_time(WEDNESDAY)
     def test_member_facts_read_in_sql_match_the_orm(self):
@@ -111,7 +114,7 @@ class TestMultipliers(LoyaltyLedgerCommon):
         order = self._order(50.0)
         order.action_confirm()
         self.assertEqual(self._earned(order).points, 100)
-        self.assertIn("Double week", self._earned(order).reason)
+        self.assertIn("Double week", self._earned(order).reason_display)
         order.with_context(disable_cancel_warning=True).action_cancel()
         self.assertEqual(self._card().points, 0)
         self.assertBalanced(self._card())

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
@@ -159,7 +160,7 @@ class TestTiers(LoyaltyLedgerCommon):
             [("partner_id", "=", self.partner.id)], order="id desc", limit=1
         )
         self.assertEqual((last.from_tier_id, last.to_tier_id), (self.gold, self.silver))
-        self.assertEqual(last.reason, "Yearly requalification")
+        self.assertEqual(last.reason_display, "Yearly requalification")
 
     def test_review_runs_in_batches_across_calls(self):
         """One batch of members per cron call, resumed from the company's
@@ -272,6 +273,26 @@ class TestTiers(LoyaltyLedgerCommon):
         self.assertTrue(settings.group_product_pricelist)
         settings.execute()
         self.assertTrue(self.silver_prices.active)
+
+    def test_new_customers_get_no_member_discount(self):
+        """Each company has its default pricelist, before the tier ones: a
+        customer without a tier never gets a member discount by default."""
+        tier_pricelists = (
+            self.env.ref("crm_loyalty.pricelist_tier_silver")
+            | self.env.ref("crm_loyalty.pricelist_tier_gold")
+            | self.env.ref("crm_loyalty.pricelist_tier_platinum")
+        )
+        customer = self.env["res.partner"].create({"name": "Walk-in customer"})
+        self.assertTrue(customer.property_product_pricelist)
+        self.assertNotIn(customer.property_product_pricelist, tier_pricelists)
+        self.assertFalse(customer.property_product_pricelist.item_ids)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [Command.create({"product_id": self.product.id})],
+            }
+        )
+        self.assertEqual(order.order_line.price_unit, 100.0)
 
     def test_overlapping_tiers_are_refused(self):
         with self.assertRaises(ValidationError):

@@ -1,19 +1,63 @@
 """Excel statement of a customer's points, written with XlsxWriter."""
 
 import io
+import re
 
 import xlsxwriter
 
+# strftime directives of a language's date and time formats, in Excel's terms.
+_EXCEL_CODES = {
+    "%d": "dd",
+    "%e": "d",
+    "%m": "mm",
+    "%b": "mmm",
+    "%B": "mmmm",
+    "%y": "yy",
+    "%Y": "yyyy",
+    "%H": "hh",
+    "%I": "hh",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "AM/PM",
+    "%a": "ddd",
+    "%A": "dddd",
+}
 
-def points_statement(title, cards, entries, labels):
+
+def excel_format(strftime_format):
+    """Excel number format of a language's date (or time) format, e.g.
+    ``%m/%d/%Y`` -> ``mm/dd/yyyy``, ``%Y年%m月%d日`` -> ``yyyy"年"mm"月"dd"日"``
+    (other text quoted, so that Excel shows it as it is)."""
+    parts = []
+    for token in re.split(r"(%[a-zA-Z])", strftime_format or "%Y-%m-%d"):
+        if not token:
+            continue
+        if token in _EXCEL_CODES:
+            parts.append(_EXCEL_CODES[token])
+        elif token.startswith("%"):
+            continue
+        elif re.fullmatch(r"[-/.:, ]+", token):
+            parts.append(token)
+        else:
+            parts.append('"' + token.replace('"', "") + '"')
+    return "".join(parts)
+
+
+def points_statement(title, cards, entries, labels, digits=2):
     """Return the bytes of a workbook with one summary sheet and one sheet of
     entries (oldest first, with a running balance per card).
+
+    Points show with ``digits`` decimals, those of the ledger's precision,
+    like every other screen; dates are naive and already in the reader's time
+    zone.
 
     :param cards: dicts ``program, code, balance, expiring_30, expiring_90``
     :param entries: dicts ``date, card, type, points, reason, expiry``
         sorted by date
     :param labels: translated headings keyed like the dicts, plus
-        ``summary_sheet``, ``entries_sheet``, ``running``
+        ``summary_sheet``, ``entries_sheet``, ``running``, and optionally the
+        reader's ``date_format`` and ``time_format`` (strftime, as on
+        ``res.lang``)
     """
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -21,9 +65,13 @@ def points_statement(title, cards, entries, labels):
     header = book.add_format(
         {"bold": True, "bg_color": "#017E84", "font_color": "#FFFFFF", "border": 1}
     )
-    number = book.add_format({"num_format": "#,##0.00"})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    number = book.add_format(
+        {"num_format": "#,##0" + ("." + "0" * digits if digits > 0 else "")}
+    )
+    day_format = excel_format(labels.get("date_format"))
+    time_format = excel_format(labels.get("time_format") or "%H:%M")
+    day = book.add_format({"num_format": day_format})
+    stamp = book.add_format({"num_format": f"{day_format} {time_format}"})
 
     summary = book.add_worksheet(labels["summary_sheet"][:31])
     summary.write(0, 0, title, heading)

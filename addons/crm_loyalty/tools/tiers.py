@@ -63,3 +63,27 @@ def window_start(window, day):
         except ValueError:  # 29 February
             return date(day.year - 1, 3, 1)
     raise ValueError(f"unknown window {window!r}")
+
+
+def progress(current_id, metric, tiers):
+    """How far ``metric`` is from the tier above the member's.
+
+    Returns ``(next tier, missing, ratio)``: the tier to reach next (None at
+    the top), what is still missing to qualify for it, and the share of the
+    way from the member's tier threshold (0 without a tier) to the next
+    threshold, between 0 and 1. A member whose metric already qualifies for
+    more than their tier (the upgrade is pending) is measured from the tier
+    the metric reaches.
+    """
+    ranks = {tier.tier_id: index for index, tier in enumerate(tiers)}
+    rank = ranks.get(current_id, -1)
+    reached = qualified(metric, tiers)
+    if reached is not None:
+        rank = max(rank, ranks[reached.tier_id])
+    if rank + 1 >= len(tiers):
+        return None, 0.0, 1.0
+    target = tiers[rank + 1]
+    base = tiers[rank].threshold if rank >= 0 else 0.0
+    span = target.threshold - base
+    ratio = (metric - base) / span if span > 0 else 1.0
+    return target, max(target.threshold - metric, 0.0), min(max(ratio, 0.0), 1.0)

@@ -4,7 +4,7 @@ from odoo.tools import float_is_zero
 
 from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
 
-from ..models.crm_loyalty_entry import POINT_DIGITS
+from ..models.crm_loyalty_entry import POINT_DIGITS, show_points_by_precision
 from ..tools.ledger import MAX_POINTS
 
 
@@ -19,6 +19,15 @@ class CrmLoyaltyAdjustWizard(models.TransientModel):
     )
     reason = fields.Char(required=True)
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self,
+            super().fields_get(allfields, attributes),
+            attributes,
+            ("points", "balance"),
+        )
+
     @api.constrains("points")
     def _check_points(self):
         for wizard in self:
@@ -29,6 +38,7 @@ class CrmLoyaltyAdjustWizard(models.TransientModel):
                         "An adjustment moves at most %(max)s points.", max=MAX_POINTS
                     )
                 )
+            self.env["crm.loyalty.entry"]._check_point_precision(wizard.points)
             # The ledger counts points in cents: 0.004 points would be none.
             if float_is_zero(wizard.points, precision_digits=POINT_DIGITS):
                 raise ValidationError(

@@ -3,6 +3,8 @@ from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
 
+from ..models.crm_loyalty_entry import show_points_by_precision
+
 
 class CrmLoyaltyBehaviourWizard(models.TransientModel):
     _name = "crm.loyalty.behaviour.wizard"
@@ -18,6 +20,12 @@ class CrmLoyaltyBehaviourWizard(models.TransientModel):
         "granted once."
     )
     note = fields.Char()
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return show_points_by_precision(
+            self, super().fields_get(allfields, attributes), attributes, ("points",)
+        )
 
     @api.constrains("reference")
     def _check_reference(self):

@@ -25,6 +25,7 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
                 )
             )
         difference = self.new_balance - self.old_balance
+        self.env["crm.loyalty.entry"]._check_point_precision(difference)
         self.env["loyalty.history"].create(
             {
                 "card_id": self.card_id.id,
