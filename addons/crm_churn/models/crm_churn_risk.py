@@ -69,7 +69,7 @@ class CrmChurnRisk(models.Model):
     level = fields.Selection(LEVEL_SELECTION, "Risk level", readonly=True, index=True)
     previous_level = fields.Selection(LEVEL_SELECTION, "Previous level", readonly=True)
     score_change = fields.Integer(
-        "Change over 30 days",
+        "30-day change",
         readonly=True,
         help="Score now minus the score recorded 30 days ago.",
     )

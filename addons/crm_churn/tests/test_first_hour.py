@@ -102,6 +102,19 @@ class TestFirstHour(ChurnCommon):
             self._risks().filtered_domain([("lost", "=", False)]).partner_id,
             self.big | self.small,
         )
+        # The customers' own filter "High churn risk" leaves him out too.
+        search = etree.fromstring(
+            self.env.ref("crm_churn.res_partner_view_search").arch
+        )
+        [high_risk] = search.xpath("//filter[@name='churn_at_risk']")
+        partners = (
+            self.env["res.partner"]
+            .with_company(self.company)
+            .search(
+                safe_eval(high_risk.get("domain")) + [("id", "in", self.partners.ids)]
+            )
+        )
+        self.assertEqual(partners, self.big | self.small)
         # A lost customer is a win-back case: no warning alert, even critical.
         self.assertFalse(self._alerts(self.gone))
         self.assertTrue(self._alerts(self.big))
