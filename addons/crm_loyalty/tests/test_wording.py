@@ -304,6 +304,25 @@ class TestWording(LoyaltyLedgerCommon):
         self.assertEqual(row[5].value, "Initial balance")
         self.assertBalanced(card)
 
+    def test_tier_progress_rules(self):
+        from ..tools import tiers
+
+        rules = [
+            tiers.Tier(1, 0, 0),
+            tiers.Tier(2, 1000, 800),
+            tiers.Tier(3, 3000, 2500),
+        ]
+        target, missing, ratio = tiers.progress(2, 1800, rules)
+        self.assertEqual((target.tier_id, missing, ratio), (3, 1200, 0.4))
+        # Without a tier yet, from 0 to the tier the metric does not reach.
+        target, missing, ratio = tiers.progress(None, 250, rules)
+        self.assertEqual((target.tier_id, missing, ratio), (2, 750, 0.25))
+        # An upgrade still pending counts from the tier the metric reaches.
+        target, missing, _ratio = tiers.progress(1, 3100, rules)
+        self.assertIsNone(target)
+        self.assertEqual(tiers.progress(3, 10, rules), (None, 0.0, 1.0))
+        self.assertEqual(tiers.progress(None, 0, []), (None, 0.0, 1.0))
+
     # ------------------------------------------------------------------
     # Settings
     # ------------------------------------------------------------------
