@@ -29,6 +29,10 @@
     "demo": ["demo/crm_lifecycle_demo.xml"],
     "assets": {
         "web.assets_backend": [
+            "crm_lifecycle/static/src/scss/*.scss",
+        ],
+        # Graph and pivot views, loaded with Odoo's own when first needed.
+        "web.assets_backend_lazy": [
             "crm_lifecycle/static/src/views/*",
         ],
         "web.assets_tests": [

@@ -2,8 +2,8 @@ from odoo import api, models
 
 
 class CrmLifecycleCachedMixin(models.AbstractModel):
-    """Records that an ``ormcache`` of the suite is built from (purchase-model
-    fits, loyalty tiers, campaigns, milestone mails): every change drops the
+    """Records that an ``ormcache`` is built from (purchase-model fits here,
+    and the records of addons built on this one): every change drops the
     registry's cache, in this worker and, through Odoo's registry signalling,
     in the others. They change a few times a year; order confirmations read
     them every time."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, ormcache
+from odoo.tools import SQL, format_date, formatLang, ormcache
 
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
@@ -37,6 +37,9 @@ MIN_DATE = date(1900, 1, 1)
 
 # What scoring needs of a company's latest fit; cached, so immutable.
 Fit = namedtuple("Fit", ["id", "state", "prediction"])
+# Days a prediction check looks back: the model is fitted on the orders up to
+# then, and its predictions compared with the orders placed since.
+CHECK_DAYS = 90
 
 
 class CrmPurchaseModel(models.Model):
@@ -59,10 +62,11 @@ class CrmPurchaseModel(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     calibration_end = fields.Date(
+        "Orders up to",
         required=True,
         default=fields.Date.context_today,
-        help="Orders after this date are ignored by the fit, so that they can "
-        "serve as a holdout to check the predictions.",
+        help="The model learns from the orders up to this day; later orders "
+        "can then check its predictions.",
     )
     time_unit = fields.Selection(
         [("day", "Days"), ("week", "Weeks"), ("month", "Months")],
@@ -73,13 +77,27 @@ class CrmPurchaseModel(models.Model):
         [
             ("draft", "Not fitted"),
             ("fitted", "Fitted"),
-            ("heuristic", "Heuristic fallback"),
+            ("heuristic", "Fallback (too little data)"),
         ],
         default="draft",
         required=True,
         readonly=True,
     )
-    message = fields.Text(readonly=True)
+    # Notes of fits made before message_data: text in the language of
+    # whoever (or whichever cron) fitted. Newer fits leave it empty.
+    message = fields.Text("Notes as written", readonly=True)
+    message_data = fields.Json(
+        "Notes data",
+        readonly=True,
+        help="The fit's notes as codes and values, worded when read, in the "
+        "reader's language.",
+    )
+    message_text = fields.Text("Notes", compute="_compute_message_text")
+    summary = fields.Text(compute="_compute_summary")
+    holdout_summary = fields.Text(
+        "Prediction check", compute="_compute_holdout_summary"
+    )
+    holdout_result = fields.Char("Prediction check", compute="_compute_holdout_summary")
     r = fields.Float(digits=(16, 6), readonly=True)
     alpha = fields.Float(digits=(16, 6), readonly=True)
     a = fields.Float(digits=(16, 6), readonly=True)
@@ -101,17 +119,30 @@ class CrmPurchaseModel(models.Model):
     gg_log_likelihood = fields.Float(
         "Gamma-Gamma log-likelihood", digits=(16, 2), readonly=True
     )
-    fit_date = fields.Datetime(readonly=True)
-    holdout_days = fields.Integer(readonly=True)
-    holdout_predicted = fields.Float(
-        "Predicted repeat purchases in holdout", digits=(16, 1), readonly=True
+    fit_date = fields.Datetime("Fitted on", readonly=True)
+    is_check = fields.Boolean(
+        "Check on past orders",
+        readonly=True,
+        help="Fitted on older orders to compare its predictions with what "
+        "customers bought since; it makes no prediction.",
     )
-    holdout_actual = fields.Integer("Actual repeat purchases in holdout", readonly=True)
+    holdout_days = fields.Integer(
+        "Days checked",
+        readonly=True,
+        help="Days between the last order the model learned from and the fit: "
+        "zero when it learned from every order, so nothing could check it.",
+    )
+    holdout_predicted = fields.Float(
+        "Predicted repeat orders", digits=(16, 1), readonly=True
+    )
+    holdout_actual = fields.Integer("Repeat orders placed", readonly=True)
     holdout_error = fields.Float(
-        "Holdout error (%)",
+        "Prediction error (%)",
         digits=(16, 1),
         readonly=True,
-        help="(predicted - actual) / actual over the holdout period.",
+        help="(predicted - actual) / actual over the holdout period; "
+        "meaningless, and left at zero, when no day was checked or no repeat "
+        "purchase happened.",
     )
 
     @api.depends("company_id", "calibration_end", "state")
@@ -121,6 +152,156 @@ class CrmPurchaseModel(models.Model):
                 "%(company)s, calibrated to %(date)s",
                 company=model.company_id.name,
                 date=model.calibration_end,
+            )
+
+    @api.depends("company_id", "calibration_end")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        # The stored name is in the language of whoever fitted (the nightly
+        # run's, for most): screens word it for their reader.
+        for model in self:
+            model.display_name = self.env._(
+                "%(company)s, orders up to %(date)s",
+                company=model.company_id.name,
+                date=format_date(self.env, model.calibration_end),
+            )
+
+    @api.depends("message_data", "message")
+    def _compute_message_text(self):
+        for model in self:
+            if model.message_data:
+                model.message_text = "\n".join(
+                    model._note_text(code, params or {})
+                    for code, params in model.message_data
+                )
+            else:
+                model.message_text = model.message
+
+    def _note_text(self, code, params):
+        """Word one note of a fit in the reader's language."""
+        _ = self.env._
+        if code == "no_orders":
+            return _(
+                "No confirmed order up to %(date)s: predictions follow each "
+                "customer's own rhythm (orders so far, days since the last) "
+                "instead of a model.",
+                date=format_date(self.env, params.get("date")),
+            )
+        if code == "too_little_data":
+            return _(
+                "Too little history for a reliable model (%(customers)s customers, "
+                "%(repeaters)s of them bought more than once; at least %(min_c)s "
+                "and %(min_r)s are needed): predictions follow each customer's "
+                "own rhythm (orders so far, days since the last) instead.",
+                **params,
+            )
+        if code == "penalized":
+            return _(
+                "Fitted with a small correction that keeps the model away from "
+                "extreme values (L2 penalty %(penalizer)s).",
+                **params,
+            )
+        if code == "spend_not_converged":
+            return _(
+                "The spend model did not converge: predicted value uses each "
+                "customer's own average spend."
+            )
+        if code == "sampled":
+            return _(
+                "Fitted on a random sample of %(sample)s customers, about "
+                "%(share)s%% of the company's: above %(limit)s customers a "
+                "sample gives the same parameters to within about 1%% in a "
+                "fraction of the time.",
+                **params,
+            )
+        return code
+
+    @api.depends("state", "customer_count", "repeat_customer_count", "calibration_end")
+    def _compute_summary(self):
+        for model in self:
+            if model.state == "fitted":
+                model.summary = self.env._(
+                    "Learned from the orders of %(customers)s customers up to "
+                    "%(date)s, %(repeaters)s of whom bought more than once. It "
+                    "predicts how many orders each customer will place and what "
+                    "they will spend; the customers' forms show its predictions.",
+                    customers=formatLang(self.env, model.customer_count, digits=0),
+                    repeaters=formatLang(
+                        self.env, model.repeat_customer_count, digits=0
+                    ),
+                    date=format_date(self.env, model.calibration_end),
+                )
+            elif model.state == "heuristic":
+                model.summary = self.env._(
+                    "No model: predictions follow each customer's own rhythm "
+                    "(orders so far, days since the last)."
+                )
+            else:
+                model.summary = self.env._("Not fitted yet.")
+
+    @api.depends(
+        "state",
+        "calibration_end",
+        "holdout_days",
+        "holdout_predicted",
+        "holdout_actual",
+    )
+    def _compute_holdout_summary(self):
+        """How well the fit predicted the days after its last order, in
+        words; a fit that learned from every order was not checked, which
+        its zero error must not pass for."""
+        _ = self.env._
+        for model in self:
+            if model.state != "fitted":
+                model.holdout_summary = model.holdout_result = False
+                continue
+            if not model.holdout_days:
+                model.holdout_result = _("Not checked")
+                model.holdout_summary = _(
+                    "Not checked: it learned from every order up to %(date)s, so "
+                    "no later order is there to compare its predictions with. "
+                    "Check on past orders fits a model on the orders up to "
+                    "%(days)s days ago and compares its predictions with what "
+                    "customers bought since.",
+                    date=format_date(self.env, model.calibration_end),
+                    days=CHECK_DAYS,
+                )
+                continue
+            predicted = round(model.holdout_predicted)
+            actual = model.holdout_actual
+            numbers = {
+                "days": model.holdout_days,
+                "date": format_date(self.env, model.calibration_end),
+                "predicted": formatLang(self.env, predicted, digits=0),
+                "actual": formatLang(self.env, actual, digits=0),
+            }
+            if not actual:
+                model.holdout_result = _(
+                    "Predicted %(predicted)s, actual none", **numbers
+                )
+                model.holdout_summary = _(
+                    "Checked on the %(days)s days after %(date)s: it predicted "
+                    "%(predicted)s repeat orders; customers placed none.",
+                    **numbers,
+                )
+                continue
+            percent = round(100.0 * (model.holdout_predicted - actual) / actual)
+            numbers["percent"] = abs(percent)
+            if percent > 0:
+                verdict = _("%(percent)s%% too many", **numbers)
+            elif percent < 0:
+                verdict = _("%(percent)s%% too few", **numbers)
+            else:
+                verdict = _("on target")
+            numbers["verdict"] = verdict
+            model.holdout_result = _(
+                "Predicted %(predicted)s, actual %(actual)s (%(verdict)s)", **numbers
+            )
+            model.holdout_summary = _(
+                "Checked on the %(days)s days after %(date)s: it predicted "
+                "%(predicted)s repeat orders, customers placed %(actual)s "
+                "(%(verdict)s).",
+                **numbers,
             )
 
     def _fit_inputs(self, until=None, share=1.0):
@@ -314,16 +495,15 @@ class CrmPurchaseModel(models.Model):
             "holdout_predicted": 0.0,
             "holdout_actual": 0,
             "holdout_error": 0.0,
+            # Notes are stored as codes and values, worded when read
+            # (_note_text): the nightly run writes them for every reader.
+            "message": False,
+            "message_data": [],
         }
+        notes = vals["message_data"]
         if not len(partner_ids):
-            vals.update(
-                state="heuristic",
-                repeat_customer_count=0,
-                message=self.env._(
-                    "No confirmed orders up to the calibration end: predictions use "
-                    "the heuristic."
-                ),
-            )
+            vals.update(state="heuristic", repeat_customer_count=0)
+            notes.append(["no_orders", {"date": str(cal_end)}])
             self._write_fit(vals, share)
             return
         m = np.divide(spend, x, out=np.zeros_like(spend), where=x > 0)
@@ -345,20 +525,17 @@ class CrmPurchaseModel(models.Model):
                     break
         vals["penalizer"] = penalizer if stable else 0.0
         if not stable:
-            vals.update(
-                state="heuristic",
-                message=self.env._(
-                    "Too little data for a stable fit (%(customers)s customers, "
-                    "%(repeaters)s repeat buyers; at least %(min_c)s and %(min_r)s "
-                    "are needed, and the optimiser must converge). Predictions use "
-                    "the heuristic: purchase rate = purchases / customer age, "
-                    "probability alive = chance of such a customer being silent "
-                    "this long.",
-                    customers=len(partner_ids),
-                    repeaters=repeaters,
-                    min_c=clv.MIN_CUSTOMERS,
-                    min_r=clv.MIN_REPEAT_CUSTOMERS,
-                ),
+            vals["state"] = "heuristic"
+            notes.append(
+                [
+                    "too_little_data",
+                    {
+                        "customers": len(partner_ids),
+                        "repeaters": repeaters,
+                        "min_c": clv.MIN_CUSTOMERS,
+                        "min_r": clv.MIN_REPEAT_CUSTOMERS,
+                    },
+                ]
             )
             self._write_fit(vals, share)
             return
@@ -369,14 +546,9 @@ class CrmPurchaseModel(models.Model):
             a=fit["a"],
             b=fit["b"],
             log_likelihood=fit["log_likelihood"],
-            message=self.env._(
-                "The unpenalised optimum lies at the edge of the parameter space; "
-                "fitted with an L2 penalty of %(penalizer)s on the parameters.",
-                penalizer=penalizer,
-            )
-            if penalizer
-            else False,
         )
+        if penalizer:
+            notes.append(["penalized", {"penalizer": penalizer}])
         repeat = (x > 0) & (m > 0)
         gg = clv.fit_gamma_gamma(x[repeat], m[repeat]) if repeat.any() else None
         if gg and gg["converged"] and gg["q"] > 1:
@@ -387,14 +559,7 @@ class CrmPurchaseModel(models.Model):
                 gg_log_likelihood=gg["log_likelihood"],
             )
         else:
-            notes = [
-                vals.get("message") or "",
-                self.env._(
-                    "The spend model did not converge: predicted value uses each "
-                    "customer's own average spend."
-                ),
-            ]
-            vals["message"] = "\n".join(note for note in notes if note)
+            notes.append(["spend_not_converged", {}])
 
         today = fields.Date.context_today(self)
         if today > cal_end:
@@ -426,6 +591,36 @@ class CrmPurchaseModel(models.Model):
             )
         self._write_fit(vals, share)
 
+    def _check_predictions(self, days=CHECK_DAYS):
+        """Fit a model of this one's company on the orders up to ``days``
+        ago, to compare its predictions with what customers bought since:
+        the check a fit of today cannot have. Called by the form's button
+        (the server action crm_purchase_model_action_check)."""
+        ensure_existing(self)
+        self.ensure_one()
+        self.check_access("create")
+        if not isinstance(days, int) or not 0 < days <= 3650:
+            raise UserError(self.env._("A check looks back between 1 and 3650 days."))
+        check = self.create(
+            {
+                "company_id": self.company_id.id,
+                "calibration_end": fields.Date.context_today(self)
+                - timedelta(days=days),
+                "time_unit": self.time_unit,
+                "is_check": True,
+            }
+        )
+        check._fit()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Prediction check"),
+            "res_model": self._name,
+            "res_id": check.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
     def _as_prediction_model(self):
         """Parameters in the shape ``tools.profile.predict`` expects."""
         self.ensure_one()
@@ -445,8 +640,10 @@ class CrmPurchaseModel(models.Model):
 
     @api.model
     def _latest(self, company_ids):
-        """Latest usable fit per company id (of every company for None)."""
-        domain = [("state", "in", ("fitted", "heuristic"))]
+        """Latest usable fit per company id (of every company for None). A
+        check on past orders (_check_predictions) never makes predictions:
+        it learned from older orders than the fit it checks."""
+        domain = [("state", "in", ("fitted", "heuristic")), ("is_check", "=", False)]
         if company_ids is not None:
             domain.append(("company_id", "in", company_ids))
         models_ = self.sudo().search(domain, order="fit_date desc, id desc")
@@ -495,17 +692,14 @@ class CrmPurchaseModel(models.Model):
 
     def _write_fit(self, vals, share):
         if share < 1.0:
-            notes = [
-                vals.get("message") or "",
-                self.env._(
-                    "Fitted on a random sample of %(sample)s customers, about "
-                    "%(share)s%% of the company's: above %(limit)s customers a "
-                    "sample gives the same parameters to within about 1%% in a "
-                    "fraction of the time.",
-                    sample=vals["customer_count"],
-                    share=round(100 * share, 1),
-                    limit=FIT_SAMPLE,
-                ),
-            ]
-            vals["message"] = "\n".join(note for note in notes if note)
+            vals["message_data"].append(
+                [
+                    "sampled",
+                    {
+                        "sample": vals["customer_count"],
+                        "share": round(100 * share, 1),
+                        "limit": FIT_SAMPLE,
+                    },
+                ]
+            )
         self.write(vals)

@@ -85,7 +85,7 @@ class ResCompany(models.Model):
         default="queue",
         required=True,
         help="When a confirmed or cancelled order updates its customer's "
-        "stage, scores and loyalty tier. In the background, a scheduled "
+        "stage and scores. In the background, a scheduled "
         "action that the order wakes does it moments later, and confirming "
         "stays nearly as fast as without this app; as the order is "
         "confirmed, the salesperson sees the new stage at once, and every "

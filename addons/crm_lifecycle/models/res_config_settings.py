@@ -44,6 +44,9 @@ class ResConfigSettings(models.TransientModel):
     lifecycle_refresh_on_order = fields.Selection(
         related="company_id.lifecycle_refresh_on_order", readonly=False
     )
+    lifecycle_count_invoices = fields.Boolean(
+        related="company_id.lifecycle_count_invoices", readonly=False
+    )
     lifecycle_margin_available = fields.Boolean(
         compute="_compute_lifecycle_margin_available"
     )
@@ -51,14 +54,32 @@ class ResConfigSettings(models.TransientModel):
         string="Nightly run at (hour)",
         config_parameter="crm_lifecycle.nightly_hour",
         default=2,
-        help="Hour of the day (0-23, in your time zone) of the nightly recompute.",
+        help="Hour of the day (0-23) of the nightly recompute, in the time zone "
+        "shown beside it.",
     )
+    lifecycle_nightly_tz = fields.Char(
+        string="Time zone of the nightly run",
+        config_parameter="crm_lifecycle.nightly_tz",
+        default=lambda self: self.env.user.tz or "UTC",
+        readonly=True,
+        help="The time zone of the user who last saved the settings: the nightly "
+        "hour is read in it.",
+    )
+    lifecycle_user_tz = fields.Char(compute="_compute_lifecycle_user_tz")
 
     @api.depends("company_id")
     def _compute_lifecycle_margin_available(self):
         available = "margin" in self.env["sale.order"]._fields
         for settings in self:
             settings.lifecycle_margin_available = available
+
+    # On company_id, as the margin above: a compute without a field to
+    # depend on is left empty on a new settings record.
+    @api.depends("company_id")
+    @api.depends_context("uid")
+    def _compute_lifecycle_user_tz(self):
+        for settings in self:
+            settings.lifecycle_user_tz = self.env.user.tz or "UTC"
 
     @api.constrains("lifecycle_nightly_hour")
     def _check_lifecycle_nightly_hour(self):
@@ -73,6 +94,9 @@ class ResConfigSettings(models.TransientModel):
         # setting to its empty value and move the nightly run to midnight.
         ensure_existing(self)
         self.ensure_one()
+        # The hour is the saving user's: so is its time zone, kept beside it
+        # so that whoever reads the settings later sees which hour it is.
+        self.lifecycle_nightly_tz = self.env.user.tz or "UTC"
         res = super().set_values()
         self._lifecycle_schedule_cron()
         return res
@@ -83,7 +107,7 @@ class ResConfigSettings(models.TransientModel):
         if not cron:
             return
         hour = self.lifecycle_nightly_hour
-        tz = pytz.timezone(self.env.user.tz or "UTC")
+        tz = pytz.timezone(self.lifecycle_nightly_tz or "UTC")
         now = datetime.now(tz)
         local = tz.localize(datetime.combine(now.date(), time(hour)))
         if local <= now:

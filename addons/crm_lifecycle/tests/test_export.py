@@ -2,6 +2,7 @@ import base64
 import io
 
 import openpyxl
+from lxml import etree
 
 from odoo.tests import freeze_time, new_test_user, tagged
 
@@ -28,6 +29,13 @@ class TestSegmentExport(LifecycleCommon):
         wizard = self.env["crm.lifecycle.segment.export"].with_user(salesman).create({})
         action = wizard.action_export()
         self.assertIn("download=true", action["url"])
+        # Downloaded in place, and the dialog closes after (close="1").
+        self.assertEqual(action["target"], "download")
+        arch = etree.fromstring(
+            wizard.get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        [button] = arch.xpath("//button[@name='action_export']")
+        self.assertEqual(button.get("close"), "1")
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file_data)))
         self.assertEqual(book.sheetnames, ["Summary", "Customers"])
         summary, detail = book["Summary"], book["Customers"]

@@ -2,9 +2,12 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import numpy as np
+from lxml import etree
 
-from odoo.tests import freeze_time, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import SQL
+from odoo.tools.translate import code_translations
 
 from ..models import crm_purchase_model
 from ..tools import clv
@@ -42,7 +45,7 @@ class TestPurchaseModel(LifecycleCommon):
             {"calibration_end": TODAY - timedelta(days=60), "time_unit": "week"}
         )
         model.action_fit()
-        self.assertEqual(model.state, "fitted", model.message)
+        self.assertEqual(model.state, "fitted", model.message_text)
         for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
             self.assertGreater(model[name], 0, name)
         self.assertGreater(model.customer_count, 100)
@@ -99,11 +102,11 @@ class TestPurchaseModel(LifecycleCommon):
                     )
             model.action_fit()
             self.assertEqual(model.customer_count, len(sample))
-            self.assertIn("random sample", model.message)
+            self.assertIn("random sample", model.message_text)
             few = Model.create({"company_id": small.id, "calibration_end": TODAY})
             few.action_fit()
             self.assertEqual(few.customer_count, 20)
-            self.assertNotIn("random sample", few.message or "")
+            self.assertNotIn("random sample", few.message_text or "")
 
     def test_calibration_end_hides_later_orders(self):
         early = self.env["crm.purchase.model"].create(
@@ -131,7 +134,7 @@ class TestPurchaseModel(LifecycleCommon):
         model = self.env["crm.purchase.model"].create({"company_id": other.id})
         model.action_fit()
         self.assertEqual(model.state, "heuristic")
-        self.assertIn("heuristic", model.message)
+        self.assertIn("own rhythm", model.message_text)
         self.Profile._refresh_partners(partner.ids)
         profile = self._profile(partner, other)
         self.assertEqual(profile.prediction_method, "heuristic")
@@ -161,3 +164,93 @@ class TestPurchaseModel(LifecycleCommon):
         self.assertEqual(self.env["crm.lifecycle.run"]._latest_cuts(), cuts)
         self.env["crm.lifecycle.run"].search([]).unlink()
         self.assertEqual(self.env["crm.lifecycle.run"]._latest_cuts(), {})
+
+    def test_a_fit_says_in_words_how_well_it_predicted(self):
+        """A fit on the orders up to 60 days ago was checked on the 60 days
+        since: predicted and actual repeat orders, in words."""
+        model = self.env["crm.purchase.model"].create(
+            {"calibration_end": TODAY - timedelta(days=60)}
+        )
+        model.action_fit()
+        self.assertIn(str(model.customer_count), model.summary)
+        predicted = round(model.holdout_predicted)
+        actual = model.holdout_actual
+        self.assertTrue(actual)
+        self.assertIn("Checked on the 60 days after", model.holdout_summary)
+        self.assertIn(f"it predicted {predicted} repeat orders", model.holdout_summary)
+        self.assertIn(f"customers placed {actual}", model.holdout_summary)
+        percent = abs(round(100.0 * (model.holdout_predicted - actual) / actual))
+        self.assertIn(f"{percent}%", model.holdout_result)
+
+    def test_a_fit_of_today_is_not_checked_and_says_so(self):
+        """A fit on every order up to today has nothing to be checked on:
+        its error of zero is a missing value, not a perfect score, and the
+        screens say "Not checked" instead of showing it."""
+        model = self.env["crm.purchase.model"].create({"calibration_end": TODAY})
+        model.action_fit()
+        self.assertEqual(model.state, "fitted")
+        self.assertEqual((model.holdout_days, model.holdout_error), (0, 0.0))
+        self.assertEqual(model.holdout_result, "Not checked")
+        self.assertIn("Not checked: it learned from every order", model.holdout_summary)
+        views = model.get_views([(False, "list"), (False, "form")])["views"]
+        for view_type in ("list", "form"):
+            arch = etree.fromstring(views[view_type]["arch"])
+            self.assertEqual(arch.get("create"), "0", view_type)
+            [error] = arch.xpath("//field[@name='holdout_error']")
+            self.assertIn("not holdout_actual", error.get("invisible"), view_type)
+        self.assertTrue(
+            arch.xpath("//page[@name='technical']//field[@name='log_likelihood']")
+        )
+        self.assertFalse(arch.xpath("//sheet/group//field[@name='log_likelihood']"))
+
+    def test_check_on_past_orders(self):
+        """The form's check fits a model on the orders up to 90 days ago and
+        compares; the fit of today keeps making the predictions."""
+        Model = self.env["crm.purchase.model"]
+        today = Model.create({"calibration_end": TODAY})
+        today.action_fit()
+        action = self.env.ref("crm_lifecycle.crm_purchase_model_action_check")
+        result = action.with_context(
+            active_model=Model._name, active_id=today.id, active_ids=today.ids
+        ).run()
+        check = Model.browse(result["res_id"])
+        self.assertEqual(check.calibration_end, TODAY - timedelta(days=90))
+        self.assertTrue(check.is_check)
+        self.assertEqual(check.holdout_days, 90)
+        self.assertIn("Checked on the 90 days after", check.holdout_summary)
+        self.assertEqual(Model._latest([self.company.id])[self.company.id], today)
+        salesman = new_test_user(
+            self.env,
+            "lc_check",
+            groups="sales_team.group_sale_salesman",
+            company_id=self.company.id,
+        )
+        with self.assertRaises(AccessError):
+            today.with_user(salesman)._check_predictions()
+
+    def test_notes_are_worded_in_the_readers_language(self):
+        """The nightly run writes a fit's notes as codes and values; each
+        reader reads them in their own language."""
+        other = self.env["res.company"].create({"name": "Empty Co"})
+        self.env.user.company_ids |= other
+        model = self.env["crm.purchase.model"].create({"company_id": other.id})
+        model.action_fit()
+        self.assertEqual(model.state, "heuristic")
+        self.assertFalse(model.message)
+        self.assertEqual(model.message_data, [["no_orders", {"date": str(TODAY)}]])
+        self.assertIn("No confirmed order up to 06/30/2026", model.message_text)
+        self.env["res.lang"]._activate_lang("zh_CN")
+        source = (
+            "No confirmed order up to %(date)s: predictions follow each "
+            "customer's own rhythm (orders so far, days since the last) "
+            "instead of a model."
+        )
+        translations = {("crm_lifecycle", "zh_CN"): {source: "截至%(date)s没有订单"}}
+        with patch.dict(code_translations.python_translations, translations):
+            chinese = model.with_context(lang="zh_CN")
+            chinese.invalidate_recordset(["message_text"])
+            self.assertTrue(chinese.message_text.startswith("截至"))
+            self.assertIn("2026", chinese.message_text)
+        # Notes written before the codes keep reading as written.
+        model.write({"message_data": False, "message": "Old note"})
+        self.assertEqual(model.message_text, "Old note")

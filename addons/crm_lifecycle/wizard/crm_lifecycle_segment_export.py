@@ -33,11 +33,14 @@ class CrmLifecycleSegmentExport(models.TransientModel):
                 ),
             }
         )
+        # The web client downloads it where it stands (target download); the
+        # Export button's close="1" then closes the dialog, which stayed open
+        # over the download before.
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self._name}/{self.id}/file_data/{self.file_name}"
             "?download=true",
-            "target": "self",
+            "target": "download",
         }
 
     def _build_report(self):
