@@ -4,6 +4,10 @@ from odoo.tools import SQL
 
 from .crm_lifecycle_profile import STAGE_SELECTION
 
+# The order keywords regex_order accepts, as SQL.
+DIRECTIONS = {"asc": SQL("ASC"), "desc": SQL("DESC")}
+NULLS = {"": SQL(), "nulls first": SQL("NULLS FIRST"), "nulls last": SQL("NULLS LAST")}
+
 
 class CrmLifecycleGroupOrderMixin(models.AbstractModel):
     """Stages, segments and value classes grouped in the order of their
@@ -58,8 +62,8 @@ class CrmLifecycleGroupOrderMixin(models.AbstractModel):
                         self._lifecycle_group_position(
                             match["term"], groupby_terms[match["term"]]
                         ),
-                        SQL((match["direction"] or "ASC").upper()),
-                        SQL((match["nulls"] or "").upper()),
+                        DIRECTIONS[(match["direction"] or "asc").lower()],
+                        NULLS[(match["nulls"] or "").lower()],
                     )
                 )
             else:
