@@ -181,6 +181,33 @@ class TestWording(LoyaltyLedgerCommon):
         self.assertEqual(review.with_context(lang="fr_FR").name, "A écrit un avis")
         self.assertEqual(checkin.with_context(lang="fr_FR").name, "Passage en boutique")
 
+    def test_demo_and_default_names_are_exported_for_translation(self):
+        """Names the addon gives (the demo program and its campaign, the
+        default behaviours, tiers, reasons) are terms of its translations."""
+        from odoo.tools.translate import TranslationModuleReader
+
+        rows = list(TranslationModuleReader(self.env.cr, ["crm_loyalty"]))
+        records = {(row[2], row[4]) for row in rows if row[1] == "model"}
+        # The demo program and its campaign are data: their names are
+        # translated on the records themselves.
+        for field, term in (
+            ("loyalty.program,name", "Member Points"),
+            ("loyalty.program,portal_point_name", "Points"),
+            ("crm.loyalty.campaign,name", "Double points week"),
+            ("crm.loyalty.tier,name", "Silver"),
+            ("product.pricelist,name", "Gold members"),
+        ):
+            self.assertIn((field, term), records)
+        # Default behaviours and reasons are terms of the code.
+        code = {row[4] for row in rows if row[1] == "code"}
+        for term in (
+            "Shared on social media",
+            "Referred a new customer",
+            "Points earned on %(date)s expired",
+        ):
+            self.assertIn(term, code)
+        self.assertIn("Yearly requalification", {row[4] for row in rows})
+
     def test_tier_reasons_and_activity_in_the_readers_language(self):
         Tier = self.env["crm.loyalty.tier"]
         Tier.search([("company_id", "=", self.company.id)]).unlink()
