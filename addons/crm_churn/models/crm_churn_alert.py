@@ -568,14 +568,15 @@ class CrmChurnAlert(models.Model):
             .new({"program_id": program.id})
             ._card_for(self.partner_id)
         )
-        # The customer reads the reason in the ledger of his portal.
-        customer = self.with_context(lang=self.partner_id.lang or self.env.lang)
+        # Worded when read, in the reader's language (the customer in the
+        # ledger of his portal, a manager in the back end).
         return self.env["crm.loyalty.entry"]._post(
             card,
             "bonus",
             self.playbook_id.bonus_points,
             f"crm_churn.alert:{self.id}:bonus",
-            reason=customer.env._("Win-back offer"),
+            reason_code="winback",
+            reason_params={},
             source=self,
         )
 

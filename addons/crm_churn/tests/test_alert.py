@@ -131,6 +131,8 @@ class TestChurnAlert(ChurnCommon):
         self.assertEqual(entry.points, 250)
         self.assertEqual(entry.card_id.partner_id, self.silent)
         self.assertEqual(entry.card_id.points, 250)
+        self.assertEqual(entry.reason_code, "winback")
+        self.assertEqual(entry.reason_display, "Win-back offer")
         # Posting again (a retried request) changes nothing.
         self.assertEqual(alert._post_bonus_points(), entry)
         self.assertEqual(entry.card_id.points, 250)

@@ -56,13 +56,13 @@ class AccountMove(models.Model):
                         "reversal",
                         -points,
                         f"account.move:{move.id}:order:{order.id}:card:{card.id}",
-                        self.env._(
-                            "Credit note %(move)s refunds %(share)s%% of order "
-                            "%(order)s",
-                            move=move.name,
-                            share=round(share * 100, 1),
-                            order=order.name,
-                        ),
-                        move,
+                        source=move,
                         reverses=card_entries[:1],
+                        # Worded when read, in the reader's language.
+                        reason_code="credit_note",
+                        reason_params={
+                            "move": move.name,
+                            "share": round(share * 100, 1),
+                            "order": order.name,
+                        },
                     )

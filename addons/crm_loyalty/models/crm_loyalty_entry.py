@@ -251,8 +251,6 @@ class CrmLoyaltyEntry(models.Model):
                 share=formatLang(self.env, params.get("share", 0.0), digits=1),
                 order=params.get("order", ""),
             )
-        if code == "winback":
-            return _("Win-back offer")
         return params.get("text") or code
 
     @api.model

@@ -58,6 +58,11 @@ class TestRefunds(LoyaltyLedgerCommon):
             (clawback.source_model, clawback.source_id), ("account.move", move.id)
         )
         self.assertEqual(card.points, 60)
+        # Stored as a code with its values, worded for whoever reads it.
+        self.assertEqual(clawback.reason_code, "credit_note")
+        self.assertIn(move.name, clawback.reason_display)
+        self.assertIn(order.name, clawback.reason_display)
+        self.assertIn("40", clawback.reason_display)
         # Reset to draft and post again: nothing is taken twice.
         move.button_draft()
         move.action_post()
