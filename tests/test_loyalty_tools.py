@@ -123,3 +123,19 @@ def test_tier_windows(loyalty_tools):
     assert tiers_tool.window_start("rolling", date(2028, 2, 29)) == date(2027, 3, 1)
     with pytest.raises(ValueError):
         tiers_tool.window_start("lunar", date(2026, 8, 9))
+
+
+def test_reasons_written_before_codes_are_read_back_as_codes(ledger):
+    assert ledger.legacy_reason("Points earned on 2025-11-06 10:00:00 expired") == (
+        "expire",
+        {"earned_on": "2025-11-06 10:00:00"},
+    )
+    assert ledger.legacy_reason("Order S00042") == ("order", {"order": "S00042"})
+    assert ledger.legacy_reason("Order S00042 cancelled") == (
+        "order_cancel",
+        {"order": "S00042"},
+    )
+    # A manager's typed reason stays as typed.
+    assert ledger.legacy_reason("Order S00042 was a gift") is None
+    assert ledger.legacy_reason("Goodwill") is None
+    assert ledger.legacy_reason(False) is None

@@ -185,13 +185,15 @@ class CrmLoyaltyEntry(models.Model):
     @api.depends_context("lang", "tz")
     def _compute_reason_display(self):
         """Worded for whoever reads: in their language, dates in their time
-        zone and format, points by the ledger's precision. Entries without a
-        code (typed by a manager, or posted before codes) show their text."""
+        zone and format, points by the ledger's precision. Entries posted
+        before codes are read back as the code their text stands for
+        (tools.ledger.legacy_reason); a manager's typed reason shows as typed."""
         for entry in self:
+            code, params = entry.reason_code, entry.reason_params or {}
+            if not code:
+                code, params = ledger.legacy_reason(entry.reason) or (None, None)
             entry.reason_display = (
-                self._reason_text(entry.reason_code, entry.reason_params or {})
-                if entry.reason_code
-                else entry.reason or ""
+                self._reason_text(code, params) if code else entry.reason or ""
             )
 
     def _search_reason_display(self, operator, value):

@@ -87,6 +87,29 @@ class TestWording(LoyaltyLedgerCommon):
         )
         self.assertBalanced(card)
 
+    def test_reasons_written_before_codes_are_worded_too(self):
+        """Entries of an earlier version kept English text with a raw UTC
+        timestamp; they are read back as their code, never edited."""
+        card = self._card_with(70)
+        old = self.Entry._post(
+            card,
+            "adjust",
+            -5,
+            "legacy:expire",
+            reason="Points earned on 2025-11-06 20:30:00 expired",
+        )
+        self.assertFalse(old.reason_code)
+        self.assertEqual(
+            self._shown(old, "fr_FR", "Asia/Shanghai"),
+            "Points earned on 07/11/2025 expired",
+        )
+        typed = self.Entry._post(
+            card, "adjust", 5, "legacy:typed", reason="Order S00012 was a gift"
+        )
+        self.assertEqual(
+            self._shown(typed, "fr_FR", "Asia/Shanghai"), "Order S00012 was a gift"
+        )
+
     @freeze_time("2026-03-18")  # a Wednesday: member day
     def test_order_reasons_are_worded_in_the_readers_language(self):
         self.program.write(

@@ -5,6 +5,7 @@ the service method that posts entries.
 """
 
 import calendar
+import re
 from datetime import date
 
 EXPIRY_POLICIES = ("never", "months", "year_end")
@@ -64,3 +65,27 @@ def allocate(amount, lots):
         allocations.append((lot_id, take))
         left -= take
     return allocations, round(left, 6)
+
+
+# Reasons the ledger wrote as English text before it stored codes, read back
+# as the code and values they stand for, so that they too are shown in the
+# reader's language and time zone. The entries themselves are never edited.
+_LEGACY_REASONS = (
+    (
+        re.compile(r"^Points earned on (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) expired$"),
+        "expire",
+        "earned_on",
+    ),
+    (re.compile(r"^Order (\S+) cancelled$"), "order_cancel", "order"),
+    (re.compile(r"^Order (\S+)$"), "order", "order"),
+)
+
+
+def legacy_reason(text):
+    """``(code, params)`` of a reason written as text by an earlier version
+    of the ledger, or None for any other text (a manager's typed reason)."""
+    for pattern, code, param in _LEGACY_REASONS:
+        match = pattern.match(text or "")
+        if match:
+            return code, {param: match.group(1)}
+    return None
