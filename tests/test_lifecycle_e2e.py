@@ -243,6 +243,7 @@ def _lifecycle_indexes(db):
 def test_uninstall_leaves_no_trace(nodemo_server):
     admin = nodemo_server.login("admin", "admin")
     assert _lifecycle_indexes(nodemo_server.db) == [
+        "account_move_crm_lifecycle_invoice_idx",
         "account_move_crm_lifecycle_refund_idx",
         "res_partner_crm_lifecycle_commercial_idx",
         "sale_order_crm_lifecycle_facts_idx",

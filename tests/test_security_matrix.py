@@ -101,6 +101,10 @@ TABLE = {
         "kind": "abstract",
         "access": ("----", "----", "----", "----"),
     },
+    "crm.lifecycle.group.order.mixin": {
+        "kind": "abstract",
+        "access": ("----", "----", "----", "----"),
+    },
     "crm.lifecycle.cached.mixin": {
         "kind": "abstract",
         "access": ("----", "----", "----", "----"),

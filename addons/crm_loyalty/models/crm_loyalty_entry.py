@@ -295,6 +295,16 @@ class CrmLoyaltyEntry(models.Model):
         """Refuse a number of points that the ledger's precision cannot hold
         (a fraction of a point where points are whole): posting it would
         round it silently."""
+        # Written so that NaN and infinities are refused too, before rounding.
+        if not abs(points) <= MAX_POINTS:
+            raise ValidationError(
+                self.env._(
+                    "%(points)s points cannot be posted: one ledger entry moves at "
+                    "most %(max)s points.",
+                    points=points,
+                    max=MAX_POINTS,
+                )
+            )
         digits = self._point_digits()
         if (
             float_compare(
