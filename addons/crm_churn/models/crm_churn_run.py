@@ -3,7 +3,7 @@ import logging
 import time
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.crm_lifecycle.utils import collector_paused, stream
@@ -360,7 +360,7 @@ class CrmChurnRun(models.Model):
 
     @api.model
     def _load_demo_data(self):
-        """Playbooks, a year of past alerts on the lifecycle demo customers
+        """A year of past alerts on the lifecycle demo customers
         (won back by their later orders, or lost with reasons) and tonight's
         run. Past alerts are dated on the day the customer entered At risk or
         Dormant in the stage history rebuilt by crm_lifecycle's demo."""
@@ -375,7 +375,6 @@ class CrmChurnRun(models.Model):
             unassigned[index :: len(sellers)].with_context(tracking_disable=True).write(
                 {"user_id": seller.id}
             )
-        self._demo_playbooks(company)
         History = self.env["crm.lifecycle.stage.history"]
         entries = History.search(
             [
@@ -435,68 +434,3 @@ class CrmChurnRun(models.Model):
         run = self.create({"as_of": today})
         while run.state == "running":
             run._process_batch()
-
-    @api.model
-    def _demo_playbooks(self, company):
-        coupon_program = self.env["loyalty.program"].create(
-            {
-                "name": self.env._("Win-back 15% coupon"),
-                "program_type": "coupons",
-                "company_id": company.id,
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount": 15,
-                            "discount_mode": "percent",
-                            "discount_applicability": "order",
-                            "required_points": 1,
-                        }
-                    )
-                ],
-            }
-        )
-        company.churn_coupon_program_id = coupon_program
-        points_program = self.env["loyalty.program"].search(
-            [
-                ("crm_ledger_managed", "=", True),
-                ("company_id", "in", (False, company.id)),
-            ],
-            limit=1,
-        )
-        template = self.env.ref("crm_churn.mail_template_churn_winback")
-        vals = [
-            {
-                "name": self.env._("Valuable customers going quiet"),
-                "sequence": 10,
-                "min_level": "high",
-                "partner_domain": "[('lifecycle_value_class', 'in', "
-                "('high_value', 'potential'))]",
-                "activity_summary": self.env._(
-                    "Call: a valuable customer is going quiet"
-                ),
-                "mail_template_id": template.id,
-                "offer_type": "coupon",
-                "coupon_program_id": coupon_program.id,
-            },
-            {
-                "name": self.env._("Critical: call first"),
-                "sequence": 20,
-                "min_level": "critical",
-                "activity_summary": self.env._("Call today: customer about to leave"),
-            },
-        ]
-        if points_program:
-            vals.append(
-                {
-                    "name": self.env._("Members: bonus points"),
-                    "sequence": 30,
-                    "min_level": "high",
-                    "partner_domain": "[('loyalty_tier_id', '!=', False)]",
-                    "mail_template_id": template.id,
-                    "offer_type": "points",
-                    "points_program_id": points_program.id,
-                    "bonus_points": 200,
-                }
-            )
-        return self.env["crm.churn.playbook"].create(vals)

@@ -95,7 +95,7 @@ class CrmPurchaseModel(models.Model):
     message_text = fields.Text("Notes", compute="_compute_message_text")
     summary = fields.Text(compute="_compute_summary")
     holdout_summary = fields.Text(
-        "Prediction check", compute="_compute_holdout_summary"
+        "Prediction check in words", compute="_compute_holdout_summary"
     )
     holdout_result = fields.Char("Prediction check", compute="_compute_holdout_summary")
     r = fields.Float(digits=(16, 6), readonly=True)

@@ -47,6 +47,25 @@ class TestInvoicePurchases(TransactionCase):
         move.action_post()
         return move
 
+    def _order(self, partner, amount):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        return order
+
     def _refund(self, invoice, day=TODAY):
         wizard = (
             self.env["account.move.reversal"]
@@ -108,22 +127,7 @@ class TestInvoicePurchases(TransactionCase):
         self.assertEqual(self._profile().historic_clv, 250.0)
 
     def test_order_invoice_is_not_counted_twice(self):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 1,
-                            "price_unit": 300.0,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
+        order = self._order(self.customer, 300.0)
         self.product.invoice_policy = "order"
         invoice = order._create_invoices()
         invoice.action_post()
@@ -138,22 +142,7 @@ class TestInvoicePurchases(TransactionCase):
         # Its credit note refunds a purchase that was not counted: a customer
         # who also bought through an order keeps that order's whole value.
         order_customer = self.env["res.partner"].create({"name": "Order buyer"})
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": order_customer.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 1,
-                            "price_unit": 300.0,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
+        self._order(order_customer, 300.0)
         other = self._invoice(200.0, partner=order_customer)
         self._refund(other)
         self.assertEqual(self._profile(order_customer).historic_clv, 300.0)
