@@ -170,7 +170,7 @@ class TestWording(LoyaltyLedgerCommon):
         entry, _duplicate = behaviour._grant(self.partner, "review-1", "5 stars")
         self.assertFalse(entry.reason)
         self.assertEqual(self._shown(entry, "en_US", "UTC"), "Wrote a review: 5 stars")
-        self.assertEqual(self._shown(entry, "zh_CN", "UTC"), "撰写评价: 5 stars")
+        self.assertEqual(self._shown(entry, "zh_CN", "UTC"), "撰写评价：5 stars")
         # A manager's typed reason is kept as typed, in every language; so
         # are the texts of entries posted before reasons were codes.
         card = self._card()
