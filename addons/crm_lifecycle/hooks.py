@@ -9,6 +9,7 @@ def uninstall_hook(env):
         SQL(
             "DROP INDEX IF EXISTS res_partner_crm_lifecycle_commercial_idx,"
             " account_move_crm_lifecycle_refund_idx,"
+            " account_move_crm_lifecycle_invoice_idx,"
             " sale_order_crm_lifecycle_facts_idx"
         )
     )
