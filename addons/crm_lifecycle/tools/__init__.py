@@ -3,5 +3,6 @@ from . import clv
 from . import demo_history
 from . import profile
 from . import rfm
+from . import snapshot
 from . import stages
 from . import xlsx_report
