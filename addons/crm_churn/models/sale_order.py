@@ -4,6 +4,20 @@ from odoo import models
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    def _lifecycle_facts_index_includes(self):
+        # The churn signals (crm.churn.risk._gather_query) count and sum a
+        # batch's orders of the churn periods and of the last year from
+        # crm_lifecycle's covering index of orders by customer, for
+        # index-only scans.
+        return [
+            *super()._lifecycle_facts_index_includes(),
+            "company_id",
+            "state",
+            "date_order",
+            "amount_untaxed",
+            "currency_rate",
+        ]
+
     def _action_confirm(self):
         res = super()._action_confirm()
         # Where the company updates its customers in the background (the

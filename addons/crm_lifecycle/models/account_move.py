@@ -1,34 +1,48 @@
 from odoo import models
 from odoo.tools import create_index
 
+# Partial indexes of customer moves by commercial partner, a column Odoo does
+# not index (name, columns, where); see AccountMove._lifecycle_indexes.
+LIFECYCLE_MOVE_INDEXES = (
+    # The lifecycle facts (every nightly batch, every order confirmation)
+    # sum a customer's posted credit notes: without this index every lookup
+    # reads all the posted credit notes of the database. Partial: credit
+    # notes are a small share of the moves.
+    (
+        "account_move_crm_lifecycle_refund_idx",
+        ["commercial_partner_id"],
+        "move_type = 'out_refund' AND state = 'posted'",
+    ),
+    # The same for the invoices a customer was sent, read for those no sale
+    # order produced (crm.lifecycle.profile._direct_invoice_purchases).
+    (
+        "account_move_crm_lifecycle_invoice_idx",
+        ["commercial_partner_id"],
+        "move_type = 'out_invoice' AND state = 'posted'",
+    ),
+)
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     def init(self):
         res = super().init()
-        # The lifecycle facts (every nightly batch, every order confirmation)
-        # and the churn signals sum a customer's posted credit notes, found
-        # by commercial partner, a column Odoo does not index: without this
-        # index every lookup reads all the posted credit notes of the
-        # database. Partial: credit notes are a small share of the moves.
-        create_index(
-            self.env.cr,
-            "account_move_crm_lifecycle_refund_idx",
-            self._table,
-            ["commercial_partner_id"],
-            where="move_type = 'out_refund' AND state = 'posted'",
-        )
-        # The same for the invoices a customer was sent, read for those no
-        # sale order produced (crm.lifecycle.profile._direct_invoice_purchases).
-        create_index(
-            self.env.cr,
-            "account_move_crm_lifecycle_invoice_idx",
-            self._table,
-            ["commercial_partner_id"],
-            where="move_type = 'out_invoice' AND state = 'posted'",
-        )
+        for name, columns, where in self._lifecycle_indexes():
+            create_index(self.env.cr, name, self._table, columns, where=where)
         return res
+
+    def _lifecycle_indexes(self):
+        """Hook: the indexes (name, columns, where) created on the moves'
+        table when a module extending account.move is installed or updated;
+        an existing index of the same name is left as it is.
+
+        Here, those the lifecycle's own queries need
+        (``LIFECYCLE_MOVE_INDEXES``). An addon whose queries need another
+        returns ``super()``'s list plus its own, and drops it in its own
+        uninstall hook: crm_lifecycle's drops only its own.
+        """
+        return list(LIFECYCLE_MOVE_INDEXES)
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

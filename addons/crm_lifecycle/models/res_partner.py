@@ -8,6 +8,8 @@ from .crm_lifecycle_profile import (
     ensure_existing,
 )
 
+COMMERCIAL_INDEX = "res_partner_crm_lifecycle_commercial_idx"
+
 
 class ResPartner(models.Model):
     _name = "res.partner"
@@ -27,7 +29,7 @@ class ResPartner(models.Model):
         # 17 ms per batch at 1M customers instead of 1 ms.
         create_index(
             self.env.cr,
-            "res_partner_crm_lifecycle_commercial_idx",
+            COMMERCIAL_INDEX,
             self._table,
             ["id"],
             where="id = commercial_partner_id",

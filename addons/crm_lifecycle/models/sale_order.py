@@ -1,9 +1,11 @@
 from odoo import models
 from odoo.tools import SQL
 
-# What every reader of orders in the suite needs from a sale order, besides
-# its customer: the lifecycle facts, the RFM cut points, the purchase-model
-# fit, the churn signals and the tier metrics.
+# The covering index of orders by customer (SaleOrder._lifecycle_facts_index)
+# and the columns the lifecycle facts, the RFM cut points and the
+# purchase-model fit read from a customer's orders. An addon whose own
+# readers go through this index adds its columns with
+# _lifecycle_facts_index_includes.
 FACTS_INDEX = "sale_order_crm_lifecycle_facts_idx"
 FACTS_COLUMNS = ("company_id", "state", "date_order", "amount_untaxed", "currency_rate")
 
@@ -24,17 +26,15 @@ class SaleOrder(models.Model):
         through ``partner_id``'s own index every order costs a page of the
         table: about 50,000 pages a batch, which stop fitting in PostgreSQL's
         buffers once the table has millions of rows. This index holds the
-        columns those readers need, ordered by customer, so a batch reads a
-        few hundred index pages instead (and as much again for the churn
-        signals). It includes ``margin`` when ``sale_margin`` stores it. This
-        method runs whenever a module extending sale.order is installed or
-        updated, so installing ``sale_margin`` later rebuilds it; and at the
-        start of each nightly run, because uninstalling ``sale_margin`` drops
-        the index with the column.
+        columns those readers need (``_lifecycle_facts_index_includes``),
+        ordered by customer, so a batch reads a few hundred index pages
+        instead. This method runs whenever a module extending sale.order is
+        installed or updated, so installing ``sale_margin`` (or an addon that
+        adds columns) later rebuilds it; and at the start of each nightly
+        run, because uninstalling ``sale_margin`` drops the index with the
+        column.
         """
-        columns = list(FACTS_COLUMNS)
-        if "margin" in self._fields and self._fields["margin"].store:
-            columns.append("margin")
+        columns = list(dict.fromkeys(self._lifecycle_facts_index_includes()))
         if set(self._lifecycle_facts_index_columns()) == {"partner_id", *columns}:
             return
         self.env.execute_query(
@@ -48,6 +48,21 @@ class SaleOrder(models.Model):
                 SQL(", ").join(SQL.identifier(column) for column in columns),
             )
         )
+
+    def _lifecycle_facts_index_includes(self):
+        """Hook: the columns the facts index holds besides ``partner_id``,
+        in order (repeats are dropped).
+
+        Here, what the lifecycle's own readers need: ``FACTS_COLUMNS``, and
+        ``margin`` when ``sale_margin`` stores it. An addon whose queries
+        read a batch's orders through this index returns ``super()``'s list
+        plus the stored columns those queries read; the index is rebuilt
+        when that addon is installed or updated, and by the next nightly run.
+        """
+        columns = list(FACTS_COLUMNS)
+        if "margin" in self._fields and self._fields["margin"].store:
+            columns.append("margin")
+        return columns
 
     def _lifecycle_facts_index_columns(self):
         """The columns of the facts index as it is, in index order; none

@@ -15,6 +15,20 @@ class SaleOrder(models.Model):
         help="Points this order earns on confirmation, and why.",
     )
 
+    def _lifecycle_facts_index_includes(self):
+        # Tier metrics on amounts spent or on orders
+        # (crm.loyalty.tier._metrics_query) read a batch's orders from
+        # crm_lifecycle's covering index of orders by customer, for
+        # index-only scans.
+        return [
+            *super()._lifecycle_facts_index_includes(),
+            "company_id",
+            "state",
+            "date_order",
+            "amount_untaxed",
+            "currency_rate",
+        ]
+
     @api.depends(
         "order_line.product_id",
         "order_line.product_uom_qty",
