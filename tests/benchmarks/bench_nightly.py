@@ -459,7 +459,7 @@ def floor_agreement(env, as_of):
 def statement_seconds(cr, query):
     """The time of one statement and the rows it wrote, rolled back: what it
     wrote is not kept. Without JIT compilation: on the churn floor it spent
-    5.6 s compiling a statement that runs in 5 s, and a floor is timed at
+    longer compiling the statement than running it, and a floor is timed at
     its best."""
     cr.execute("SET LOCAL jit = off")
     tick = time.perf_counter()
@@ -773,7 +773,7 @@ def main():
         )
         figures["churn_ratio"] = steps["churn"]["seconds"] / figures["churn_floor"]
         # The whole night against both floors: expiry, tiers and messages
-        # have none (they took 0.2 s at 100k customers).
+        # have none (they are a small part of the night).
         figures["night_ratio"] = figures["seconds"] / (
             figures["floor"] + figures["churn_floor"]
         )

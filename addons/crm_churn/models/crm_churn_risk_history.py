@@ -16,8 +16,8 @@ class CrmChurnRiskHistory(models.Model):
     _order = "date desc, id desc"
     _rec_name = "date"
     # The date says when; the creating user, always the nightly run's, cost
-    # two foreign-key checks per row, a third of writing a batch's rows on
-    # the first night (see crm.lifecycle.stay.mixin).
+    # two foreign-key checks per row, a large share of writing a batch's
+    # rows on the first night (see crm.lifecycle.stay.mixin).
     _log_access = False
     _lifecycle_ordered_groups = ("level",)
 

@@ -13,9 +13,9 @@ class CrmLifecycleStayMixin(models.AbstractModel):
     cannot do for them, and this writes no ORM log columns: a stay says when
     it began, and a manual move who made it (``changed_by_id``); the
     creating user (the nightly run's, or whoever confirmed the order, which
-    the order tells) only cost two foreign-key checks per row, a third of
-    the time of writing a batch's stays on the first night, when every
-    customer gets one (65 ms of 200 for 5,000).
+    the order tells) only cost two foreign-key checks per row, a large
+    share of the time of writing a batch's stays on the first night, when
+    every customer gets one (docs/BENCHMARKS.md).
     """
 
     _name = "crm.lifecycle.stay.mixin"

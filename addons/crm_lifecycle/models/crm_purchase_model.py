@@ -16,20 +16,16 @@ from .crm_lifecycle_profile import ensure_existing
 
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
 # Above this many customers a company's fit uses a random sample of about
-# this size: at 973,350 customers a sample of 200,000 gave the parameters to
-# within 1% of the full fit, and the full fit's inputs alone took 12 s. That
-# sample's refit call still took 11.5 s on a slower 2-core machine
-# (docs/BENCHMARKS.md of 2026-12-03), the inputs' time following the sample's
-# size; at 97,429 customers, half of them gave the four BG/NBD parameters
-# within 1.2% of the full fit (r 0.6%, alpha 1.0%, a 1.1%, b 1.2%).
+# this size: a sample of that order gives the parameters close to the full
+# fit's, while the full fit's inputs alone take long at a million customers;
+# the inputs' time follows the sample's size (figures in docs/BENCHMARKS.md).
 FIT_SAMPLE = 100000
 # The sample keeps the customers whose hashed id falls below a threshold out
 # of this many values: the same customers every time for a given share.
 SAMPLE_SCALE = 1 << 20
 # Below this share of the customers, a sample's orders are read customer by
 # customer through the covering index; above it, by reading every order and
-# filtering the hash, which is faster when most customers are in: the fit of
-# 99.8% of 100,000 customers took 5.4 s customer by customer, 3.4 s whole.
+# filtering the hash, which is faster when most customers are in.
 SAMPLE_BY_CUSTOMER_BELOW = 0.5
 # Earliest date a fit or a run may be computed at: far enough back for any
 # sales history, and far from the date arithmetic's lower limit.
@@ -311,7 +307,7 @@ class CrmPurchaseModel(models.Model):
 
         Orders on the same day count as one purchase, as in the literature.
         The rows stream from a server-side cursor into compact arrays: a
-        million customers as Python tuples took half a gigabyte. With a
+        million customers as Python tuples held far more memory. With a
         ``share`` below 1, only a random sample of about that share of the
         customers (see ``_sampled_inputs``).
         """
@@ -412,10 +408,10 @@ class CrmPurchaseModel(models.Model):
         A small sample picks its customers first, as an array, so that only
         their orders are read, through the covering index by customer:
         filtering the hash after joining every order to its customer scanned
-        all ten million orders of a million customers, 11 s for a fit of a
-        tenth of them. An array of a subquery, because the planner then
-        counts on a few customers and goes through the indexes; it reckons
-        the hash filter keeps a third of everyone.
+        every order of every customer, however small the sample. An array of
+        a subquery, because the planner then counts on a few customers and
+        goes through the indexes; it reckons the hash filter keeps a third of
+        everyone.
         """
         if share >= 1.0:
             return SQL()

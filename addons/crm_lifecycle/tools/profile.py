@@ -39,7 +39,7 @@ def rfm_inputs(fact, settings, today):
 def rfm_columns(orders, revenue, margin, refunded, days_since_last, settings):
     """``rfm_inputs`` over whole columns (numpy arrays, NaN where a value is
     missing): the nightly cut points cover every customer of a company, and
-    one Python call per customer cost about 2 s at a million. Returns the
+    one Python call per customer grew costly at a million. Returns the
     (recency, frequency, monetary) columns of the customers with orders in
     the window."""
     orders = np.asarray(orders, dtype=float)

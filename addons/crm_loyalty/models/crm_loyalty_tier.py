@@ -445,8 +445,8 @@ class CrmLoyaltyTier(models.Model):
 
         One batch of members per call, by partner id after the company's
         cursor, and the cron is told what remains: the review of every
-        member in one call grew with the membership (5.4 s at 119,472
-        members). Warnings send one email and schedule one activity each,
+        member in one call grew with the membership, past what a cron call
+        may take. Warnings send one email and schedule one activity each,
         hence their smaller batches.
         """
         today = fields.Date.context_today(self)
