@@ -8,7 +8,6 @@ are not simply floating-point noise.
 """
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -362,21 +361,17 @@ def test_fit_gamma_gamma_recovers_parameters(clv):
 
 
 def test_fit_200k_customers_runs(clv):
-    """Performance sanity only: prints the time, asserts nothing about it."""
+    """A fit on 200,000 customers converges and predicts for all of them.
+    Its time is measured by tests/benchmarks/bench_clv_fit.py."""
     T = np.random.default_rng(1).uniform(30, 90, 200_000)
     x, t_x, T = clv.simulate_bgnbd(**TRUE, T=T, n=200_000, seed=1)
-    start = time.perf_counter()
     fit = clv.fit_bgnbd(x, t_x, T)
-    elapsed = time.perf_counter() - start
-    print(f"fit_bgnbd on 200,000 customers: {elapsed:.2f} s, {fit['iterations']} it")
     assert fit["converged"]
-    start = time.perf_counter()
-    clv.bgnbd_expected_purchases(
+    expected = clv.bgnbd_expected_purchases(
         fit["r"], fit["alpha"], fit["a"], fit["b"], 52, x, t_x, T
     )
-    print(
-        f"expected purchases for 200,000 customers: {time.perf_counter() - start:.2f} s"
-    )
+    assert expected.shape == (200_000,)
+    assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
 
 
 # --------------------------------------------------------------- prob alive
