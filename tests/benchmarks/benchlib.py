@@ -27,7 +27,7 @@ def rss_mib():
     Read from the kernel's high-water mark of this process's own memory
     (``VmHWM``): ``getrusage``'s ``ru_maxrss`` survives ``execve`` on Linux,
     so a benchmark started by ``run_all.py`` right after the generator
-    reported the generator's peak as its own (5.2 GiB at 1M customers).
+    reported the generator's peak as its own.
     """
     try:
         with open("/proc/self/status", encoding="ascii") as status:
