@@ -2,7 +2,7 @@
     "name": "Loyalty Points Ledger",
     "summary": "An append-only points ledger with per-lot expiry on Odoo's "
     "loyalty programs",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",

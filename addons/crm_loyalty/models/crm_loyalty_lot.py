@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from .crm_loyalty_entry import show_points_by_precision
+from .crm_loyalty_entry import POSTING, show_points_by_precision
 
 
 class CrmLoyaltyLot(models.Model):
@@ -64,3 +64,47 @@ class CrmLoyaltyLot(models.Model):
                 " WHERE remaining > 0"
             )
         )
+
+    @api.model
+    def _cron_expire(self, limit=5000):
+        """Expire what is left of lapsed lots, a batch at a time.
+
+        A night can lapse hundreds of thousands of lots, so a batch is a few
+        set-based statements (``crm.loyalty.entry._expire_lots``) instead of
+        one ``_post`` per lot: each lot gets its own ``expire`` entry and
+        allocation, is emptied, and its card loses the points, all in one
+        transaction. Safe to run twice: an emptied lot is not selected again.
+        """
+        # sudo: the ledger tables are written by the ledger service only; the
+        # callers are the expiry cron and the demo loader, never a user.
+        service = self.env["crm.loyalty.entry"].sudo().with_context(**{POSTING: True})
+        today = fields.Date.context_today(self)
+        service.env["loyalty.card"].flush_model(["points"])
+        service.flush_model()
+        service.env["crm.loyalty.lot"].flush_model()
+        lots = service.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, l.card_id, c.program_id, c.partner_id,
+                       COALESCE(c.company_id, l.company_id), l.remaining, l.date
+                  FROM crm_loyalty_lot l
+                  JOIN loyalty_card c ON c.id = l.card_id
+                 WHERE l.expiry_date < %s AND l.remaining > 0
+                 ORDER BY l.expiry_date, l.id
+                 LIMIT %s
+                """,
+                today,
+                limit,
+            )
+        )
+        if lots:
+            service._expire_lots(lots)
+        remaining = service.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM crm_loyalty_lot"
+                " WHERE expiry_date < %s AND remaining > 0",
+                today,
+            )
+        )[0][0]
+        service.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
+        return len(lots)
