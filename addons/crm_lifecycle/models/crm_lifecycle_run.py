@@ -1,10 +1,9 @@
 import json
 import logging
 import time
-from datetime import datetime, timedelta
-from datetime import time as datetime_time
+from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, ormcache
 
@@ -441,62 +440,10 @@ class CrmLifecycleRun(models.Model):
 
     @api.model
     def _load_demo_data(self, customers=220, seed=42):
-        """Create a generated two-year sales history and compute everything."""
-        from ..tools import demo_history
+        """Demo sales history and its computation: see demo/demo_loader.py."""
+        from ..demo import demo_loader
 
-        today = fields.Date.context_today(self)
-        plan = demo_history.generate(customers, today=today, seed=seed)
-        product = self.env["product.product"].create(
-            {
-                "name": self.env._("Lifecycle demo product"),
-                "type": "service",
-                "list_price": 100.0,
-                "taxes_id": [Command.clear()],
-            }
-        )
-        partners = self.env["res.partner"].create(
-            [{"name": customer["name"], "is_company": True} for customer in plan]
-        )
-        order_vals = []
-        for partner, customer in zip(partners, plan, strict=True):
-            for day, amount in customer["orders"]:
-                order_vals.append(
-                    {
-                        "partner_id": partner.id,
-                        "state": "sale",
-                        "date_order": datetime.combine(day, datetime_time(10)),
-                        "order_line": [
-                            Command.create(
-                                {
-                                    "product_id": product.id,
-                                    "product_uom_qty": 1,
-                                    "price_unit": amount,
-                                    "tax_id": [Command.clear()],
-                                }
-                            )
-                        ],
-                    }
-                )
-            for _quote in range(customer["quotes"]):
-                order_vals.append(
-                    {
-                        "partner_id": partner.id,
-                        "order_line": [
-                            Command.create(
-                                {
-                                    "product_id": product.id,
-                                    "product_uom_qty": 1,
-                                    "tax_id": [Command.clear()],
-                                }
-                            )
-                        ],
-                    }
-                )
-        self.env["sale.order"].with_context(tracking_disable=True).create(order_vals)
-        self._rebuild_history(months=24, today=today)
-        run = self.create({"as_of": today})
-        while run.state == "running":
-            run._process_batch()
+        return demo_loader.load(self.env, customers=customers, seed=seed)
 
 
 def _add_months(day, months):

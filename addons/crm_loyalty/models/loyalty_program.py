@@ -1,5 +1,3 @@
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, ormcache
@@ -295,107 +293,12 @@ class LoyaltyProgram(models.Model):
 
     @api.model
     def _crm_load_demo_data(self, program_id=None, months=18, seed=7):
-        """Demo ledger: earn entries dated like the orders they come from, so
-        that lots expire, a few redemptions and behaviour points, and tiers.
+        """Demo ledger on the demo orders: see demo/demo_loader.py."""
+        from ..demo import demo_loader
 
-        ``program_id``: the demo program (demo/crm_loyalty_demo.xml), whose
-        names are data that the addon's translations name; without it a
-        program is created. A program that already has cards is left as it
-        is: the demo is loaded again when the addon is updated."""
-        import random
-
-        from odoo import Command
-
-        rng = random.Random(seed)
-        program = self.browse(program_id).exists()
-        if program and program.coupon_ids:
-            return program
-        program = program or self.create(
-            {
-                "name": self.env._("Member Points"),
-                "program_type": "loyalty",
-                "trigger": "auto",
-                "applies_on": "both",
-                "portal_visible": True,
-                "portal_point_name": self.env._("Points"),
-                "crm_member_day_kind": "weekday",
-                "crm_member_weekday": "2",
-                "crm_campaign_ids": [
-                    Command.create(
-                        {
-                            "name": self.env._("Double points week"),
-                            "date_from": fields.Date.today() - relativedelta(days=3),
-                            "date_to": fields.Date.today() + relativedelta(days=3),
-                            "factor": 2.0,
-                        }
-                    )
-                ],
-                "rule_ids": [
-                    Command.create(
-                        {"reward_point_mode": "money", "reward_point_amount": 1}
-                    )
-                ],
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "per_order",
-                            "discount": 10,
-                            "required_points": 100,
-                        }
-                    )
-                ],
-            }
+        return demo_loader.load(
+            self.env, program_id=program_id, months=months, seed=seed
         )
-        since = fields.Datetime.now() - relativedelta(months=months)
-        orders = self.env["sale.order"].search(
-            [
-                ("state", "=", "sale"),
-                ("company_id", "=", self.env.company.id),
-                ("date_order", ">=", since),
-            ],
-            order="date_order, id",
-        )
-        Entry = self.env["crm.loyalty.entry"]
-        Card = self.env["loyalty.card"]
-        cards = {}
-        for order in orders:
-            partner = order.partner_id.commercial_partner_id
-            card = cards.get(partner.id) or Card.create(
-                {"program_id": program.id, "partner_id": partner.id}
-            )
-            cards[partner.id] = card
-            Entry._post(
-                card,
-                "earn",
-                order.amount_untaxed,
-                f"demo:sale.order:{order.id}",
-                source=order,
-                date=order.date_order,
-                reason_code="order",
-                reason_params={"order": order.name},
-            )
-            if card.points >= 300 and rng.random() < 0.15:
-                Entry._post(
-                    card,
-                    "redeem",
-                    -100,
-                    f"demo:redeem:{order.id}",
-                    source=order,
-                    date=order.date_order,
-                    reason_code="order",
-                    reason_params={"order": order.name},
-                )
-        behaviours = program.crm_behaviour_ids
-        for index, card in enumerate(cards.values()):
-            if index % 4 == 0:
-                behaviour = behaviours[index % len(behaviours)]
-                behaviour._grant(card.partner_id, f"demo-{index}", None)
-        Entry._cron_expire(limit=100000)
-        self.env["crm.loyalty.tier"]._update_members(
-            self.env["res.partner"].browse(list(cards))
-        )
-        return program
 
     @api.model
     @ormcache()
