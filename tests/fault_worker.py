@@ -13,6 +13,13 @@ Modes:
   the middle of a batch (cards debited, entries not yet written).
 - ``expire-resume``: runs the expiry to the end; prints what the ledger
   reconciliation finds.
+- ``start``: a churn run planned in batches of ``--batch-size``, committed,
+  for several ``work`` processes at once.
+- ``work``: one cron worker: takes batches of the running run and commits
+  each, as ir.cron does, until none is left for it (``--slow`` seconds in
+  each batch make workers overlap; ``--crash-at`` kills it with SIGKILL in
+  the middle of that batch); prints how many batches it did.
+- ``result``: prints the last run's result and its batches.
 """
 
 import argparse
@@ -21,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import date
 
 import psycopg2
@@ -112,11 +120,64 @@ def expire(env, args):
     )
 
 
+def parallel(env, args):
+    Run = env["crm.churn.run"]
+    params = env["ir.config_parameter"]
+    if args.mode == "start":
+        Run.search([("state", "=", "running")]).write({"state": "done"})
+        params.set_param("crm_churn.batch_size", args.batch_size)
+        run = Run.create({"as_of": date.today()})
+        env.cr.commit()
+        print(json.dumps({"run": run.id, "batches": batches(env, run)["todo"]}))
+        return
+    run = Run.search([], order="id desc", limit=1)
+    if args.mode == "result":
+        params.set_param("crm_churn.batch_size", False)
+        env.cr.commit()
+        print(json.dumps({**result(env, run), **batches(env, run)}))
+        return
+    score = type(env["crm.churn.risk"])._score_partners
+    taken = {"n": 0}
+
+    def slow_score(self, partner_ids, as_of=None):
+        taken["n"] += 1
+        written = score(self, partner_ids, as_of)
+        if taken["n"] == args.crash_at:
+            # Scores written, batch not done, nothing committed.
+            sys.stdout.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(args.slow)
+        return written
+
+    type(env["crm.churn.risk"])._score_partners = slow_score
+    while True:
+        done, remaining = Run.browse(run.id)._process_batch()
+        env.cr.commit()  # as ir.cron does after every call
+        if not done or not remaining:
+            break
+    print(json.dumps({"batches": taken["n"]}))
+
+
+def batches(env, run):
+    rows = env.execute_query(
+        SQL(
+            "SELECT state, COUNT(*) FROM crm_lifecycle_batch"
+            " WHERE res_model = 'crm.churn.run' AND run_id = %s GROUP BY state",
+            run.id,
+        )
+    )
+    counts = dict(rows)
+    return {"todo": counts.get("todo", 0), "done": counts.get("done", 0)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "mode",
         choices=[
+            "start",
+            "work",
+            "result",
             "baseline",
             "crash",
             "resume",
@@ -129,6 +190,7 @@ def main():
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--batch-size", type=int, default=40)
     parser.add_argument("--crash-at", type=int, default=3)
+    parser.add_argument("--slow", type=float, default=0.0)
     args, rest = parser.parse_known_args()
     config.parse_config(["--addons-path", args.addons_path, "-d", args.db, *rest])
     registry = odoo.modules.registry.Registry(args.db)
@@ -138,6 +200,9 @@ def main():
             expire(env, args)
             return
         Run = env["crm.churn.run"]
+        if args.mode in ("start", "work", "result"):
+            parallel(env, args)
+            return
         if args.mode == "resume":
             run = Run.search([("state", "=", "running")], limit=1)
             assert run, "no interrupted run to resume"

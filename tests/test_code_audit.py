@@ -33,12 +33,19 @@ EXECUTE_METHODS = {
 # keyword or type taken from a constant of the module, never user input.
 # Keyed like the sudo() table: (file, function) -> why it is safe.
 DYNAMIC_SQL_ALLOWED = {
-    ("addons/crm_lifecycle/utils.py", "upsert"): (
-        "col_type is a PostgreSQL type name from the callers' module constants "
-        "(crm_lifecycle_profile.WRITTEN_COLUMNS, crm.churn.risk._COLUMNS)"
+    ("addons/crm_lifecycle/bulk_sql.py", "upsert"): (
+        "col_type is a PostgreSQL type name from the callers' class attributes "
+        "(_snapshot_columns of the profile and the risk)"
     ),
-    ("addons/crm_lifecycle/utils.py", "_statement"): (
+    ("addons/crm_lifecycle/bulk_sql.py", "_statement"): (
         "col_type as in upsert, which passes it on"
+    ),
+    (
+        "addons/crm_lifecycle/models/crm_lifecycle_snapshot_mixin.py",
+        "_partner_mirror_query",
+    ): (
+        "col_type is a PostgreSQL type name from the class attribute "
+        "_snapshot_mirror of the profile and the risk"
     ),
 }
 DOC_ROW = re.compile(r"^\|\s*`(addons/[^`]+\.py)`\s*\|\s*`(\w+)`\s*\|", re.MULTILINE)

@@ -4,7 +4,8 @@ A churn run killed with SIGKILL in the middle of a batch (scores upserted,
 nothing committed), or whose database server restarts at that moment, and
 resumed by the next cron call ends with exactly the scores and alerts of an
 uninterrupted run. An expiry batch interrupted by a restart after it debited
-the cards leaves every card equal to its entries and lots.
+the cards leaves every card equal to its entries and lots. Two workers
+sharing a run's batches, one of them killed, end as a single worker does.
 """
 
 import json
@@ -25,7 +26,7 @@ import pytest
 WORKER = Path(__file__).with_name("fault_worker.py")
 
 
-def _worker(mode, **options):
+def _command(mode, **options):
     db = os.environ.get("CRM_SUITE_DB")
     addons_path = os.environ.get("CRM_SUITE_ADDONS_PATH")
     if not (db and addons_path):
@@ -33,8 +34,17 @@ def _worker(mode, **options):
     cmd = [sys.executable, str(WORKER), mode, "--db", db, "--addons-path", addons_path]
     for key, value in options.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
-    cmd += shlex.split(os.environ.get("CRM_SUITE_DB_ARGS", ""))
-    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=600)
+    return cmd + shlex.split(os.environ.get("CRM_SUITE_DB_ARGS", ""))
+
+
+def _worker(mode, **options):
+    return subprocess.run(
+        _command(mode, **options),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _json(proc):
@@ -168,3 +178,56 @@ def test_database_restart_during_expiry_leaves_the_ledger_balanced(demo_server):
 
     resumed = _json(_worker("expire-resume", batch_size=50))
     assert resumed == {"differences": 0, "open_lapsed": 0}
+
+
+def _spawn(mode, **options):
+    """A worker process started now, for workers that run at the same time."""
+    return subprocess.Popen(
+        _command(mode, **options),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finished(proc, timeout=600):
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_two_workers_share_a_run_with_the_result_of_one():
+    """Two cron workers (two processes, as two servers) take the batches of
+    one run at once: each batch once, and the scores and alerts of a single
+    worker's run."""
+    baseline = _json(_worker("baseline", batch_size=40))
+    planned = _json(_worker("start", batch_size=40))
+    assert planned["batches"] >= 4, "the demo data must span several batches"
+    workers = [_spawn("work", slow=0.5, crash_at=0) for _ in range(2)]
+    done = [_json(_finished(worker)) for worker in workers]
+    assert all(worker["batches"] for worker in done), "both workers took batches"
+    assert sum(worker["batches"] for worker in done) == planned["batches"]
+    result = _json(_worker("result"))
+    assert result["todo"] == 0 and result["batches"] == planned["batches"]
+    assert result["customers_done"] == baseline["customers_done"]
+    assert result["risks"] == baseline["risks"]
+    assert result["alerts"] == baseline["alerts"]
+
+
+def test_a_crashed_workers_batch_is_taken_again():
+    """A worker killed in the middle of a batch (its scores written, nothing
+    committed) frees the batch: the other worker, or the next cron call,
+    takes it again, and the run ends as a single worker's would."""
+    baseline = _json(_worker("baseline", batch_size=40))
+    planned = _json(_worker("start", batch_size=40))
+    crashing = _spawn("work", slow=0.5, crash_at=2)
+    steady = _spawn("work", slow=0.5, crash_at=0)
+    crashed = _finished(crashing)
+    assert crashed.returncode == -signal.SIGKILL, (crashed.returncode, crashed.stderr)
+    _json(_finished(steady))
+    # The next cron call, for whatever the crash left behind.
+    _json(_worker("work", crash_at=0))
+    result = _json(_worker("result"))
+    assert result["todo"] == 0 and result["batches"] == planned["batches"]
+    assert result["customers_done"] == baseline["customers_done"]
+    assert result["risks"] == baseline["risks"]
+    assert result["alerts"] == baseline["alerts"]

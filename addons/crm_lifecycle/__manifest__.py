@@ -2,7 +2,7 @@
     "name": "Customer Lifecycle",
     "summary": "Lifecycle stages, RFM segments, value classes and customer "
     "lifetime value computed from sales",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",

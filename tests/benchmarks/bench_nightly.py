@@ -566,7 +566,7 @@ def bench_lifecycle(env, as_of, batch_size, refit, profile=False):
             profile,
             force_refit if refit else None,
         )
-    return {**figures, "written": run.profiles_written, "phases": phases_of(spent)}
+    return {**figures, "written": run.rows_written, "phases": phases_of(spent)}
 
 
 def phases_of(spent):

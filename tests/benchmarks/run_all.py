@@ -191,6 +191,13 @@ def main():
         "machine the ratio to the floors moves from run to run, so the target "
         "is judged on their median",
     )
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="at the largest size, the usual night's lifecycle and churn steps "
+        "again with these numbers of cron workers sharing the batches, each on "
+        "a copy of the database as the first night left it; empty: none",
+    )
     parser.add_argument("--template", default="crm_bench_template")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
@@ -232,8 +239,10 @@ def main():
         nightly = ("bench_nightly.py", db, args.addons_path, "--days-ago")
         row["first"] = bench(*nightly, "3")
         repeats = args.repeats if size <= REPEATED_UP_TO else 1
+        workers = [int(w) for w in args.workers.split(",") if w]
+        workers = workers if size == max(sizes) else []
         snapshot, copy = f"{db}_after_first", f"{db}_repeat"
-        if repeats > 1:
+        if repeats > 1 or workers:
             copy_of(db, snapshot)
         row["usual"] = bench(*nightly, "2", "--audit", "--floor-agreement")
         row["usual_repeats"] = [ratios(row["usual"])]
@@ -241,7 +250,20 @@ def main():
             copy_of(snapshot, copy)
             again = bench("bench_nightly.py", copy, args.addons_path, "--days-ago", "2")
             row["usual_repeats"].append(ratios(again))
-        if repeats > 1:
+        for count in workers:
+            copy_of(snapshot, copy)
+            row.setdefault("workers", []).append(
+                bench(
+                    "bench_workers.py",
+                    copy,
+                    args.addons_path,
+                    "--workers",
+                    str(count),
+                    "--days-ago",
+                    "2",
+                )
+            )
+        if repeats > 1 or workers:
             drop(copy)
             drop(snapshot)
         row["refit"] = bench(*nightly, "1", "--refit")
@@ -650,6 +672,7 @@ def render(r):
         for step in ("lifecycle", "churn"):
             for name, seconds in row["profiled"]["steps"][step]["profile"]["top"]:
                 out.append(f"| {step} | `{name}` | {seconds:.2f} |")
+    out += workers_section(r)
     if "confirm" in r:
         out += confirmation_section(r["confirm"])
     if "ledger" in r:
@@ -704,6 +727,39 @@ def render(r):
         ]
     out += ["", "## Against the targets of issue 5", ""] + targets(r)
     return "\n".join(out) + "\n"
+
+
+def workers_section(r):
+    rows = [row for row in r["sizes"] if row.get("workers")]
+    if not rows:
+        return []
+    row = rows[-1]
+    out = [
+        "",
+        "### Several workers",
+        "",
+        (
+            "The usual night's lifecycle and churn steps at "
+            f"{n(row['data']['customers'])} customers, each on a copy of the "
+            "database as the first night left it, with their batches shared by "
+            "cron workers (`bench_workers.py`: separate processes, as the "
+            "threads of `--max-cron-threads` or the crons of several servers, "
+            "each taking the next batch nobody holds with `FOR UPDATE SKIP "
+            "LOCKED` and committing it); from the run's preparation to its end."
+        ),
+        "",
+        "| Workers | Lifecycle step | Churn step | Both | Speed-up |",
+        "|---|---|---|---|---|",
+    ]
+    base = row["workers"][0]["seconds"]
+    for w in row["workers"]:
+        steps = w["steps"]
+        out.append(
+            f"| {w['workers']} | {s(steps['crm.lifecycle.run']['seconds'])} | "
+            f"{s(steps['crm.churn.run']['seconds'])} | {s(w['seconds'])} | "
+            f"{base / w['seconds']:.2f}x |"
+        )
+    return out
 
 
 def targets(r):

@@ -5,7 +5,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import ids_filter, pair_filter, upsert
+from odoo.addons.crm_lifecycle.bulk_sql import ids_filter
+from odoo.addons.crm_lifecycle.tools import snapshot
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
 from ..tools import scoring
@@ -49,7 +50,7 @@ class CrmChurnRisk(models.Model):
     """
 
     _name = "crm.churn.risk"
-    _inherit = ["crm.lifecycle.group.order.mixin"]
+    _inherit = ["crm.lifecycle.group.order.mixin", "crm.lifecycle.snapshot.mixin"]
     _description = "Customer Churn Risk"
     # What a salesperson should do first: the most savable value at risk.
     _order = "value_at_risk desc, score desc, id"
@@ -557,28 +558,20 @@ class CrmChurnRisk(models.Model):
             )
             if rose:
                 risen.append(key)
-            if old and (
-                old["score"],
-                old["level"],
-                old["alert_pending"],
-                old["score_change"],
-                old["reason_data"],
-                old["yearly_value"],
-                old["value_at_risk"],
-                old["lost"],
-            ) == (
-                result.score,
-                result.level,
-                pending,
-                score_change,
-                reason_data,
-                yearly,
-                at_risk,
-                lost,
-            ):
-                # Nothing the row shows moved (on a usual night, five
-                # customers in six): it is not sent, as the upsert would
-                # leave it alone (``_COMPARED``).
+            shown = {
+                "score": result.score,
+                "level": result.level,
+                "alert_pending": pending,
+                "score_change": score_change,
+                "reason_data": reason_data,
+                "yearly_value": yearly,
+                "value_at_risk": at_risk,
+                "lost": lost,
+            }
+            if snapshot.unchanged(old, shown, self._COMPARED):
+                # Nothing the row shows moved (on a usual night, most
+                # customers): it is not sent, as the upsert would leave it
+                # alone.
                 if moved:
                     history.append({"partner_id": key[0], "company_id": key[1], **old})
                 continue
@@ -615,7 +608,7 @@ class CrmChurnRisk(models.Model):
             rows.append(row)
             if not old or (row["score"], row["level"]) != (old["score"], old["level"]):
                 mirrored.append(row)
-        gone = [key for key in existing if key not in seen]
+        gone = snapshot.gone(existing, seen)
         written = self._write_rows(rows)
         self._delete_rows(gone)
         # Only the customers whose score or level moved: the partner holds
@@ -690,9 +683,8 @@ class CrmChurnRisk(models.Model):
 
     # A score row is rewritten only when one of these moved. The batch
     # compares them before it builds the row (reading the reasons back costs
-    # 35 ms a batch of 5,000; sending the 5,000 rows for PostgreSQL to
-    # compare cost 250 ms), and the upsert compares them again, so that a
-    # row is never rewritten for nothing.
+    # less than sending every row for PostgreSQL to compare), and the upsert
+    # compares them again, so that a row is never rewritten for nothing.
     # The value and the lost flag move only with a new order, the score or
     # the stage, which mostly rewrite the row anyway: comparing them keeps
     # a usual night's rewrites where they were.
@@ -707,69 +699,12 @@ class CrmChurnRisk(models.Model):
         "lost",
     )
 
-    @api.model
-    def _write_rows(self, rows):
-        """UPSERT the rows that changed (no ORM: a million rows a night);
-        returns their number."""
-        return upsert(
-            self.env, self._table, self._COLUMNS, rows, unless_same=self._COMPARED
-        )
-
-    @api.model
-    def _delete_rows(self, keys):
-        if not keys:
-            return
-        # Filtered, not joined with the list: see pair_filter.
-        self.env.execute_query(
-            SQL(
-                "DELETE FROM crm_churn_risk r WHERE %s",
-                pair_filter("r", ((k[0], k[1]) for k in keys)),
-            )
-        )
-
-    @api.model
-    def _write_partner_mirror(self, rows, gone=()):
-        """Mirror score and level on res_partner (company-dependent), on change."""
-        entries = [
-            (r["partner_id"], r["company_id"], r["score"], r["level"]) for r in rows
-        ] + [(k[0], k[1], None, None) for k in gone]
-        if not entries:
-            return
-        self.env["res.partner"].flush_model(["churn_risk_score", "churn_risk_level"])
-        self.env.execute_query(
-            SQL(
-                """
-                WITH v AS (
-                    SELECT *
-                      FROM unnest(%s::int[], %s::int[], %s::int[], %s::varchar[])
-                           AS v(partner_id, company_id, score, level)
-                ), agg AS (
-                    SELECT partner_id,
-                           jsonb_object_agg(company_id::text, score) AS score,
-                           jsonb_object_agg(company_id::text, level) AS level
-                      FROM v GROUP BY partner_id
-                )
-                UPDATE res_partner p
-                   SET churn_risk_score =
-                           COALESCE(p.churn_risk_score, '{}') || agg.score,
-                       churn_risk_level =
-                           COALESCE(p.churn_risk_level, '{}') || agg.level
-                  FROM agg
-                 WHERE p.id = agg.partner_id
-                   AND (COALESCE(p.churn_risk_score, '{}') || agg.score
-                            IS DISTINCT FROM p.churn_risk_score
-                        OR COALESCE(p.churn_risk_level, '{}') || agg.level
-                            IS DISTINCT FROM p.churn_risk_level)
-                """,
-                [e[0] for e in entries],
-                [e[1] for e in entries],
-                [e[2] for e in entries],
-                [e[3] for e in entries],
-            )
-        )
-        self.env["res.partner"].invalidate_model(
-            ["churn_risk_score", "churn_risk_level"]
-        )
+    _snapshot_columns = _COLUMNS
+    _snapshot_compared = _COMPARED
+    _snapshot_mirror = (
+        ("churn_risk_score", "score", "int4"),
+        ("churn_risk_level", "level", "varchar"),
+    )
 
     # ------------------------------------------------------------------
     # Actions

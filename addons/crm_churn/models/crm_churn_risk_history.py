@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import pair_filter
+from odoo.addons.crm_lifecycle.bulk_sql import pair_filter
 
 from .crm_churn_risk import LEVEL_SELECTION
 

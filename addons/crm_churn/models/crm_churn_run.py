@@ -1,12 +1,11 @@
 import heapq
 import logging
-import time
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle.utils import collector_paused, stream
+from odoo.addons.crm_lifecycle.bulk_sql import stream
 
 from ..tools import scoring
 
@@ -19,39 +18,32 @@ PENDING_DAYS = 7
 
 
 class CrmChurnRun(models.Model):
-    """One night of churn warning: score every customer in resumable batches,
-    then act once on the whole population (won-back detection, new alerts
-    under the cap, escalations).
+    """The churn step of the night, on the engine of
+    ``crm.lifecycle.batch.run``: score every customer in batches, then act
+    once on the whole population (won-back detection, new alerts under the
+    cap, escalations).
 
-    The run remembers the last commercial partner id it scored; a killed cron
-    resumes after it. Alerts are opened only in the final step, so the cap
-    keeps the most urgent customers of the whole base, not of the first batch.
+    Alerts are opened only after the last batch, so that the cap keeps the
+    most urgent customers of the whole base, not of the first batch. The
+    step waits for a lifecycle run still in progress, so that the scores use
+    tonight's stages and predictions.
     """
 
     _name = "crm.churn.run"
+    _inherit = ["crm.lifecycle.batch.run"]
     _description = "Churn Warning Run"
-    _order = "id desc"
-    _rec_name = "as_of"
+    _batch_size_param = "crm_churn.batch_size"
+    _batch_default_size = DEFAULT_BATCH_SIZE
+    _batch_sync_limit = SYNC_LIMIT
+    _batch_cron_xmlid = "crm_churn.ir_cron_churn_nightly"
+    _batch_wait_for = ("crm.lifecycle.run",)
 
-    as_of = fields.Date("Night of", required=True, readonly=True)
-    state = fields.Selection(
-        [("running", "Running"), ("done", "Done")],
-        default="running",
-        required=True,
-        readonly=True,
-    )
-    forced = fields.Boolean(
-        "Started by hand", readonly=True, help="Started with Run now."
-    )
-    cursor = fields.Integer(readonly=True)
-    customers_total = fields.Integer("Customers to score", readonly=True)
-    customers_done = fields.Integer("Customers scored", readonly=True)
+    customers_total = fields.Integer("Customers to score")
+    customers_done = fields.Integer("Customers scored")
     rows_written = fields.Integer(
         "Scores changed",
-        readonly=True,
         help="Customers whose score, level or reasons changed and were written.",
     )
-    batch_count = fields.Integer("Batches", readonly=True)
     alerts_created = fields.Integer("New alerts", readonly=True)
     alerts_deferred = fields.Integer(
         "Alerts left for later nights",
@@ -60,96 +52,28 @@ class CrmChurnRun(models.Model):
     )
     alerts_escalated = fields.Integer("Alerts escalated", readonly=True)
     alerts_won_back = fields.Integer("Alerts won back", readonly=True)
-    started_at = fields.Datetime("Started at", readonly=True)
-    finished_at = fields.Datetime("Finished at", readonly=True)
-    duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
 
     # ------------------------------------------------------------------
-    # Entry points
+    # The engine's hooks
     # ------------------------------------------------------------------
 
-    @api.model
-    def _cron_nightly(self, batch_size=None):
-        """One batch of today's run; nothing once today's run is done.
+    def _run_now_title(self):
+        return self.env._("Churn warning")
 
-        Waits for a lifecycle run still in progress, so that the scores use
-        tonight's stages and predictions.
-        """
-        if self.env["crm.lifecycle.run"].search_count(
-            [("state", "=", "running")], limit=1
-        ):
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            cron = self.env.ref("crm_churn.ir_cron_churn_nightly", False)
-            if cron:
-                cron._trigger(at=fields.Datetime.now() + timedelta(minutes=15))
-            return
-        run = self._current_run()
-        if not run:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return
-        done, remaining = run._process_batch(batch_size)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-
-    def action_run_now(self):
-        """Managers' button: a fresh run, at once on small databases."""
-        self.check_access("create")
-        today = fields.Date.context_today(self)
-        self.search([("state", "=", "running")]).write({"state": "done"})
-        run = self.create({"as_of": today, "forced": True})
-        if run.customers_total <= SYNC_LIMIT:
-            while run.state == "running":
-                run._process_batch(SYNC_LIMIT)
-            message = self.env._(
+    def _run_now_message(self, synchronous):
+        if synchronous:
+            return self.env._(
                 "%(count)s customers scored, %(alerts)s new alerts.",
-                count=run.customers_done,
-                alerts=run.alerts_created,
+                count=self.customers_done,
+                alerts=self.alerts_created,
             )
-        else:
-            # Triggering needs write access on ir.cron, reserved to admins; the
-            # caller was checked above for the right to start a run.
-            self.env.ref("crm_churn.ir_cron_churn_nightly").sudo()._trigger()
-            message = self.env._(
-                "%(count)s customers will be scored in the background.",
-                count=run.customers_total,
-            )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Churn warning"),
-                "message": message,
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
-
-    # ------------------------------------------------------------------
-    # Batches
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        runs = super().create(vals_list)
-        for run in runs:
-            run.write(
-                {
-                    "customers_total": run._count_customers(),
-                    "started_at": fields.Datetime.now(),
-                }
-            )
-        return runs
-
-    @api.model
-    def _current_run(self):
-        today = fields.Date.context_today(self)
-        running = self.search([("state", "=", "running")], order="id", limit=1)
-        if running:
-            return running
-        if self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1):
-            return self.browse()
-        return self.create({"as_of": today})
+        return self.env._(
+            "%(count)s customers will be scored in the background.",
+            count=self.customers_total,
+        )
 
     def _count_customers(self):
+        """The customers with a purchase in some company (those scored)."""
         self.env["crm.lifecycle.profile"].flush_model()
         return self.env.execute_query(
             SQL(
@@ -158,82 +82,37 @@ class CrmChurnRun(models.Model):
             )
         )[0][0]
 
-    def _next_partner_ids(self, batch_size):
-        return [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT partner_id FROM crm_lifecycle_profile
-                     WHERE partner_id > %s
-                     ORDER BY partner_id LIMIT %s
-                    """,
-                    self.cursor,
-                    batch_size,
-                )
-            )
-        ]
+    @api.model
+    def _customers_query(self, after, limit=None, until=None):
+        """Every customer with a profile: one whose profiles lost their
+        orders is still taken, so that his score is deleted."""
+        return SQL(
+            "SELECT DISTINCT partner_id FROM crm_lifecycle_profile"
+            " WHERE partner_id > %s %s %s",
+            after,
+            SQL("AND partner_id <= %s", until) if until is not None else SQL(),
+            SQL("ORDER BY partner_id LIMIT %s", limit) if limit else SQL(),
+        )
 
-    def _process_batch(self, batch_size=None):
-        """Score the next batch; the last one also acts. Returns (done, remaining)."""
-        self.ensure_one()
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("crm_churn.batch_size", DEFAULT_BATCH_SIZE)
+    def _run_batch(self, partner_ids):
+        written, _risen = self.env["crm.churn.risk"]._score_partners(
+            partner_ids, self.as_of
         )
-        started = time.monotonic()
-        partner_ids = self._next_partner_ids(batch_size)
-        written = 0
-        if partner_ids:
-            with collector_paused():
-                written, _risen = self.env["crm.churn.risk"]._score_partners(
-                    partner_ids, self.as_of
-                )
-        vals = {
-            "cursor": partner_ids[-1] if partner_ids else self.cursor,
-            "customers_done": self.customers_done + len(partner_ids),
-            "rows_written": self.rows_written + written,
-            "batch_count": self.batch_count + 1,
-        }
-        finished = len(partner_ids) < batch_size
-        self.write(vals)
-        if finished:
-            self._finish()
-        remaining = (
-            0 if finished else max(self.customers_total - self.customers_done, 1)
-        )
-        _logger.info(
-            "Churn run %s: %s customers in %.2fs, %s written, %s remaining",
-            self.as_of,
-            len(partner_ids),
-            time.monotonic() - started,
-            written,
-            remaining,
-        )
-        return max(len(partner_ids), 1), remaining
+        return written
 
-    def _finish(self):
+    def _finish_vals(self):
         """Act on the scored population: won back, new alerts, escalations."""
         Alert = self.env["crm.churn.alert"]
         won = Alert._detect_won_back()
         Alert._refresh_open_windows(self.as_of)
         created, deferred = self._open_alerts()
         escalated = Alert._escalate(self.as_of)
-        finished_at = fields.Datetime.now()
-        self.write(
-            {
-                "state": "done",
-                "alerts_won_back": len(won),
-                "alerts_created": len(created),
-                "alerts_deferred": deferred,
-                "alerts_escalated": len(escalated),
-                "finished_at": finished_at,
-                "duration": (finished_at - self.started_at).total_seconds()
-                if self.started_at
-                else 0.0,
-            }
-        )
+        return {
+            "alerts_won_back": len(won),
+            "alerts_created": len(created),
+            "alerts_deferred": deferred,
+            "alerts_escalated": len(escalated),
+        }
 
     def _pending_for(self, company, cap):
         """The company's pending customers: the ``cap`` first by

@@ -310,7 +310,7 @@ class TestChurnRun(ChurnCommon):
 
     def test_batches_score_with_the_garbage_collector_paused(self):
         """Scoring a batch runs without the cyclic collector (see
-        ``crm_lifecycle.utils.collector_paused``), on again afterwards."""
+        the engine's ``collector_paused``), on again afterwards."""
         self.env["crm.lifecycle.profile"]._refresh_partners(
             self.partners.ids, as_of=TODAY
         )

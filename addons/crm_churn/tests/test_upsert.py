@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tools import SQL
 
-from odoo.addons.crm_lifecycle import utils
+from odoo.addons.crm_lifecycle import bulk_sql
 
 from .common import ChurnCommon
 
@@ -12,7 +12,7 @@ AWKWARD = 'tab\there, new\nline, back\\slash, "quotes", \\N, 流失'
 
 
 class TestUpsert(ChurnCommon):
-    """The nightly runs write their rows through ``utils.upsert``: a few rows
+    """The nightly runs write their rows through ``bulk_sql.upsert``: a few rows
     as arrays in one statement, a batch through COPY. Both must store the
     same values, escapes, nulls and jsonb included."""
 
@@ -62,7 +62,7 @@ class TestUpsert(ChurnCommon):
         by_statement = self._stored(partners)
         Risk.search([("partner_id", "in", partners.ids)]).unlink()
         # COPY into a temporary table, then one upsert
-        with patch.object(utils, "COPY_FROM_ROWS", 1):
+        with patch.object(bulk_sql, "COPY_FROM_ROWS", 1):
             Risk._write_rows(self._rows(partners, 10))
         by_copy = self._stored(partners)
         self.assertEqual(len(by_copy), 4)
@@ -74,7 +74,7 @@ class TestUpsert(ChurnCommon):
         self.assertEqual(by_copy[1][9], date(2026, 6, 1))
         # Again through COPY: the same rows are updated, not duplicated, and
         # the temporary table of the first batch is gone.
-        with patch.object(utils, "COPY_FROM_ROWS", 1):
+        with patch.object(bulk_sql, "COPY_FROM_ROWS", 1):
             Risk._write_rows(self._rows(partners, 50))
         again = self._stored(partners)
         self.assertEqual([row[1] for row in again], [50, 51, 52, 53])

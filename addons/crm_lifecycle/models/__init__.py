@@ -1,4 +1,7 @@
 from . import crm_lifecycle_cached_mixin
+from . import crm_lifecycle_batch
+from . import crm_lifecycle_batch_run
+from . import crm_lifecycle_snapshot_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_purchase_model

@@ -3,27 +3,11 @@ from datetime import timedelta
 import numpy as np
 
 from odoo import api, fields, models
-from odoo.exceptions import MissingError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import profile as profile_tools
-from ..utils import upsert
-
-
-def ensure_existing(records):
-    """Refuse records that do not exist, before any query reads them: a
-    deleted id, 0, None, or an id of the wrong type sent over RPC fails with
-    a clear MissingError instead of a database error."""
-    ids = records._ids
-    if (
-        not ids
-        or any(type(id_) is not int for id_ in ids)
-        or len(records.exists()) != len(ids)
-    ):
-        raise MissingError(
-            records.env._("This record does not exist or has been deleted.")
-        )
-
+from ..tools import snapshot
 
 STAGE_SELECTION = [
     ("prospect", "Prospect"),
@@ -119,7 +103,15 @@ class CrmLifecycleProfile(models.Model):
     """
 
     _name = "crm.lifecycle.profile"
+    _inherit = ["crm.lifecycle.snapshot.mixin"]
     _description = "Customer Lifecycle Profile"
+    _snapshot_columns = WRITTEN_COLUMNS
+    _snapshot_compared = COMPARED_COLUMNS
+    _snapshot_mirror = (
+        ("lifecycle_stage", "stage", "varchar"),
+        ("rfm_segment", "rfm_segment", "varchar"),
+        ("lifecycle_value_class", "value_class", "varchar"),
+    )
     _order = "partner_id, company_id"
     _rec_name = "partner_id"
     _check_company_auto = True
@@ -615,14 +607,14 @@ class CrmLifecycleProfile(models.Model):
 
         Only each customer's window figures are read, as floats, into one
         numpy table, and the RFM inputs are computed column-wise: a million
-        customers' full facts as dicts took gigabytes, and a Python call per
-        customer about 2 s.
+        customers' full facts as dicts take gigabytes, and a Python call per
+        customer seconds.
         """
         self._flush_facts_inputs()
         # Fetched in slices from the client-side result rather than through
-        # a server-side cursor (``utils.stream``): PostgreSQL never runs a
+        # a server-side cursor (``bulk_sql.stream``): PostgreSQL never runs a
         # cursor's query in parallel, and this one scans every order of the
-        # window. The raw result costs about 150 MiB at 1M customers.
+        # window. The raw result is a few floats per customer.
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -844,13 +836,11 @@ class CrmLifecycleProfile(models.Model):
             for company_id in company_ids
             for fit in [fits.get(company_id)]
         }
-        mirrored, stage_moves, segment_moves = [], [], []
-        seen = set()
         for row in results:
-            key = (row["partner_id"], row["company_id"])
-            seen.add(key)
-            old = existing.get(key, {})
-            row["prediction_method"], row["purchase_model_id"] = methods[key[1]]
+            old = existing.get(snapshot.key_of(row)) or {}
+            row["prediction_method"], row["purchase_model_id"] = methods[
+                row["company_id"]
+            ]
             row["computed_on"] = as_of
             pinned = old.get("is_pinned") and (
                 not old.get("pin_until") or old["pin_until"] >= as_of
@@ -858,38 +848,25 @@ class CrmLifecycleProfile(models.Model):
             row["is_pinned"] = bool(pinned)
             row["pin_until"] = old.get("pin_until") if pinned else None
             row["stage"] = old["stage"] if pinned else row["computed_stage"]
-            row["stage_date"] = old.get("stage_date")
-            if row["stage"] != old.get("stage"):
-                row["stage_date"] = as_of
-                stage_moves.append(
-                    (
-                        row["partner_id"],
-                        row["company_id"],
-                        old.get("stage"),
-                        row["stage"],
-                    )
-                )
-            if row["rfm_segment"] != old.get("rfm_segment"):
-                segment_moves.append(
-                    (
-                        row["partner_id"],
-                        row["company_id"],
-                        old.get("rfm_segment"),
-                        row["rfm_segment"],
-                    )
-                )
-            if not old or any(row[col] != old[col] for col in MIRRORED_COLUMNS):
-                mirrored.append(row)
-        gone = [key for key in existing if key not in seen]
+            row["stage_date"] = (
+                as_of if row["stage"] != old.get("stage") else old.get("stage_date")
+            )
+        stage_moves = snapshot.moves(results, existing, "stage")
+        segment_moves = snapshot.moves(results, existing, "rfm_segment")
+        mirrored = snapshot.mirrored(results, existing, MIRRORED_COLUMNS)
+        gone = snapshot.gone(existing, {snapshot.key_of(row) for row in results})
         # The mirror on res_partner rides in the profiles' statement: one
         # round trip less on every order confirmation. Only the rows whose
         # mirrored values moved: the partner holds what the profile held, and
-        # matching thousands of unchanged partners cost 60 ms a batch.
-        mirror = self._partner_mirror_query(mirrored, gone)
-        written = self._write_rows(results, also=mirror)
+        # matching thousands of unchanged partners costs every batch.
+        if results:
+            written = self._write_rows(
+                results, also=self._partner_mirror_query(mirrored, gone)
+            )
+        else:
+            written = 0
+            self._write_partner_mirror(mirrored, gone)
         self._delete_rows(gone)
-        if mirror and not results:
-            self.env.execute_query(mirror)
         self._invalidate_partner_mirror()
         self.env["crm.lifecycle.stage.history"]._record_moves(stage_moves, as_of)
         self.env["crm.rfm.segment.history"]._record_moves(segment_moves, as_of)
@@ -922,9 +899,10 @@ class CrmLifecycleProfile(models.Model):
         """A list of commercial partner ids, or ``_customers_of``'s array.
 
         The list alone, never also bounded by its range (``BETWEEN min AND
-        max``): PostgreSQL multiplies both selectivities and expected 26 of
-        a batch's 5,000 customers; on a first night, with statistics not yet
-        updated, one churn batch then took 18.7 s at 100k customers.
+        max``): PostgreSQL multiplies both selectivities and expects a few
+        dozen of a batch's thousands of customers; on a first night, with
+        statistics not yet updated, a batch then takes many times its usual
+        time.
         """
         return partner_ids if isinstance(partner_ids, SQL) else list(partner_ids)
 
@@ -934,107 +912,6 @@ class CrmLifecycleProfile(models.Model):
             (row[0], row[1]): dict(zip(KEPT_COLUMNS, row[2:], strict=True))
             for row in rows
         }
-
-    @api.model
-    def _write_rows(self, rows, also=None):
-        """UPSERT the rows that changed (no ORM: see DEVELOP.md) and return
-        their number; ``also``, a data-modifying statement, runs in the same
-        statement."""
-        return upsert(
-            self.env,
-            self._table,
-            WRITTEN_COLUMNS,
-            rows,
-            also=also,
-            unless_same=COMPARED_COLUMNS,
-        )
-
-    @api.model
-    def _delete_rows(self, keys):
-        if not keys:
-            return
-        self.env.execute_query(
-            SQL(
-                """
-                DELETE FROM crm_lifecycle_profile p
-                 USING unnest(%s::int[], %s::int[]) AS k(partner_id, company_id)
-                 WHERE p.partner_id = k.partner_id AND p.company_id = k.company_id
-                """,
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-            )
-        )
-
-    @api.model
-    def _write_partner_mirror(self, rows, gone=()):
-        """Mirror stage, segment and value class on res_partner (company-dependent)."""
-        query = self._partner_mirror_query(rows, gone)
-        if query:
-            self.env.execute_query(query)
-            self._invalidate_partner_mirror()
-
-    def _invalidate_partner_mirror(self):
-        self.env["res.partner"].invalidate_model(
-            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
-        )
-
-    @api.model
-    def _partner_mirror_query(self, rows, gone=()):
-        """The statement mirroring these rows on res_partner (empty if none).
-
-        One statement per batch; rows whose mirrored values did not change are
-        skipped by the WHERE clause, so res_partner is rewritten only on change.
-        """
-        entries = [
-            (
-                row["partner_id"],
-                row["company_id"],
-                row["stage"],
-                row["rfm_segment"],
-                row["value_class"],
-            )
-            for row in rows
-        ] + [(key[0], key[1], None, None, None) for key in gone]
-        if not entries:
-            return SQL()
-        self.env["res.partner"].flush_model(
-            ["lifecycle_stage", "rfm_segment", "lifecycle_value_class"]
-        )
-        return SQL(
-            """
-                WITH v AS (
-                    SELECT *
-                      FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::varchar[],
-                                  %s::varchar[])
-                           AS v(partner_id, company_id, stage, segment, value_class)
-                ), agg AS (
-                    SELECT partner_id,
-                           jsonb_object_agg(company_id::text, stage) AS stage,
-                           jsonb_object_agg(company_id::text, segment) AS segment,
-                           jsonb_object_agg(company_id::text, value_class)
-                               AS value_class
-                      FROM v GROUP BY partner_id
-                )
-                UPDATE res_partner p
-                   SET lifecycle_stage = COALESCE(p.lifecycle_stage, '{}') || agg.stage,
-                       rfm_segment = COALESCE(p.rfm_segment, '{}') || agg.segment,
-                       lifecycle_value_class =
-                           COALESCE(p.lifecycle_value_class, '{}') || agg.value_class
-                  FROM agg
-                 WHERE p.id = agg.partner_id
-                   AND (COALESCE(p.lifecycle_stage, '{}') || agg.stage
-                            IS DISTINCT FROM p.lifecycle_stage
-                        OR COALESCE(p.rfm_segment, '{}') || agg.segment
-                            IS DISTINCT FROM p.rfm_segment
-                        OR COALESCE(p.lifecycle_value_class, '{}') || agg.value_class
-                            IS DISTINCT FROM p.lifecycle_value_class)
-                """,
-            [e[0] for e in entries],
-            [e[1] for e in entries],
-            [e[2] for e in entries],
-            [e[3] for e in entries],
-            [e[4] for e in entries],
-        )
 
     # ------------------------------------------------------------------
     # Manual pinning

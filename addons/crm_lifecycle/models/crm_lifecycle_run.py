@@ -1,13 +1,11 @@
 import json
 import logging
-import time
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, ormcache
 
-from ..utils import collector_paused
 from .crm_purchase_model import MIN_DATE
 
 _logger = logging.getLogger(__name__)
@@ -16,9 +14,9 @@ DEFAULT_BATCH_SIZE = 5000
 SYNC_LIMIT = 10000
 # Above this many customers, cut points read from the orders (the first run,
 # Recompute now) come from a random sample of about this many: aggregating
-# every customer's window took 18.7 s of one cron call at a million
-# customers (docs/BENCHMARKS.md of 2026-12-03). The next run reads them from
-# every stored profile again.
+# every customer's window would make that cron call the longest of the night
+# at a million customers. The next run reads them from every stored profile
+# again.
 CUTS_SAMPLE = 100000
 # The stored profiles stand for the customer base only if the last run went
 # through about all of today's customers: customers loaded since without
@@ -27,31 +25,27 @@ CUTS_COVERAGE = 0.95
 
 
 class CrmLifecycleRun(models.Model):
-    """A recompute of every customer, processed in resumable batches.
+    """The lifecycle step of the night: every customer's profile recomputed,
+    on the engine of ``crm.lifecycle.batch.run``.
 
-    The run remembers the last commercial partner id it finished; a crashed or
-    timed-out cron picks up after it. Population-wide inputs (RFM cut points,
-    purchase-model fits) are computed once at the start and stored here, so
-    every batch, and every order confirmation after the run, scores against
-    the same population.
+    Population-wide inputs (RFM cut points, purchase-model fits) are
+    computed once when the run is prepared and stored on it, so that every
+    batch, and every order confirmation after the run, scores against the
+    same population.
     """
 
     _name = "crm.lifecycle.run"
+    _inherit = ["crm.lifecycle.batch.run"]
     _description = "Lifecycle Recompute Run"
-    _order = "id desc"
-    _rec_name = "as_of"
+    _batch_size_param = "crm_lifecycle.batch_size"
+    _batch_default_size = DEFAULT_BATCH_SIZE
+    _batch_sync_limit = SYNC_LIMIT
+    _batch_cron_xmlid = "crm_lifecycle.ir_cron_lifecycle_nightly"
+    # The preparation (RFM cut points over everyone, and the refit of any
+    # model the calls before left) is a cron call of its own.
+    _batch_prepare_alone = True
 
-    as_of = fields.Date(required=True, readonly=True)
-    state = fields.Selection(
-        [("running", "Running"), ("done", "Done")],
-        default="running",
-        required=True,
-        readonly=True,
-    )
-    forced = fields.Boolean(readonly=True, help="Requested with Recompute now.")
-    cursor = fields.Integer(
-        readonly=True, help="Last commercial partner id processed by this run."
-    )
+    forced = fields.Boolean(help="Requested with Recompute now.")
     rfm_cuts = fields.Json(readonly=True)
     rfm_basis = fields.Json(
         "RFM basis",
@@ -75,13 +69,10 @@ class CrmLifecycleRun(models.Model):
         "profiles, and the orders for the companies whose RFM settings "
         "changed.",
     )
-    customers_total = fields.Integer(readonly=True)
-    customers_done = fields.Integer(readonly=True)
-    profiles_written = fields.Integer(readonly=True)
-    batch_count = fields.Integer(readonly=True)
-    started_at = fields.Datetime(readonly=True)
-    finished_at = fields.Datetime(readonly=True)
-    duration = fields.Float("Duration (s)", digits=(16, 1), readonly=True)
+    rows_written = fields.Integer(
+        "Profiles written",
+        help="Customers whose profile changed and was written.",
+    )
 
     @api.constrains("as_of")
     def _check_as_of(self):
@@ -94,87 +85,65 @@ class CrmLifecycleRun(models.Model):
                 )
 
     # ------------------------------------------------------------------
-    # Entry points
+    # The engine's hooks
     # ------------------------------------------------------------------
-
-    @api.model
-    def _cron_nightly(self, batch_size=None):
-        """Process one step of tonight's work (the cron calls this up to 10
-        times, and again while work remains): first the refit of each stale
-        purchase model, one company per call; then the run's preparation
-        (RFM cut points); then one batch of customers per call.
-
-        Safe to run twice: once today's run is done, nothing happens.
-        """
-        starting = not self.search_count([("state", "=", "running")], limit=1)
-        if (
-            starting
-            and not self._done_today()
-            and self._refit_stale_models(fields.Date.context_today(self), limit=1)
-        ):
-            # A refit reads every order of its company: one company's refit
-            # is a call of its own, before the run and its cut points.
-            self.env["ir.cron"]._notify_progress(done=1, remaining=1)
-            return
-        run = self._current_run()
-        if not run:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return
-        if starting:
-            # The preparation (RFM cut points over everyone, and the refit
-            # of any model the calls before left) is this call's whole work:
-            # with the first batch on top it would be the longest
-            # transaction of the night.
-            self.env["ir.cron"]._notify_progress(done=0, remaining=run.customers_total)
-            return
-        done, remaining = run._process_batch(batch_size)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     def action_recompute_now(self):
-        """Managers' button: start a fresh run.
+        """Managers' button (Recompute now): the engine's Run now."""
+        return self.action_run_now()
 
-        Small databases are recomputed at once; larger ones in the background
-        by the nightly cron, triggered now.
-        """
-        self.check_access("create")
-        today = fields.Date.context_today(self)
-        self.search([("state", "=", "running")]).write({"state": "done"})
-        run = self.create({"as_of": today, "forced": True})
-        if run.customers_total <= SYNC_LIMIT:
-            while run.state == "running":
-                run._process_batch(SYNC_LIMIT)
-            message = self.env._(
-                "%(count)s customers recomputed.", count=run.customers_done
+    def _run_now_title(self):
+        return self.env._("Lifecycle")
+
+    def _run_now_message(self, synchronous):
+        if synchronous:
+            return self.env._(
+                "%(count)s customers recomputed.", count=self.customers_done
             )
-        else:
-            # Triggering needs write access on ir.cron, reserved to admins; the
-            # caller was checked above for the right to start a run.
-            self.env.ref("crm_lifecycle.ir_cron_lifecycle_nightly").sudo()._trigger()
-            message = self.env._(
-                "%(count)s customers will be recomputed in the background.",
-                count=run.customers_total,
-            )
+        return self.env._(
+            "%(count)s customers will be recomputed in the background.",
+            count=self.customers_total,
+        )
+
+    @api.model
+    def _cron_before_run(self):
+        """A refit reads every order of its company: the refit of each stale
+        purchase model is a cron call of its own, one company per call,
+        before the run and its cut points."""
+        return bool(self._refit_stale_models(fields.Date.context_today(self), limit=1))
+
+    def _prepare_vals(self):
+        """Population-wide steps: refit stale purchase models, RFM cut points."""
+        vals = super()._prepare_vals()
+        # Uninstalling an addon that adds a column of the orders' covering
+        # index drops the index with it: put it back (a catalog lookup when
+        # it is there).
+        self.env["sale.order"]._lifecycle_facts_index()
+        self._refit_stale_models(self.as_of)
+        customers = vals["customers_total"]
+        share = min(1.0, CUTS_SAMPLE / customers) if customers else 1.0
+        basis = self._rfm_basis_now()
+        cuts, source = self._prepare_cuts(basis, share, customers)
+        _logger.info(
+            "Lifecycle run %s: cut points from %s (orders sampled at %.3f)",
+            self.as_of,
+            source,
+            share,
+        )
         return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Lifecycle"),
-                "message": message,
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
+            **vals,
+            "rfm_cuts": cuts,
+            "rfm_basis": basis,
+            "rfm_cuts_source": source,
         }
 
-    # ------------------------------------------------------------------
-    # Batches
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        runs = super().create(vals_list)
-        for run in runs:
-            run._prepare()
-        return runs
+    def _run_batch(self, partner_ids):
+        fits = self.env["crm.purchase.model"]._latest_fits(
+            self.env["res.company"].search([]).ids
+        )
+        return self.env["crm.lifecycle.profile"]._refresh_partners(
+            partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, fits=fits
+        )
 
     def write(self, vals):
         if "rfm_cuts" in vals:
@@ -185,56 +154,6 @@ class CrmLifecycleRun(models.Model):
     def unlink(self):
         self.env.registry.clear_cache()
         return super().unlink()
-
-    @api.model
-    def _current_run(self):
-        today = fields.Date.context_today(self)
-        running = self.search([("state", "=", "running")], order="id", limit=1)
-        if running:
-            return running
-        if self._done_today():
-            return self.browse()
-        return self.create({"as_of": today})
-
-    @api.model
-    def _done_today(self):
-        today = fields.Date.context_today(self)
-        return bool(
-            self.search_count([("as_of", "=", today), ("state", "=", "done")], limit=1)
-        )
-
-    def _prepare(self):
-        """Population-wide steps: refit stale purchase models, RFM cut points."""
-        self.ensure_one()
-        started = time.monotonic()
-        # Uninstalling sale_margin drops its margin column, and PostgreSQL
-        # drops the orders' covering index with it: put it back (a catalog
-        # lookup when it is there).
-        self.env["sale.order"]._lifecycle_facts_index()
-        self._refit_stale_models(self.as_of)
-        customers = self._count_customers()
-        share = min(1.0, CUTS_SAMPLE / customers) if customers else 1.0
-        basis = self._rfm_basis_now()
-        cuts, source = self._prepare_cuts(basis, share, customers)
-        self.write(
-            {
-                "rfm_cuts": cuts,
-                "rfm_basis": basis,
-                "rfm_cuts_source": source,
-                "customers_total": customers,
-                "started_at": fields.Datetime.now(),
-                "cursor": 0,
-            }
-        )
-        _logger.info(
-            "Lifecycle run %s prepared in %.1fs for %s customers (cut points "
-            "from %s; orders sampled at %.3f)",
-            self.as_of,
-            time.monotonic() - started,
-            customers,
-            source,
-            share,
-        )
 
     @api.model
     def _rfm_basis_now(self):
@@ -319,77 +238,6 @@ class CrmLifecycleRun(models.Model):
             )._fit()
             refit += 1
         return refit
-
-    def _count_customers(self, after=0):
-        query = SQL(
-            "SELECT COUNT(*) FROM res_partner"
-            " WHERE id = commercial_partner_id AND id > %s",
-            after,
-        )
-        return self.env.execute_query(query)[0][0]
-
-    def _next_partner_ids(self, batch_size):
-        query = SQL(
-            """
-            SELECT id FROM res_partner
-             WHERE id = commercial_partner_id AND id > %s
-             ORDER BY id LIMIT %s
-            """,
-            self.cursor,
-            batch_size,
-        )
-        return [row[0] for row in self.env.execute_query(query)]
-
-    def _process_batch(self, batch_size=None):
-        """Recompute the next batch of customers; return (done, remaining)."""
-        self.ensure_one()
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("crm_lifecycle.batch_size", DEFAULT_BATCH_SIZE)
-        )
-        started = time.monotonic()
-        partner_ids = self._next_partner_ids(batch_size)
-        Profile = self.env["crm.lifecycle.profile"]
-        written = 0
-        if partner_ids:
-            fits = self.env["crm.purchase.model"]._latest_fits(
-                self.env["res.company"].search([]).ids
-            )
-            with collector_paused():
-                written = Profile._refresh_partners(
-                    partner_ids, as_of=self.as_of, cuts=self.rfm_cuts or {}, fits=fits
-                )
-        vals = {
-            "cursor": partner_ids[-1] if partner_ids else self.cursor,
-            "customers_done": self.customers_done + len(partner_ids),
-            "profiles_written": self.profiles_written + written,
-            "batch_count": self.batch_count + 1,
-        }
-        # A short batch means there is nobody after the cursor: no COUNT over
-        # res_partner per batch. The figure reported to ir.cron is the
-        # estimate taken when the run was prepared.
-        finished = len(partner_ids) < batch_size
-        remaining = (
-            0 if finished else max(self.customers_total - vals["customers_done"], 1)
-        )
-        if finished:
-            vals.update(
-                state="done",
-                finished_at=fields.Datetime.now(),
-            )
-        self.write(vals)
-        if self.state == "done" and self.started_at:
-            self.duration = (self.finished_at - self.started_at).total_seconds()
-        _logger.info(
-            "Lifecycle run %s: %s customers in %.2fs, %s written, %s remaining",
-            self.as_of,
-            len(partner_ids),
-            time.monotonic() - started,
-            written,
-            remaining,
-        )
-        return max(len(partner_ids), 1), remaining
 
     @api.model
     def _latest_cuts(self):

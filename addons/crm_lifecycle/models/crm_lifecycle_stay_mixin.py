@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.tools import SQL
 
-from ..utils import pair_filter
+from ..bulk_sql import pair_filter
 
 
 class CrmLifecycleStayMixin(models.AbstractModel):

@@ -9,10 +9,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang, ormcache
 
+from ..bulk_sql import stream
+from ..rpc_guards import ensure_existing
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
-from ..utils import stream
-from .crm_lifecycle_profile import ensure_existing
 
 PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2)
 # Above this many customers a company's fit uses a random sample of about

@@ -5,7 +5,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .crm_lifecycle_profile import ensure_existing
+from ..rpc_guards import ensure_existing
 
 
 class ResConfigSettings(models.TransientModel):
@@ -66,6 +66,14 @@ class ResConfigSettings(models.TransientModel):
         "hour is read in it.",
     )
     lifecycle_user_tz = fields.Char(compute="_compute_lifecycle_user_tz")
+    lifecycle_nightly_workers = fields.Integer(
+        string="Nightly workers",
+        config_parameter="crm_lifecycle.nightly_workers",
+        default=1,
+        help="Cron workers that share each nightly step's batches. More than "
+        "one helps a large customer base when the server runs several cron "
+        "threads (--max-cron-threads) or several servers share the database.",
+    )
 
     @api.depends("company_id")
     def _compute_lifecycle_margin_available(self):
@@ -80,6 +88,14 @@ class ResConfigSettings(models.TransientModel):
     def _compute_lifecycle_user_tz(self):
         for settings in self:
             settings.lifecycle_user_tz = self.env.user.tz or "UTC"
+
+    @api.constrains("lifecycle_nightly_workers")
+    def _check_lifecycle_nightly_workers(self):
+        for settings in self:
+            if not 1 <= settings.lifecycle_nightly_workers <= 32:
+                raise ValidationError(
+                    self.env._("The nightly workers must be between 1 and 32.")
+                )
 
     @api.constrains("lifecycle_nightly_hour")
     def _check_lifecycle_nightly_hour(self):
@@ -99,6 +115,9 @@ class ResConfigSettings(models.TransientModel):
         self.lifecycle_nightly_tz = self.env.user.tz or "UTC"
         res = super().set_values()
         self._lifecycle_schedule_cron()
+        Run = self.env["crm.lifecycle.batch.run"]
+        for step in Run._steps():
+            self.env[step]._sync_worker_crons(self.lifecycle_nightly_workers)
         return res
 
     def _lifecycle_schedule_cron(self):

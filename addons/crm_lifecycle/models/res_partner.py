@@ -1,11 +1,11 @@
 from odoo import api, fields, models
 from odoo.tools import create_index
 
+from ..rpc_guards import ensure_existing
 from .crm_lifecycle_profile import (
     SEGMENT_SELECTION,
     STAGE_SELECTION,
     VALUE_CLASS_SELECTION,
-    ensure_existing,
 )
 
 COMMERCIAL_INDEX = "res_partner_crm_lifecycle_commercial_idx"

@@ -7,8 +7,7 @@ from odoo import Command
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
-from .. import utils
-from ..models import crm_lifecycle_run
+from ..models import crm_lifecycle_batch_run, crm_lifecycle_run
 from ..tools import profile as profile_tools
 from .common import TODAY, LifecycleCommon
 
@@ -177,13 +176,16 @@ class TestNightlyRun(LifecycleCommon):
         self.assertTrue(seen)
         self.assertFalse(any(seen))
         self.assertTrue(gc.isenabled())
-        with self.assertRaises(RuntimeError), utils.collector_paused():
+        with (
+            self.assertRaises(RuntimeError),
+            crm_lifecycle_batch_run.collector_paused(),
+        ):
             self.assertFalse(gc.isenabled())
             raise RuntimeError("a batch failed")
         self.assertTrue(gc.isenabled(), "switched back on after an error")
         gc.disable()
         try:
-            with utils.collector_paused():
+            with crm_lifecycle_batch_run.collector_paused():
                 pass
             self.assertFalse(gc.isenabled(), "left paused, as the caller had it")
         finally:

@@ -65,6 +65,7 @@ class TestSettings(TransactionCase):
                 "lifecycle_rfm_window_days",
                 "lifecycle_refit_days",
                 "lifecycle_nightly_hour",
+                "lifecycle_nightly_workers",
             },
         )
         for node in numbers:

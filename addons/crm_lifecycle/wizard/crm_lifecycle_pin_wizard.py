@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..models.crm_lifecycle_profile import STAGE_SELECTION, ensure_existing
+from ..models.crm_lifecycle_profile import STAGE_SELECTION
+from ..rpc_guards import ensure_existing
 
 
 class CrmLifecyclePinWizard(models.TransientModel):

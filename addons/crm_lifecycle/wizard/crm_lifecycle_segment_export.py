@@ -6,8 +6,8 @@ from ..models.crm_lifecycle_profile import (
     SEGMENT_SELECTION,
     STAGE_SELECTION,
     VALUE_CLASS_SELECTION,
-    ensure_existing,
 )
+from ..rpc_guards import ensure_existing
 from ..tools import xlsx_report
 
 

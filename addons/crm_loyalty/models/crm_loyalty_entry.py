@@ -24,9 +24,9 @@ POSTING = "crm_loyalty_posting"
 # The weekly reconciliation checks this many cards per cron call, and keeps
 # the id of the next card to check in this system parameter. A slice reads
 # its cards' entries and lots through their indexes, at a cost per card that
-# grows with the ledger: 100,000 cards took 18.4 s at a million customers,
-# over the 10 s a cron call may take, and slices of 25,000 up to 9.9 s
-# (docs/BENCHMARKS.md of 2026-12-03), too close to it on a busier night.
+# grows with the ledger: the slice keeps each call well under the 10 s a
+# cron call may take at a million customers (docs/BENCHMARKS.md, the weekly
+# ledger audit).
 RECONCILE_BATCH = 15000
 RECONCILE_NEXT_CARD = "crm_loyalty.reconcile_next_card"
 MAX_POINTS = ledger.MAX_POINTS
@@ -1058,7 +1058,7 @@ class CrmLoyaltyEntry(models.Model):
 
         Every posting keeps the invariant in its own transaction; the audit
         finds writes that bypassed the ledger. One statement over the whole
-        ledger took 17 s at a million customers, longer than a cron call
+        ledger grows with it, longer than a cron call
         should hold its transaction. Where the check stands is kept in a
         system parameter: each call continues from there and tells the cron
         how many cards remain, so Odoo calls it again until every card was

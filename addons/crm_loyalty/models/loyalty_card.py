@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
-from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
+from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
 
 # Context keys: the order hooks post typed entries themselves, so the points
 # that sale_loyalty writes on the card during confirmation or cancellation

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, get_lang
 
-from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
+from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
 
 from ..tools import statement
 

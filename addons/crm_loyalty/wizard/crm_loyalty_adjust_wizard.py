@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_is_zero
 
-from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
+from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
 
 from ..models.crm_loyalty_entry import POINT_DIGITS, show_points_by_precision
 from ..tools.ledger import MAX_POINTS

@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import ensure_existing
+from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
 
 
 class LoyaltyCardUpdateBalance(models.TransientModel):

@@ -1,13 +1,10 @@
-"""Helpers shared by the suite's models (crm_lifecycle, crm_churn).
-
-Plain functions over a cursor and ``odoo.tools.SQL``, and the nightly
-batches' pause of the garbage collector: they hold no business rule, so they
-live beside the models rather than on one of them.
+"""Bulk SQL for the nightly steps: plain functions over a cursor and
+``odoo.tools.SQL`` (server-side cursors, id and key filters, a COPY-based
+UPSERT) that hold no business rule, so that every model writing hundreds of
+thousands of rows a night shares one tested way of doing it.
 """
 
-import contextlib
 import functools
-import gc
 import io
 import json
 
@@ -15,36 +12,10 @@ import psycopg2.extensions
 
 from odoo.tools import SQL
 
-# From this many rows on, ``upsert`` loads them with COPY: written through a
-# statement that carries them as array literals, a profile cost 75 us (its
-# 30 values formatted by psycopg2, then parsed by PostgreSQL), through COPY
-# 37 us (a night at 100,000 customers, 17,470 profiles changed).
+# From this many rows on, ``upsert`` loads them with COPY: array literals
+# are formatted by psycopg2 and parsed again by PostgreSQL, value by value,
+# which for a nightly batch costs more than COPY's text format.
 COPY_FROM_ROWS = 500
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Run the block without Python's cyclic garbage collector.
-
-    A nightly batch keeps thousands of small dicts alive until it ends (the
-    facts, the results, the rows to write). They push the collector into a
-    full collection about once a batch, and a full collection walks every
-    object of the process, the registry's included, to free none of them:
-    0.1 s of a churn and lifecycle batch of 5,000 customers that take 1.1 s
-    together (measured at 100,000 customers). Reference counting still frees
-    the batch's objects as it goes; what cycles it leaves wait for the next
-    collection after the block. The collector is switched back on only if
-    it was on: a caller that paused it (another batch in another thread,
-    Odoo's profiler) keeps it paused.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def stream(cr, query, size=20000):
@@ -74,11 +45,10 @@ def ids_filter(column, ids):
 
     A nightly batch's customers have neighbouring ids: bounded, PostgreSQL
     walks the primary key over that range instead of scanning the whole of
-    ``res_partner`` for a list it takes for scattered ids (5 ms instead of
-    30 ms a batch at 100k customers). It multiplies both selectivities and
-    so expects far fewer rows than it finds, which only favours that index
-    walk here; never use it in a statement that joins on the result (see
-    ``crm.lifecycle.profile._ids_array``).
+    ``res_partner`` for a list it takes for scattered ids. It multiplies
+    both selectivities and so expects far fewer rows than it finds, which
+    only favours that index walk here; never use it in a statement that
+    joins on the result (see ``crm.lifecycle.profile._ids_array``).
     """
     ids = list(ids)
     return SQL(
@@ -97,8 +67,8 @@ def pair_filter(alias, pairs):
     A filter rather than a join with the list of pairs: on a first night the
     suite's history tables grow faster than autovacuum analyzes them, and
     with statistics saying a table is nearly empty PostgreSQL joined by
-    scanning it once per customer (110 s for one batch at 1M customers).
-    Filtered by partner (indexed) and then by pair key, the worst plan is one
+    scanning it once per customer, for minutes a batch at a million
+    customers. Filtered by partner (indexed) and then by pair key, the worst plan is one
     scan.
     """
     pairs = list(pairs)
@@ -194,9 +164,9 @@ def upsert(
 @functools.lru_cache(maxsize=64)
 def _statement(table, names, types, keys, unless_same):
     """The parts of an upsert that depend only on its table and columns:
-    ``(head, tail, casts, aliases)``, composed once per process. Composed anew, they
-    took 1 ms of every order confirmation (the profile's thirty columns are
-    a few hundred ``SQL`` objects).
+    ``(head, tail, casts, aliases)``, composed once per process: composed anew on
+    every order confirmation, the profile's thirty columns are a few
+    hundred ``SQL`` objects.
 
     ``head`` is the statement up to its source (the writer's id, twice,
     still to give), ``tail`` what follows the source; ``casts`` (the array
