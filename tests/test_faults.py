@@ -128,7 +128,10 @@ def test_database_restart_mid_batch_resumes_to_the_same_result(demo_server):
     # What the two committed batches wrote is there; the third left nothing.
     [(done, batches)] = _query(
         db,
-        "SELECT customers_done, batch_count FROM crm_churn_run WHERE state = 'running'",
+        "SELECT SUM(b.customers), SUM(b.parts) FROM crm_lifecycle_batch b"
+        "  JOIN crm_churn_run r ON r.id = b.run_id"
+        " WHERE b.res_model = 'crm.churn.run' AND b.state = 'done'"
+        "   AND r.state = 'running'",
     )
     assert (done, batches) == (80, 2)
 

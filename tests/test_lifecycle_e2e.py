@@ -240,8 +240,26 @@ def _lifecycle_indexes(db):
         conn.close()
 
 
+def _has_index(db, name):
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (name,))
+        return bool(cr.fetchall())
+    finally:
+        conn.close()
+
+
 def test_uninstall_leaves_no_trace(nodemo_server):
     admin = nodemo_server.login("admin", "admin")
+    # crm_churn alone first: the index it added to crm_loyalty's lots
+    # (crm.loyalty.lot._open_lot_indexes) goes with it, the lots stay.
+    lot_index = "crm_loyalty_lot_open_partner_idx"
+    assert _has_index(nodemo_server.db, lot_index)
+    [churn] = admin("ir.module.module", "search", [("name", "=", "crm_churn")])
+    admin("ir.module.module", "button_immediate_uninstall", [churn])
+    assert not _has_index(nodemo_server.db, lot_index)
+    assert admin("ir.model", "search_count", [("model", "=", "crm.loyalty.lot")])
     assert _lifecycle_indexes(nodemo_server.db) == [
         "account_move_crm_lifecycle_invoice_idx",
         "account_move_crm_lifecycle_refund_idx",

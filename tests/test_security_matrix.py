@@ -109,6 +109,20 @@ TABLE = {
         "kind": "abstract",
         "access": ("----", "----", "----", "----"),
     },
+    "crm.lifecycle.batch.run": {
+        "kind": "abstract",
+        "access": ("----", "----", "----", "----"),
+    },
+    "crm.lifecycle.snapshot.mixin": {
+        "kind": "abstract",
+        "access": ("----", "----", "----", "----"),
+    },
+    # The nightly engine's batches, written by the workers in SQL: managers
+    # read them (a run's progress), nobody changes them through the ORM.
+    "crm.lifecycle.batch": {
+        "access": ("----", "----", "r---", "r---"),
+        "field": "state",
+    },
     "crm.lifecycle.pin.wizard": {
         "kind": "wizard",
         "access": ("----", "----", "rwcu", "rwcu"),

@@ -7,6 +7,7 @@
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     "depends": ["crm_lifecycle", "crm_loyalty"],
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
@@ -25,7 +26,8 @@
         "views/crm_churn_run_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
-        "report/crm_churn_report_views.xml",
+        "report/crm_churn_rate_report_views.xml",
+        "report/crm_churn_cohort_report_views.xml",
         "wizard/crm_churn_alert_lost_views.xml",
         "wizard/crm_churn_export_views.xml",
         "views/crm_churn_menus.xml",

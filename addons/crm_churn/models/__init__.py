@@ -9,5 +9,6 @@ from . import crm_churn_alert
 from . import crm_churn_run
 from . import crm_lifecycle_refresh_queue
 from . import crm_loyalty_entry
+from . import crm_loyalty_lot
 from . import res_partner
 from . import sale_order

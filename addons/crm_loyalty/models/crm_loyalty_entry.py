@@ -158,12 +158,12 @@ class CrmLoyaltyEntry(models.Model):
             ["source_id", "source_model"],
             where="source_id IS NOT NULL",
         )
-        # The churn signals (first entry, last redemption) and the tier
-        # metrics on points earned read the entries of 5,000 customers a
-        # batch. One customer's entries lie scattered over years of an
-        # append-only table, so through a plain index on partner_id each
-        # entry costs a page of the table; this index holds what those
-        # readers need, in customer order, for index-only scans. It replaces
+        # The tier metrics on points earned (and the nightly steps of other
+        # addons) read the entries of a batch of customers at once. One
+        # customer's entries lie scattered over years of an append-only
+        # table, so through a plain index on partner_id each entry costs a
+        # page of the table; this index holds what those readers need, in
+        # customer order, for index-only scans. It replaces
         # the plain index that partner_id had (Odoo keeps an index it no
         # longer expects, so it is dropped here).
         self.env.execute_query(
@@ -834,7 +834,8 @@ class CrmLoyaltyEntry(models.Model):
         return self.env["crm.loyalty.lot"]._cron_expire(limit=limit)
 
     def _expire_lots(self, lots):
-        """Post the expiry of ``lots`` (rows of the query above) in bulk."""
+        """Post the expiry of ``lots`` (rows of ``crm.loyalty.lot._cron_expire``'s
+        query) in bulk."""
         totals = {}
         for _lot, card, _program, _partner, _company, points, _date in lots:
             totals[card] = totals.get(card, 0.0) + points

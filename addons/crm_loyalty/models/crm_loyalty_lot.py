@@ -52,18 +52,24 @@ class CrmLoyaltyLot(models.Model):
             ["expiry_date", "id"],
             where="remaining > 0",
         )
-        # The churn signals read the open lots (balance, points expiring) of
-        # 5,000 customers a batch: this index holds exactly those, in
-        # customer order, for index-only scans instead of a page of the
-        # table per lot, lapsed and spent lots included.
-        self.env.execute_query(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS crm_loyalty_lot_open_partner_idx"
-                " ON crm_loyalty_lot (partner_id)"
-                " INCLUDE (company_id, remaining, expiry_date)"
-                " WHERE remaining > 0"
+        for name, columns, include in self._open_lot_indexes():
+            self.env.execute_query(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON crm_loyalty_lot (%s)"
+                    " INCLUDE (%s) WHERE remaining > 0",
+                    SQL.identifier(name),
+                    SQL(", ").join(map(SQL.identifier, columns)),
+                    SQL(", ").join(map(SQL.identifier, include)),
+                )
             )
-        )
+
+    @api.model
+    def _open_lot_indexes(self):
+        """Covering indexes over the lots that still hold points, as
+        ``(name, columns, included columns)``: an addon that reads the open
+        lots of many customers at once (a batch of a nightly step) adds the
+        shape its query needs, and drops its index when it is uninstalled."""
+        return []
 
     @api.model
     def _cron_expire(self, limit=5000):
