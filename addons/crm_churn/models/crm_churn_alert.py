@@ -513,7 +513,17 @@ class CrmChurnAlert(models.Model):
             elif alert.offer_type == "points":
                 alert._write_internal({"bonus_entry_id": alert._post_bonus_points().id})
             template = alert.playbook_id.mail_template_id
-            if template:
+            if template and alert.partner_id.is_blacklisted:
+                # The customer opted out of emails: the offer is made, the
+                # salesperson hands it over another way.
+                alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post(
+                    body=alert.env._(
+                        "No email sent: the customer opted out of emails. "
+                        "Hand the offer over another way."
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+            elif template:
                 # The template belongs to a manager-made playbook; sending it as
                 # superuser lets a salesperson email the customer of his alert
                 # without the right to edit templates.

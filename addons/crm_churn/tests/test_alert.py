@@ -76,6 +76,25 @@ class TestChurnAlert(ChurnCommon):
         with self.assertRaises(UserError):
             alert.action_approve_offer()
 
+    def test_an_offer_to_a_customer_who_opted_out_is_not_emailed(self):
+        """The coupon is made, the email is not: the chatter tells the
+        salesperson to hand it over another way."""
+        self.silent.email = "silent@example.com"
+        self.env["mail.blacklist"]._add("silent@example.com")
+        alert = self._alert()
+        alert.with_user(self.salesman).action_approve_offer()
+        self.assertEqual(alert.offer_state, "sent")
+        self.assertTrue(alert.coupon_id)
+        self.assertFalse(
+            alert.message_ids.filtered(lambda m: alert.coupon_id.code in (m.body or ""))
+        )
+        self.assertFalse(
+            self.env["mail.mail"].search([("recipient_ids", "in", self.silent.ids)])
+        )
+        self.assertTrue(
+            alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
+        )
+
     def test_auto_send_and_skip(self):
         self.company.churn_auto_send = True
         alert = self._alert()

@@ -32,7 +32,8 @@ class CrmLoyaltyGreeting(models.Model):
 
     @api.model
     def _cron_send(self, today=None):
-        """Send today's greetings once a year to members with an email."""
+        """Send today's greetings once a year to members with an email who did
+        not opt out of emails."""
         today = today or fields.Date.context_today(self)
         greetings = self.search(
             [
@@ -50,6 +51,8 @@ class CrmLoyaltyGreeting(models.Model):
                     [
                         ("program_id", "=", greeting.program_id.id),
                         ("partner_id.email", "!=", False),
+                        # Opted out of emails (blacklisted): no greeting.
+                        ("partner_id.is_blacklisted", "=", False),
                     ]
                 )
             )

@@ -359,12 +359,17 @@ class CrmLoyaltyTier(models.Model):
             missing = tier.retention_threshold - metrics.get(member.id, 0.0)
             # The email is worded for the customer, in his language.
             customer = tier.with_context(lang=member.lang or self.env.lang)
-            template.with_context(
-                tier_name=customer.name,
-                tier_missing=customer._format_metric(company, missing),
-                tier_deadline=fields.Date.to_string(period_end),
-                tier_deadline_text=format_date(customer.env, period_end),
-            ).send_mail(member.id, email_layout_xmlid="mail.mail_notification_light")
+            if not member.is_blacklisted:
+                # A member who opted out of emails gets none; the activity
+                # below still tells the salesperson.
+                template.with_context(
+                    tier_name=customer.name,
+                    tier_missing=customer._format_metric(company, missing),
+                    tier_deadline=fields.Date.to_string(period_end),
+                    tier_deadline_text=format_date(customer.env, period_end),
+                ).send_mail(
+                    member.id, email_layout_xmlid="mail.mail_notification_light"
+                )
             team = member["team_id"] if "team_id" in member._fields else None
             owner = member.user_id or (team.user_id if team else False)
             if owner:

@@ -179,6 +179,8 @@ class LoyaltyCard(models.Model):
                 ("program_id.crm_expiry_reminder_days", ">", 0),
                 # No address, no mail: rendering one would only fail later.
                 ("card_id.partner_id.email", "!=", False),
+                # A customer who opted out of emails (blacklisted) gets none.
+                ("card_id.partner_id.is_blacklisted", "=", False),
             ],
             order="expiry_date",
         )
@@ -223,8 +225,14 @@ class LoyaltyCard(models.Model):
         # The birth month is matched in SQL: a search on "has a birthdate"
         # would load every member of the programme each day.
         self.env["res.partner"].flush_model(
-            ["birthdate_date", "loyalty_birthday_mail_year", "email"]
+            [
+                "birthdate_date",
+                "loyalty_birthday_mail_year",
+                "email",
+                "email_normalized",
+            ]
         )
+        self.env["mail.blacklist"].flush_model(["email", "active"])
         self.flush_model(["program_id", "partner_id", "active"])
         self.env["loyalty.program"].flush_model(
             [
@@ -247,6 +255,10 @@ class LoyaltyCard(models.Model):
                    AND p.active AND c.active IS NOT FALSE
                    AND EXTRACT(MONTH FROM rp.birthdate_date) = %s
                    AND rp.email IS NOT NULL AND rp.email != ''
+                   -- Opted out of emails: no birthday mail.
+                   AND NOT EXISTS (SELECT 1 FROM mail_blacklist bl
+                                    WHERE bl.active
+                                      AND bl.email = rp.email_normalized)
                    AND COALESCE(rp.loyalty_birthday_mail_year, 0) != %s
                  ORDER BY c.id
                  LIMIT %s
