@@ -74,6 +74,11 @@ class CrmLifecycleBatchRun(models.AbstractModel):
     # whole population, as the lifecycle's cut points do): with the first
     # batch on top it would be the longest transaction of the night.
     _batch_prepare_alone = False
+    # Parallel query workers for a batch's statements (None: PostgreSQL's
+    # setting). A batch reads a few thousand customers through indexes:
+    # starting workers for each of its statements costs more than they
+    # save, on cores the other cron workers need.
+    _batch_parallel_workers = 0
 
     as_of = fields.Date("Night of", required=True, readonly=True)
     state = fields.Selection(
@@ -466,7 +471,7 @@ class CrmLifecycleBatchRun(models.AbstractModel):
         batch_id, partner_ids = self._take(batch, batch_size)
         written = 0
         if partner_ids:
-            with collector_paused():
+            with collector_paused(), self._parallel_workers():
                 written = self._run_batch(partner_ids)
         self.env.execute_query(
             SQL(
@@ -499,6 +504,24 @@ class CrmLifecycleBatchRun(models.AbstractModel):
             remaining,
         )
         return max(len(partner_ids), 1), remaining
+
+    @contextlib.contextmanager
+    def _parallel_workers(self):
+        """The batch's statements with ``_batch_parallel_workers``, the
+        setting back afterwards (for the run's last step and the rest of
+        the transaction)."""
+        if self._batch_parallel_workers is None:
+            yield
+            return
+        self.env.cr.execute(
+            SQL(
+                "SET LOCAL max_parallel_workers_per_gather = %s",
+                int(self._batch_parallel_workers),
+            )
+        )
+        yield
+        # After a failure the transaction is rolled back, the setting with it.
+        self.env.cr.execute(SQL("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
     def _progress_fields(self):
         return ["cursor", "customers_done", "rows_written", "batch_count"]

@@ -510,7 +510,13 @@ class CrmLifecycleProfile(models.Model):
         left out only when it refunds an invoice without a sale order in a
         company that does not count those, so that such a refund takes
         nothing from the customer's value. One anti-join: the credit notes
-        that name no invoice (most) find no row at once."""
+        that name no invoice (most) find no row at once.
+
+        Where every company counts such invoices, no credit note is left out
+        and the condition is not written: PostgreSQL would otherwise plan
+        the anti-join as a scan of every journal entry, in every batch."""
+        if not self.env["res.company"]._lifecycle_skips_invoices():
+            return SQL()
         return SQL(
             """AND NOT EXISTS (
                 SELECT 1

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 from ..tools import stages
 
@@ -150,4 +151,29 @@ class ResCompany(models.Model):
             at_risk_factor=self.lifecycle_at_risk_factor,
             dormant_days=self.lifecycle_dormant_days,
             churned_days=self.lifecycle_churned_days,
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        self.env.registry.clear_cache()  # _lifecycle_skips_invoices
+        return companies
+
+    def write(self, vals):
+        if "lifecycle_count_invoices" in vals or "active" in vals:
+            self.env.registry.clear_cache()  # _lifecycle_skips_invoices
+        return super().write(vals)
+
+    @api.model
+    @ormcache()
+    def _lifecycle_skips_invoices(self):
+        """Some company does not count invoices without a sale order: only
+        then can a credit note be left out of the facts. Kept per registry
+        (cleared when the setting changes): every order confirmation and
+        every nightly batch asks."""
+        # The setting of every company, whoever asks: no customer data.
+        return bool(
+            self.sudo()
+            .with_context(active_test=False)
+            .search_count([("lifecycle_count_invoices", "=", False)], limit=1)
         )
