@@ -139,3 +139,15 @@ def test_reasons_written_before_codes_are_read_back_as_codes(ledger):
     assert ledger.legacy_reason("Order S00042 was a gift") is None
     assert ledger.legacy_reason("Goodwill") is None
     assert ledger.legacy_reason(False) is None
+
+
+def test_unsubscribe_line_goes_inside_the_block_once(loyalty_tools):
+    tool = loyalty_tools.unsubscribe
+    line = tool.footer("object", "Stop?", "Unsubscribe")
+    assert 't-att-href="object._loyalty_unsubscribe_url()"' in line
+    body = "<div><p>Hello</p></div>"
+    new = tool.add_footer(body, line)
+    assert new == "<div><p>Hello</p>" + line + "</div>"
+    assert tool.add_footer(new, line) is None, "a second upgrade adds nothing"
+    assert tool.add_footer("<p>Plain</p>", line) == "<p>Plain</p>" + line
+    assert tool.add_footer("", line) is None

@@ -2,7 +2,7 @@
     "name": "Churn Warning",
     "summary": "Nightly churn risk scores with reasons, alerts and activities for "
     "salespeople, playbooks, win-back offers and measured results",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",

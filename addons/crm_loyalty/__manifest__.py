@@ -2,7 +2,7 @@
     "name": "Loyalty Points Ledger",
     "summary": "An append-only points ledger with per-lot expiry on Odoo's "
     "loyalty programs",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
@@ -29,6 +29,7 @@
         "wizard/crm_loyalty_behaviour_wizard_views.xml",
         "views/crm_loyalty_menus.xml",
         "views/portal_templates.xml",
+        "views/unsubscribe_templates.xml",
     ],
     "demo": ["demo/crm_loyalty_demo.xml"],
     "assets": {

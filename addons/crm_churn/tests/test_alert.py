@@ -73,6 +73,11 @@ class TestChurnAlert(ChurnCommon):
         message = alert.message_ids.filtered(lambda m: coupon.code in (m.body or ""))
         self.assertTrue(message, "the email carries the coupon code")
         self.assertIn(self.silent, message.partner_ids)
+        self.assertIn(
+            self.silent._loyalty_unsubscribe_url().replace("&", "&amp;"),
+            message.body,
+            "and the customer's unsubscribe link",
+        )
         with self.assertRaises(UserError):
             alert.action_approve_offer()
 

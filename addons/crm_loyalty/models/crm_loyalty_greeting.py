@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -61,8 +61,12 @@ class CrmLoyaltyGreeting(models.Model):
                 [
                     {
                         "subject": greeting.with_context(lang=partner.lang).subject,
-                        "body_html": greeting.with_context(lang=partner.lang).body,
-                        "recipient_ids": [(4, partner.id)],
+                        "body_html": greeting.with_context(lang=partner.lang).body
+                        + partner.with_context(
+                            lang=partner.lang
+                        )._loyalty_unsubscribe_footer(),
+                        "recipient_ids": [Command.link(partner.id)],
+                        "headers": partner._loyalty_mail_headers(),
                         "email_from": greeting.company_id.email_formatted
                         or self.env.company.email_formatted,
                         "auto_delete": True,

@@ -368,7 +368,9 @@ class CrmLoyaltyTier(models.Model):
                     tier_deadline=fields.Date.to_string(period_end),
                     tier_deadline_text=format_date(customer.env, period_end),
                 ).send_mail(
-                    member.id, email_layout_xmlid="mail.mail_notification_light"
+                    member.id,
+                    email_layout_xmlid="mail.mail_notification_light",
+                    email_values={"headers": member._loyalty_mail_headers()},
                 )
             team = member["team_id"] if "team_id" in member._fields else None
             owner = member.user_id or (team.user_id if team else False)

@@ -207,7 +207,11 @@ class LoyaltyCard(models.Model):
                 expiring_points_text=reader._format_points(expiring),
                 expiry_date=fields.Date.to_string(first),
                 expiry_date_text=format_date(reader.env, first),
-            ).send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
+            ).send_mail(
+                card.id,
+                email_layout_xmlid="mail.mail_notification_light",
+                email_values={"headers": card.partner_id._loyalty_mail_headers()},
+            )
             sent |= card_lots
         if sent:
             self.env.execute_query(
@@ -273,7 +277,9 @@ class LoyaltyCard(models.Model):
         template = self.env.ref("crm_loyalty.mail_template_birthday")
         for card in due:
             template.send_mail(
-                card.id, email_layout_xmlid="mail.mail_notification_light"
+                card.id,
+                email_layout_xmlid="mail.mail_notification_light",
+                email_values={"headers": card.partner_id._loyalty_mail_headers()},
             )
         if due:
             self.env.execute_query(

@@ -1,6 +1,9 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from markupsafe import Markup
+from werkzeug.urls import url_encode
+
+from odoo import api, fields, models, tools
 from odoo.tools.misc import format_date, get_lang
 
 from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
@@ -58,6 +61,60 @@ class ResPartner(models.Model):
         compute="_compute_loyalty_ledger",
         groups="sales_team.group_sale_salesman",
     )
+
+    # ------------------------------------------------------------------
+    # Opting out of the programme's emails
+    # ------------------------------------------------------------------
+
+    def _loyalty_unsubscribe_token(self):
+        """A token only this database can make, bound to the customer and to
+        the address the email went to: a link forwarded after the address
+        changed no longer opts out the new one."""
+        self.ensure_one()
+        return tools.hmac(
+            self.env(su=True),
+            "crm_loyalty-unsubscribe",
+            (self.id, self.email_normalized or ""),
+        )
+
+    def _loyalty_unsubscribe_url(self):
+        self.ensure_one()
+        query = url_encode(
+            {"partner_id": self.id, "token": self._loyalty_unsubscribe_token()}
+        )
+        return f"{self.get_base_url()}/loyalty/unsubscribe?{query}"
+
+    def _loyalty_mail_headers(self):
+        """Headers that let a mail reader offer its own one-click
+        unsubscribe button (RFC 8058), as Odoo's digests and mailings do."""
+        self.ensure_one()
+        return {
+            "List-Unsubscribe": f"<{self._loyalty_unsubscribe_url()}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+    def _loyalty_unsubscribe_footer(self):
+        """The unsubscribe line for emails whose text a manager writes (the
+        greetings), in the language of the context."""
+        self.ensure_one()
+        return Markup(
+            '<p style="font-size: 12px; color: #888888;">%s <a href="%s">%s</a></p>'
+        ) % (
+            self.env._("No longer want these emails?"),
+            self._loyalty_unsubscribe_url(),
+            self.env._("Unsubscribe"),
+        )
+
+    def _loyalty_unsubscribe(self):
+        """Put the customer's address on Odoo's email blacklist, which every
+        email of the suite and Odoo's mailings respect."""
+        self.ensure_one()
+        if self.email_normalized:
+            self.env["mail.blacklist"]._add(
+                self.email_normalized,
+                message=self.env._("Opted out from a loyalty email."),
+            )
+        return True
 
     # Per user too: record rules show each salesperson his own customers'
     # figures, and the cache must not hand one user's value to another.

@@ -13,3 +13,4 @@ from . import test_partner_fields
 from . import test_own_customers
 from . import test_wording
 from . import test_preview
+from . import test_unsubscribe

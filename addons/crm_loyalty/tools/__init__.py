@@ -4,3 +4,4 @@ from . import multipliers
 from . import periods
 from . import tiers
 from . import statement
+from . import unsubscribe
