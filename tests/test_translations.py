@@ -1,6 +1,6 @@
 """Simplified Chinese translations of the suite, checked without a database.
 
-The three zh_CN.po files must cover their .pot, keep every placeholder and
+Each addon's zh_CN.po file must cover their .pot, keep every placeholder and
 HTML tag, follow docs/GLOSSARY.zh_CN.md, and never give one Chinese term to
 two different English labels unless the glossary says they mean the same:
 a card shows a customer's stage, segment and value class side by side, and
@@ -15,7 +15,7 @@ import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ("crm_lifecycle", "crm_loyalty", "crm_churn")
+ADDONS = ("crm_lifecycle", "crm_loyalty", "crm_churn", "crm_lifecycle_pos")
 GLOSSARY = ROOT / "docs" / "GLOSSARY.zh_CN.md"
 
 # Labels (field strings, selection values, menus, buttons): short one-line

@@ -232,10 +232,8 @@ class CrmChurnRisk(models.Model):
             ["commercial_partner_id", "loyalty_tier_id"]
         )
         self.env["crm.lifecycle.profile"].flush_model()
-        self.env["sale.order"].flush_model(
-            ["state", "date_order", "amount_untaxed", "currency_rate", "partner_id"]
-        )
-        self.env["account.move"].flush_model(["move_type", "state", "invoice_date"])
+        # The orders, and every channel's documents, that the facts read.
+        self.env["crm.lifecycle.profile"]._flush_facts_inputs()
         self.env["crm.loyalty.lot"].flush_model()
         self.env["crm.loyalty.entry"].flush_model()
         if "rating.rating" in self.env:
@@ -298,6 +296,7 @@ class CrmChurnRisk(models.Model):
             as_of + timedelta(days=c.churn_expiry_warning_days) for c in companies
         ]
         year_start = as_of - timedelta(days=365)
+        Profile = self.env["crm.lifecycle.profile"]
         has_rating = "rating.rating" in self.env
         ratings = (
             SQL(
@@ -345,10 +344,23 @@ class CrmChurnRisk(models.Model):
                        pr.last_order_date - pr.first_order_date AS active_days
                   FROM crm_lifecycle_profile pr
                  WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
-            ), orders AS (
-                -- One pass over the batch's orders of the last year (or of
-                -- the two churn periods, when longer) for every order count.
+            ), purchases AS (
+                -- The batch's orders of the last year (or of the two churn
+                -- periods, when longer), and its purchases in the other
+                -- channels (crm.lifecycle.profile._other_purchases).
                 SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       so.state, so.date_order,
+                       so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+                  FROM sale_order so
+                  JOIN members p ON p.id = so.partner_id
+                 WHERE so.partner_id = ANY(ARRAY(SELECT id FROM members))
+                   AND so.date_order >= %(since)s
+                   AND so.date_order < %(until)s
+                %(other_purchases)s
+            ), orders AS (
+                -- One pass over them for every order count.
+                SELECT so.partner_id, so.company_id,
                        COUNT(*) FILTER (WHERE so.state = 'sale'
                                           AND so.date_order >= c.recent_start)
                            AS recent_orders,
@@ -356,13 +368,11 @@ class CrmChurnRisk(models.Model):
                                           AND so.date_order >= c.previous_start
                                           AND so.date_order < c.recent_start)
                            AS previous_orders,
-                       SUM(so.amount_untaxed
-                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                       SUM(so.amount)
                            FILTER (WHERE so.state = 'sale'
                                      AND so.date_order >= c.recent_start)
                            AS recent_revenue,
-                       SUM(so.amount_untaxed
-                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                       SUM(so.amount)
                            FILTER (WHERE so.state = 'sale'
                                      AND so.date_order >= c.previous_start
                                      AND so.date_order < c.recent_start)
@@ -373,21 +383,16 @@ class CrmChurnRisk(models.Model):
                        COUNT(*) FILTER (WHERE so.state = 'cancel'
                                           AND so.date_order >= %(year_start)s)
                            AS cancelled_12m
-                  FROM sale_order so
-                  JOIN members p ON p.id = so.partner_id
+                  FROM purchases so
                   LEFT JOIN cfg c ON c.company_id = so.company_id
-                 WHERE so.partner_id = ANY(ARRAY(SELECT id FROM members))
-                   AND so.date_order >= LEAST(c.previous_start, %(year_start)s)
-                   AND so.date_order < %(until)s
+                 WHERE so.date_order >= LEAST(c.previous_start, %(year_start)s)
                  GROUP BY 1, 2
             ), refunds AS (
-                SELECT m.commercial_partner_id AS partner_id, m.company_id,
-                       COUNT(*) AS refunds_12m
-                  FROM account_move m
-                 WHERE m.move_type = 'out_refund' AND m.state = 'posted'
-                   AND m.commercial_partner_id = ANY(%(ids)s)
-                   AND m.invoice_date >= %(year_start)s
-                   AND m.invoice_date < %(until)s
+                -- Credit notes and the other channels' refunds, as the
+                -- lifecycle facts count them.
+                SELECT r.partner_id, r.company_id, COUNT(*) AS refunds_12m
+                  FROM (%(refunds)s) r
+                 WHERE r.day >= %(year_start)s
                  GROUP BY 1, 2
             ), lots AS (
                 SELECT p.commercial_partner_id AS partner_id, l.company_id,
@@ -469,6 +474,22 @@ class CrmChurnRisk(models.Model):
             year_start=year_start,
             as_of=as_of,
             ratings=ratings,
+            since=min([*previous, year_start]),
+            refunds=Profile._refunds(until, list(partner_ids)),
+            other_purchases=SQL("").join(
+                SQL(
+                    """
+                    UNION ALL
+                    SELECT o.partner_id, o.company_id, o.state,
+                           o.day::timestamp, o.amount
+                      FROM (%s) o
+                     WHERE o.day >= %s
+                    """,
+                    source,
+                    min([*previous, year_start]),
+                )
+                for source in Profile._other_purchases(until, list(partner_ids))
+            ),
         )
 
     @api.model

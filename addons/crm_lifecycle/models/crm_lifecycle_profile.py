@@ -345,11 +345,6 @@ class CrmLifecycleProfile(models.Model):
             if partner_ids is not None
             else SQL()
         )
-        refund_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
         until = as_of + timedelta(days=1)
         return SQL(
             """
@@ -400,18 +395,12 @@ class CrmLifecycleProfile(models.Model):
                   JOIN cfg c ON c.company_id = r.company_id
                  GROUP BY r.partner_id, r.company_id
             ), refunds AS (
-                SELECT m.commercial_partner_id AS partner_id, m.company_id,
-                       SUM(m.amount_untaxed_signed) AS refunded,
-                       SUM(m.amount_untaxed_signed)
-                           FILTER (WHERE m.invoice_date >= c.window_start)
+                SELECT r.partner_id, r.company_id,
+                       SUM(r.amount) AS refunded,
+                       SUM(r.amount) FILTER (WHERE r.day >= c.window_start)
                            AS window_refunded
-                  FROM account_move m
-                  JOIN cfg c ON c.company_id = m.company_id
-                 WHERE m.move_type = 'out_refund'
-                   AND m.state = 'posted'
-                   AND m.invoice_date < %(until)s
-                   %(refund_filter)s
-                   %(counted_refund)s
+                  FROM (%(refunds)s) r
+                  JOIN cfg c ON c.company_id = r.company_id
                  GROUP BY 1, 2
             ), known AS (
                 SELECT DISTINCT partner_id, company_id FROM orders
@@ -434,13 +423,56 @@ class CrmLifecycleProfile(models.Model):
             margin=margin,
             until=until,
             partner_filter=partner_filter,
-            refund_filter=refund_filter,
-            other_purchases=SQL("").join(
-                SQL("UNION ALL %s", source)
-                for source in self._other_purchases(until, partner_ids)
-            ),
-            counted_refund=self._counted_refund("m"),
+            other_purchases=self._union_all(self._other_purchases(until, partner_ids)),
+            refunds=self._refunds(until, partner_ids),
         )
+
+    @api.model
+    def _refunds(self, until, partner_ids=None):
+        """What reduces purchases, as rows of ``partner_id`` (the commercial
+        partner), ``company_id``, ``day`` and ``amount`` (negative): the
+        posted credit notes that ``_counted_refund`` keeps, and the refunds
+        of ``_other_refunds``; ``partner_ids`` as in ``_facts_query``."""
+        partner_filter = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        return SQL(
+            """
+            SELECT m.commercial_partner_id AS partner_id, m.company_id,
+                   m.invoice_date AS day, m.amount_untaxed_signed AS amount
+              FROM account_move m
+             WHERE m.move_type = 'out_refund'
+               AND m.state = 'posted'
+               AND m.invoice_date < %(until)s
+               %(partner_filter)s
+               %(counted_refund)s
+            %(other_refunds)s
+            """,
+            until=until,
+            partner_filter=partner_filter,
+            counted_refund=self._counted_refund("m"),
+            other_refunds=self._union_all(self._other_refunds(until, partner_ids)),
+        )
+
+    @api.model
+    def _union_all(self, selects):
+        """``UNION ALL`` followed by each SELECT: appended to a first one,
+        nothing when there are none (the statement then has the plan it had
+        before channels existed)."""
+        return SQL("").join(SQL("UNION ALL %s", select) for select in selects)
+
+    @api.model
+    def _other_refunds(self, until, partner_ids=None):
+        """Refunds that are not credit notes, as SELECTs of ``partner_id``
+        (the commercial partner), ``company_id``, ``day`` and ``amount``
+        (negative, untaxed, in the company's currency) before ``until``;
+        ``partner_ids`` as in ``_facts_query``. A channel addon whose
+        refunds are documents of its own (a Point of Sale refund order)
+        extends this list; they reduce what the customer bought, never below
+        zero, like a credit note."""
+        return []
 
     @api.model
     def _other_purchases(self, until, partner_ids=None):
@@ -780,15 +812,11 @@ class CrmLifecycleProfile(models.Model):
                         UNION ALL SELECT * FROM other_sales) u
                  GROUP BY 1, 2
             ), refunds AS (
-                SELECT m.commercial_partner_id AS partner_id, m.company_id,
-                       SUM(m.amount_untaxed_signed) AS window_refunded
-                  FROM account_move m
-                  JOIN %(windows)s ON c.company_id = m.company_id
-                 WHERE m.move_type = 'out_refund'
-                   AND m.state = 'posted'
-                   AND m.invoice_date >= c.window_start
-                   AND m.invoice_date < %(until)s
-                   %(counted_refund)s
+                SELECT r.partner_id, r.company_id,
+                       SUM(r.amount) AS window_refunded
+                  FROM (%(refunds)s) r
+                  JOIN %(windows)s ON c.company_id = r.company_id
+                 WHERE r.day >= c.window_start
                  GROUP BY 1, 2
             )
             SELECT s.partner_id, s.company_id, s.window_orders, s.window_revenue,
@@ -805,7 +833,7 @@ class CrmLifecycleProfile(models.Model):
             # hashed ids); credit notes of the others find no sales row.
             sample=self.env["crm.purchase.model"]._sample_filter(share),
             other_purchases=self._other_purchases_sql(as_of + timedelta(days=1)),
-            counted_refund=self._counted_refund("m"),
+            refunds=self._refunds(as_of + timedelta(days=1)),
         )
 
     # ------------------------------------------------------------------

@@ -312,21 +312,14 @@ class CrmPurchaseModel(models.Model):
         customers (see ``_sampled_inputs``).
         """
         self.ensure_one()
-        self.env["sale.order"].flush_model(
-            ["state", "date_order", "partner_id", "company_id", "amount_untaxed"]
-        )
+        # The orders and the other channels' documents the facts read.
+        self.env["crm.lifecycle.profile"]._flush_facts_inputs()
         end = until or self.calibration_end + timedelta(days=1)
         query = SQL(
             """
             WITH days AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       so.date_order::date AS day,
-                       SUM(so.amount_untaxed
-                           / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE %(orders)s
-                   %(sample)s
+                SELECT partner_id, day, SUM(amount) AS amount
+                  FROM (%(purchases)s) pu
                  GROUP BY 1, 2
             ), ranked AS (
                 SELECT partner_id, day, amount,
@@ -340,9 +333,8 @@ class CrmPurchaseModel(models.Model):
              GROUP BY partner_id
              ORDER BY partner_id
             """,
-            orders=self._fit_orders(end),
+            purchases=self._fit_purchases(end, self._sample_filter(share)),
             cal_end=self.calibration_end,
-            sample=self._sample_filter(share),
         )
         columns = (array("q"), array("d"), array("d"), array("d"), array("d"))
         for rows in stream(self.env.cr, query):
@@ -378,23 +370,53 @@ class CrmPurchaseModel(models.Model):
         [(count,)] = self.env.execute_query(
             SQL(
                 """
-                SELECT COUNT(DISTINCT p.commercial_partner_id)
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE %s
+                SELECT COUNT(DISTINCT pu.partner_id) FROM (%s) pu
                 """,
-                self._fit_orders(self.calibration_end + timedelta(days=1)),
+                self._fit_purchases(self.calibration_end + timedelta(days=1)),
             )
         )
         return count
 
-    def _fit_orders(self, end):
-        """The orders a fit reads (alias ``so``): the company's confirmed
-        orders before ``end``."""
+    def _fit_purchases(self, end, sample=None):
+        """The purchases a fit reads, as rows of ``partner_id`` (the
+        commercial partner), ``day`` and ``amount``: the company's confirmed
+        orders before ``end`` and the purchases of the other channels
+        (``crm.lifecycle.profile._other_purchases``), the same the stages
+        count. ``sample`` is a ``_sample_filter`` on the alias ``p``."""
+        sample = sample or SQL()
+        other = self.env["crm.lifecycle.profile"]._other_purchases(end)
         return SQL(
-            "so.state = 'sale' AND so.company_id = %s AND so.date_order < %s",
-            self.company_id.id,
-            end,
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   so.date_order::date AS day,
+                   so.amount_untaxed
+                       / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale' AND so.company_id = %(company)s
+               AND so.date_order < %(end)s
+               %(sample)s
+            %(other)s
+            """,
+            company=self.company_id.id,
+            end=end,
+            sample=sample,
+            other=SQL("").join(
+                SQL(
+                    """
+                    UNION ALL
+                    SELECT o.partner_id, o.day, o.amount
+                      FROM (%s) o
+                      JOIN res_partner p ON p.id = o.partner_id
+                     WHERE o.state = 'sale' AND o.company_id = %s
+                       %s
+                    """,
+                    source,
+                    self.company_id.id,
+                    sample,
+                )
+                for source in other
+            ),
         )
 
     @api.model
@@ -437,18 +459,14 @@ class CrmPurchaseModel(models.Model):
     def _holdout_actuals(self, partner_ids, start, end):
         query = SQL(
             """
-            SELECT COUNT(DISTINCT (p.commercial_partner_id, so.date_order::date))
-              FROM sale_order so
-              JOIN res_partner p ON p.id = so.partner_id
-             WHERE so.state = 'sale'
-               AND so.company_id = %(company)s
-               AND so.date_order >= %(start)s AND so.date_order < %(end)s
-               AND p.commercial_partner_id = ANY(%(partners)s)
+            SELECT COUNT(DISTINCT (pu.partner_id, pu.day))
+              FROM (%(purchases)s) pu
+             WHERE pu.day >= %(start)s
             """,
-            company=self.company_id.id,
+            purchases=self._fit_purchases(
+                end, SQL("AND p.commercial_partner_id = ANY(%s)", partner_ids)
+            ),
             start=start,
-            end=end,
-            partners=partner_ids,
         )
         return self.env.execute_query(query)[0][0]
 

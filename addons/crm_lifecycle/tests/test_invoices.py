@@ -156,3 +156,20 @@ class TestInvoicePurchases(TransactionCase):
         self.Profile._refresh_partners([deco.id])
         self.assertGreaterEqual(deco.lifecycle_historic_clv, 0.0)
         self.assertNotEqual(deco.lifecycle_stage, "prospect")
+
+    def test_the_purchase_model_reads_invoices_and_orders_alike(self):
+        """The fit's inputs count a purchase day the same whether it came as
+        an order or as an invoice without one."""
+        self._order(self.customer, 300.0)
+        self._invoice(100.0, day=date(2026, 3, 1))
+        self._invoice(200.0, day=date(2026, 5, 1))
+        model = self.env["crm.purchase.model"].create({"calibration_end": TODAY})
+        ids, repeats, span, age, spend = model._fit_inputs()
+        i = ids.tolist().index(self.customer.id)
+        self.assertEqual(repeats[i], 2)
+        self.assertEqual(span[i], (TODAY - date(2026, 3, 1)).days)
+        self.assertEqual(age[i], (TODAY - date(2026, 3, 1)).days)
+        self.assertAlmostEqual(spend[i], 500.0)
+        self.assertEqual(
+            model._holdout_actuals([self.customer.id], date(2026, 4, 1), TODAY), 1
+        )
