@@ -685,7 +685,7 @@ class CrmChurnAlert(models.Model):
         One query finds, per open alert, the first confirmed order of the
         customer in the alert's company within the win-back window.
         """
-        self.env["sale.order"].flush_model(["state", "date_order", "partner_id"])
+        self.env["crm.lifecycle.profile"]._flush_facts_inputs()
         self.flush_model()
         partner_filter = (
             SQL("AND a.partner_id = ANY(%s)", list(partner_ids))
@@ -698,7 +698,6 @@ class CrmChurnAlert(models.Model):
                 SELECT DISTINCT ON (a.id) a.id, so.id, so.local_day
                   FROM crm_churn_alert a
                   JOIN res_company c ON c.id = a.company_id
-                  JOIN res_partner p ON p.commercial_partner_id = a.partner_id
                   -- The alert's day is the day of the run where its user is:
                   -- the order's day is taken there too, not in UTC.
                   LEFT JOIN res_users u ON u.id = a.create_uid
@@ -709,16 +708,28 @@ class CrmChurnAlert(models.Model):
                                  AT TIME ZONE COALESCE(up.tz, 'UTC'))::date
                                  AS local_day
                         FROM sale_order o
-                       WHERE o.partner_id = p.id AND o.company_id = a.company_id
+                        JOIN res_partner p ON p.id = o.partner_id
+                       WHERE p.commercial_partner_id = a.partner_id
+                         AND o.company_id = a.company_id
                          AND o.state = 'sale'
+                      -- A purchase in another channel (an invoice without a
+                      -- sale order, the till...) wins the customer back too,
+                      -- on its day; it has no sale order to name.
+                      UNION ALL
+                      SELECT NULL::int, x.day::timestamp, x.day
+                        FROM (%(other)s) x
+                       WHERE x.partner_id = a.partner_id
+                         AND x.company_id = a.company_id
+                         AND x.state = 'sale'
                   ) so ON TRUE
                  WHERE a.stage IN ('new', 'in_progress')
                    AND so.local_day >= a.alert_date
                    AND so.local_day < a.alert_date + c.churn_winback_days + 1
-                   %s
+                   %(partner_filter)s
                  ORDER BY a.id, so.date_order, so.id
                 """,
-                partner_filter,
+                partner_filter=partner_filter,
+                other=self._other_channel_purchases(partner_ids),
             )
         )
         if not rows:
@@ -728,7 +739,7 @@ class CrmChurnAlert(models.Model):
             alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
                 {
                     "stage": "won_back",
-                    "won_order_id": order_id,
+                    "won_order_id": order_id or False,
                     "won_date": day,
                     "days_to_win_back": (day - alert.alert_date).days,
                     "closed_on": day,
@@ -739,11 +750,21 @@ class CrmChurnAlert(models.Model):
         alerts._update_recovered_revenue()
         return alerts
 
+    @api.model
+    def _other_channel_purchases(self, partner_ids=None):
+        """The customers' purchases in the other channels, up to now, as the
+        lifecycle counts them (``crm.lifecycle.profile._other_purchases``),
+        as one relation."""
+        Profile = self.env["crm.lifecycle.profile"]
+        until = fields.Date.context_today(self) + timedelta(days=2)
+        partner_ids = list(partner_ids) if partner_ids is not None else None
+        return Profile._other_purchases_sql(until, partner_ids)
+
     def _update_recovered_revenue(self, today=None):
         """Sum the customer's confirmed orders in each alert's window."""
         if not self:
             return
-        self.env["sale.order"].flush_model()
+        self.env["crm.lifecycle.profile"]._flush_facts_inputs()
         self.flush_model()
         self.env.execute_query(
             SQL(
@@ -751,23 +772,35 @@ class CrmChurnAlert(models.Model):
                 UPDATE crm_churn_alert a
                    SET recovered_revenue = s.revenue
                   FROM (
-                    SELECT a.id,
-                           COALESCE(SUM(so.amount_untaxed
-                               / COALESCE(NULLIF(so.currency_rate, 0), 1)), 0)
-                               AS revenue
+                    SELECT a.id, COALESCE(SUM(so.amount), 0) AS revenue
                       FROM crm_churn_alert a
                       JOIN res_company c ON c.id = a.company_id
-                      JOIN res_partner p ON p.commercial_partner_id = a.partner_id
-                      JOIN sale_order so
-                        ON so.partner_id = p.id AND so.company_id = a.company_id
-                     WHERE a.id = ANY(%s) AND so.state = 'sale'
+                      JOIN LATERAL (
+                          SELECT o.date_order,
+                                 o.amount_untaxed
+                                     / COALESCE(NULLIF(o.currency_rate, 0), 1)
+                                     AS amount
+                            FROM sale_order o
+                            JOIN res_partner p ON p.id = o.partner_id
+                           WHERE p.commercial_partner_id = a.partner_id
+                             AND o.company_id = a.company_id
+                             AND o.state = 'sale'
+                          UNION ALL
+                          SELECT x.day::timestamp, x.amount
+                            FROM (%(other)s) x
+                           WHERE x.partner_id = a.partner_id
+                             AND x.company_id = a.company_id
+                             AND x.state = 'sale'
+                      ) so ON TRUE
+                     WHERE a.id = ANY(%(ids)s)
                        AND so.date_order >= a.alert_date
                        AND so.date_order < a.alert_date + c.churn_winback_days + 1
                      GROUP BY a.id
                   ) s
                  WHERE a.id = s.id
                 """,
-                self.ids,
+                ids=self.ids,
+                other=self._other_channel_purchases(self.partner_id.ids),
             )
         )
         self.invalidate_recordset(["recovered_revenue"])

@@ -266,6 +266,39 @@ class TestChurnAlert(ChurnCommon):
             self.env["crm.lifecycle.refresh.queue"].search_count([]), queued
         )
 
+    def test_a_purchase_in_another_channel_wins_the_customer_back(self):
+        """An invoice without a sale order (the till, with crm_lifecycle_pos)
+        wins the customer back on its day, through the same queue as an
+        order; there is no order to name, the revenue is recovered."""
+        with freeze_time(TODAY):
+            alert = self._alert()
+        day = TODAY + timedelta(days=5)
+        with freeze_time(day):
+            invoice = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.silent.id,
+                    "invoice_date": day,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "quantity": 1,
+                                "price_unit": 230.0,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+            invoice.action_post()
+            self.env["crm.lifecycle.refresh.queue"]._cron_process()
+        self.assertEqual(alert.stage, "won_back")
+        self.assertFalse(alert.won_order_id)
+        self.assertEqual(alert.won_date, day)
+        self.assertEqual(alert.days_to_win_back, 5)
+        self.assertEqual(alert.recovered_revenue, 230.0)
+
     def _confirm_silent_order(self, day, amount):
         order = self._orders(self.silent, [0], amount=amount, today=day, state="draft")
         order.action_confirm()

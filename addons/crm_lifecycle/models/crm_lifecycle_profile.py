@@ -490,7 +490,15 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _other_purchases_sql(self, until, partner_ids=None):
-        return SQL(" UNION ALL ").join(self._other_purchases(until, partner_ids))
+        """``_other_purchases`` as one relation (none: an empty one)."""
+        sources = self._other_purchases(until, partner_ids)
+        if not sources:
+            return SQL(
+                "SELECT NULL::int AS partner_id, NULL::int AS company_id,"
+                " NULL::varchar AS state, NULL::date AS day,"
+                " NULL::numeric AS amount, NULL::numeric AS margin WHERE FALSE"
+            )
+        return SQL(" UNION ALL ").join(sources)
 
     @api.model
     def _direct_invoice_purchases(self, until, partner_ids=None):

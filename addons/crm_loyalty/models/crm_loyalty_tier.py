@@ -170,7 +170,6 @@ class CrmLoyaltyTier(models.Model):
         """``partner_ids``: commercial partners, a list or an SQL array."""
         basis = company.loyalty_tier_basis
         self.env["crm.loyalty.entry"].flush_model()
-        self.env["sale.order"].flush_model(["state", "amount_untaxed", "date_order"])
         if basis == "earned":
             return SQL(
                 """
@@ -188,26 +187,47 @@ class CrmLoyaltyTier(models.Model):
                 end=end + timedelta(days=1),
                 partners=partner_ids,
             )
-        measure = (
-            SQL("SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))")
-            if basis == "spent"
-            else SQL("COUNT(*)")
+        measure = SQL("SUM(pu.amount)") if basis == "spent" else SQL("COUNT(*)")
+        until = end + timedelta(days=1)
+        Profile = self.env["crm.lifecycle.profile"]
+        # The other channels' purchases (invoices without a sale order, the
+        # till...), as the lifecycle counts them.
+        Profile._flush_facts_inputs()
+        other = SQL("").join(
+            SQL(
+                """
+                UNION ALL
+                SELECT o.partner_id, o.amount FROM (%s) o
+                 WHERE o.state = 'sale' AND o.company_id = %s AND o.day >= %s
+                """,
+                source,
+                company.id,
+                start,
+            )
+            for source in Profile._other_purchases(until, partner_ids)
         )
         return SQL(
             """
-            SELECT p.commercial_partner_id, %(measure)s
-              FROM sale_order so
-              JOIN res_partner p ON p.id = so.partner_id
-             WHERE so.company_id = %(company)s AND so.state = 'sale'
-               AND so.date_order >= %(start)s AND so.date_order < %(end)s
-               AND p.commercial_partner_id = ANY(%(partners)s)
+            SELECT pu.partner_id, %(measure)s
+              FROM (
+                SELECT p.commercial_partner_id AS partner_id,
+                       so.amount_untaxed
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = %(company)s AND so.state = 'sale'
+                   AND so.date_order >= %(start)s AND so.date_order < %(end)s
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+                %(other)s
+              ) pu
              GROUP BY 1
             """,
             measure=measure,
             company=company.id,
             start=start,
-            end=end + timedelta(days=1),
+            end=until,
             partners=partner_ids,
+            other=other,
         )
 
     def _standing(self, company, partners, start, end):

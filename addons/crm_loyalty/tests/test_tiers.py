@@ -104,6 +104,47 @@ class TestTiers(LoyaltyLedgerCommon):
         self.assertEqual(history.to_tier_id, self.silver)
 
     @freeze_time("2026-03-19")
+    def test_spending_in_other_channels_counts_for_tiers(self):
+        """On amounts spent or orders, an invoice without a sale order counts
+        like an order (the lifecycle's other purchases), and its customer is
+        upgraded moments later like one who confirmed an order."""
+        self.company.write(
+            {"loyalty_tier_basis": "spent", "lifecycle_refresh_on_order": "queue"}
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner.id,
+                "invoice_date": date(2026, 3, 18),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "quantity": 1,
+                            "price_unit": 700.0,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        self._order(400.0).action_confirm()
+        Tier = self.env["crm.loyalty.tier"]
+        metrics = Tier._metrics(
+            self.company, [self.partner.id], date(2026, 1, 1), date(2026, 3, 19)
+        )
+        self.assertEqual(metrics, {self.partner.id: 1100.0})
+        self.company.loyalty_tier_basis = "orders"
+        metrics = Tier._metrics(
+            self.company, [self.partner.id], date(2026, 1, 1), date(2026, 3, 19)
+        )
+        self.assertEqual(metrics, {self.partner.id: 2.0})
+        self.company.loyalty_tier_basis = "spent"
+        self.env["crm.lifecycle.refresh.queue"]._cron_process()
+        self.assertEqual(self.partner.loyalty_tier_id, self.silver)
+
+    @freeze_time("2026-03-19")
     def test_upgrade_at_once_with_discount_stars_and_history(self):
         self._order(400.0).action_confirm()
         self.assertEqual(self.partner.loyalty_tier_id, self.bronze)
