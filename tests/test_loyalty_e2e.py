@@ -143,3 +143,44 @@ def test_concurrent_confirmations_earn_once(admin, demo_server):
     [balance] = admin("loyalty.card", "read", [earns[0]["card_id"][0]], ["points"])
     assert balance["points"] == 100
     assert program and card
+
+
+def test_concurrent_behaviour_grants_answer_every_caller(admin, demo_server):
+    """Eight calls for one event of a customer who has no card yet: one
+    entry, one card, and every caller gets the first result."""
+    program, _partner, _card = _program_and_card(admin, 0)
+    admin(
+        "crm.loyalty.behaviour",
+        "create",
+        {
+            "name": "RPC review",
+            "code": "rpc_review",
+            "program_id": program,
+            "points": 10,
+        },
+    )
+    newcomer = admin("res.partner", "create", {"name": "RPC newcomer"})
+
+    def grant(_index):
+        me = demo_server.login("admin", "admin")
+        return me(
+            "crm.loyalty.behaviour",
+            "grant_behaviour_points",
+            newcomer,
+            "rpc_review",
+            "review-42",
+            program,
+        )
+
+    results = _in_parallel(8, grant)
+    assert all(status == "ok" for status, _ in results), results
+    entry_ids = {result["entry_id"] for _status, result in results}
+    assert len(entry_ids) == 1, results
+    assert sum(not result["duplicate"] for _status, result in results) == 1
+    assert all(result["balance"] == 10 for _status, result in results), results
+    cards = admin(
+        "loyalty.card",
+        "search_count",
+        [("program_id", "=", program), ("partner_id", "=", newcomer)],
+    )
+    assert cards == 1

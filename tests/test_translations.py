@@ -15,7 +15,13 @@ import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ("crm_lifecycle", "crm_loyalty", "crm_churn", "crm_lifecycle_pos")
+ADDONS = (
+    "crm_lifecycle",
+    "crm_loyalty",
+    "crm_churn",
+    "crm_lifecycle_pos",
+    "crm_loyalty_pos",
+)
 GLOSSARY = ROOT / "docs" / "GLOSSARY.zh_CN.md"
 
 # Labels (field strings, selection values, menus, buttons): short one-line

@@ -28,41 +28,11 @@ class AccountMove(models.Model):
             for order, amount in refunded.items():
                 if not order.amount_untaxed:
                     continue
-                share = min(amount / order.amount_untaxed, 1.0)
-                earned = Entry.search(
-                    [
-                        ("source_model", "=", "sale.order"),
-                        ("source_id", "=", order.id),
-                        ("entry_type", "=", "earn"),
-                    ]
+                Entry._claw_back(
+                    order,
+                    min(amount / order.amount_untaxed, 1.0),
+                    move,
+                    f"account.move:{move.id}:order:{order.id}",
+                    "credit_note",
+                    {"move": move.name, "order": order.name},
                 )
-                for card in earned.card_id:
-                    card_entries = earned.filtered(lambda e, c=card: e.card_id == c)
-                    card_earned = sum(card_entries.mapped("points"))
-                    taken = -sum(
-                        Entry.search(
-                            [
-                                ("card_id", "=", card.id),
-                                ("entry_type", "=", "reversal"),
-                                ("reversed_entry_id", "in", card_entries.ids),
-                            ]
-                        ).mapped(lambda e: e.points - e.shortfall)
-                    )
-                    points = min(round(card_earned * share, 2), card_earned - taken)
-                    if points <= 0:
-                        continue
-                    Entry._post(
-                        card,
-                        "reversal",
-                        -points,
-                        f"account.move:{move.id}:order:{order.id}:card:{card.id}",
-                        source=move,
-                        reverses=card_entries[:1],
-                        # Worded when read, in the reader's language.
-                        reason_code="credit_note",
-                        reason_params={
-                            "move": move.name,
-                            "share": round(share * 100, 1),
-                            "order": order.name,
-                        },
-                    )

@@ -1,12 +1,30 @@
 import json
 import logging
 
+from psycopg2 import errorcodes, errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, float_compare, float_round, formatLang
 from odoo.tools.misc import format_date
 
 from ..tools import ledger
+
+
+class DuplicatePosting(errors.SerializationFailure):
+    """A concurrent request posted the same key first.
+
+    Its entry is invisible to this transaction's snapshot, so the request
+    cannot answer with it; raised as a serialization failure, the request is
+    rolled back and retried by Odoo, and the retry finds the entry and
+    answers as the first request did (the promise of every idempotent entry
+    point: a retried call returns the first result, it is never refused).
+    """
+
+    # The code Odoo's retry loop reads and logs; an exception raised from
+    # Python carries none of its own.
+    pgcode = errorcodes.SERIALIZATION_FAILURE
+
 
 ENTRY_TYPES = [
     ("earn", "Earned"),
@@ -542,12 +560,10 @@ class CrmLoyaltyEntry(models.Model):
             "reversed_entry_id": reverses.id if reverses else False,
             "shortfall": shortfall,
         }
-        if opens_lot:
-            entry, opened = self._post_earning(vals, program, bump=new_key)
-            if new_key:
-                balance = opened
-        else:
-            entry = self.create(vals)
+        entry, opened = self._insert(vals, program, opens_lot, new_key)
+        if opens_lot and new_key:
+            balance = opened
+        if not opens_lot:
             if points > 0:
                 entry._restore_allocations(reverses)
             elif points < 0:
@@ -563,6 +579,64 @@ class CrmLoyaltyEntry(models.Model):
         if points > 0 and balance is not None:
             card.with_env(self.env)._crm_points_reached(balance - points, balance)
         return entry
+
+    def _insert(self, vals, program, opens_lot, new_key):
+        """Insert the entry (with its lot when it opens one): ``(entry, the
+        card's new balance when the statement moved it)``. A key a concurrent
+        request posted first makes the request retry (DuplicatePosting)."""
+        try:
+            if opens_lot:
+                return self._post_earning(vals, program, bump=new_key)
+            return self.create(vals), None
+        except errors.UniqueViolation as error:
+            if error.diag.constraint_name != f"{self._table}_source_key_uniq":
+                raise
+            raise DuplicatePosting(
+                f"Ledger key {vals['source_key']} was posted by a concurrent request"
+            ) from error
+
+    @api.model
+    def _claw_back(self, order, share, refund, key, reason_code, reason_params):
+        """Take back ``share`` (0 to 1) of the points ``order`` earned, card
+        by card, as entries of ``refund`` (a credit note, a refund at the
+        till...) keyed ``key:card:<id>``: a refund posted again takes
+        nothing twice, and what earlier refunds took back is never taken
+        again. ``reason_params`` get the share in percent."""
+        earned = self.search(
+            [
+                ("source_model", "=", order._name),
+                ("source_id", "=", order.id),
+                ("entry_type", "=", "earn"),
+            ]
+        )
+        posted = self.browse()
+        for card in earned.card_id:
+            card_entries = earned.filtered(lambda e, c=card: e.card_id == c)
+            card_earned = sum(card_entries.mapped("points"))
+            taken = -sum(
+                self.search(
+                    [
+                        ("card_id", "=", card.id),
+                        ("entry_type", "=", "reversal"),
+                        ("reversed_entry_id", "in", card_entries.ids),
+                    ]
+                ).mapped(lambda e: e.points - e.shortfall)
+            )
+            points = min(round(card_earned * share, 2), card_earned - taken)
+            if points <= 0:
+                continue
+            posted |= self._post(
+                card,
+                "reversal",
+                -points,
+                f"{key}:card:{card.id}",
+                source=refund,
+                reverses=card_entries[:1],
+                # Worded when read, in the reader's language.
+                reason_code=reason_code,
+                reason_params={**reason_params, "share": round(share * 100, 1)},
+            )
+        return posted
 
     def _bump_card(self, card, points):
         """Move the card's balance by ``points``; returns the new balance."""

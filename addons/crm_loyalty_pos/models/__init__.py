@@ -1,0 +1,2 @@
+from . import crm_loyalty_entry
+from . import pos_order
