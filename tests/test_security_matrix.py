@@ -188,6 +188,19 @@ TABLE = {
             "active": False,
         },
     },
+    # Shown to members on the portal through the mall's own controller.
+    "crm.loyalty.mall.item": {
+        "access": ("----", "r---", "rwcu", "----"),
+        "field": "sequence",
+        "create": lambda ctx: {
+            "name": _name("Matrix reward"),
+            "program_id": ctx.program,
+            "points_cost": 10,
+            "reward_program_id": ctx.coupon_program,
+            "active": False,
+        },
+        "sample": "new",
+    },
     # Tier names and perks are shown on the portal page.
     "crm.loyalty.tier": {
         "access": ("r---", "r---", "rwcu", "----"),
@@ -344,6 +357,15 @@ class Context:
             "crm.loyalty.behaviour", "search", [("program_id", "=", self.program)]
         )[0]
         self.reason = admin("crm.churn.reason", "search", [])[0]
+        self.coupon_program = admin(
+            "loyalty.program",
+            "create",
+            {
+                "name": _name("Matrix coupons"),
+                "program_type": "coupons",
+                "company_id": self.company_a,
+            },
+        )
         self.fields = {}
         self.samples = {}
         self.values = {}
@@ -788,7 +810,7 @@ def _model_of(path, function):
     return None
 
 
-def test_private_sudo_methods_are_not_callable_over_rpc(ctx):
+def test_private_sudo_methods_are_not_callable_over_rpc(ctx, admin):
     """Every function holding a sudo() whose name starts with "_" is out of
     reach of RPC clients; docs/SECURITY.md names the public entry point that
     leads to it and the test of that entry point."""
@@ -798,6 +820,8 @@ def test_private_sudo_methods_are_not_callable_over_rpc(ctx):
         model = _model_of(path, function)
         if not function.startswith("_") or not model:
             continue  # public methods: see the table of docs/SECURITY.md
+        if not admin("ir.model", "search_count", [("model", "=", model)]):
+            continue  # a glue addon's model (Point of Sale) not installed here
         with pytest.raises(xmlrpc.client.Fault) as info:
             manager(model, function, [])
         assert info.value.faultCode == FAULT_ACCESS_ERROR, (model, function)

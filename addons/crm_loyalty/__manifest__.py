@@ -22,6 +22,7 @@
         "views/loyalty_card_views.xml",
         "views/crm_loyalty_tier_views.xml",
         "views/crm_loyalty_tier_history_views.xml",
+        "views/crm_loyalty_mall_item_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

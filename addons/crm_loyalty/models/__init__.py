@@ -17,3 +17,4 @@ from . import sale_order_line
 from . import account_move
 from . import res_partner
 from . import ir_module_module
+from . import crm_loyalty_mall_item

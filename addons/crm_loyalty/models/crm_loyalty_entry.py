@@ -260,6 +260,11 @@ class CrmLoyaltyEntry(models.Model):
             return _("Opening balance")
         if code == "direct":
             return _("Balance changed directly")
+        if code == "mall":
+            return _(
+                "Points mall: %(reward)s",
+                reward=self._translated(params.get("name")),
+            )
         if code == "behaviour":
             name = self._translated(params.get("name"))
             note = params.get("note")

@@ -22,6 +22,18 @@ TRUSTED = object()
 class LoyaltyCard(models.Model):
     _inherit = "loyalty.card"
 
+    # A code bought in the points mall: the reward, and the entry that paid.
+    crm_mall_item_id = fields.Many2one(
+        "crm.loyalty.mall.item",
+        "Points mall reward",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+    )
+    crm_mall_entry_id = fields.Many2one(
+        "crm.loyalty.entry", "Paid by", readonly=True, index="btree_not_null"
+    )
+
     crm_entry_ids = fields.One2many("crm.loyalty.entry", "card_id", "Ledger entries")
     crm_lot_ids = fields.One2many("crm.loyalty.lot", "card_id", "Lots")
     crm_ledger_managed = fields.Boolean(related="program_id.crm_ledger_managed")

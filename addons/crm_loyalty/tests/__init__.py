@@ -14,3 +14,4 @@ from . import test_own_customers
 from . import test_wording
 from . import test_preview
 from . import test_unsubscribe
+from . import test_mall
