@@ -1,2 +1,3 @@
 from . import crm_loyalty_entry
+from . import pos_config
 from . import pos_order

@@ -188,3 +188,26 @@ class TestPosLedger(TestPoSCommon):
         order = self._sell()
         self._confirm(order, card.id, 100.0)
         self.assertEqual(card.points, 200.0)
+
+    def test_the_till_loads_the_tier_pricelists(self):
+        """Selecting a member at the till applies his tier's pricelist: the
+        till loads it, and the member's pricelist is his tier's."""
+        prices = self.env["product.pricelist"].create(
+            {"name": "Gold 9折", "currency_id": self.config.currency_id.id}
+        )
+        gold = self.env["crm.loyalty.tier"].create(
+            {
+                "name": "Counter Gold",
+                "company_id": self.company.id,
+                "threshold": 0,
+                "retention_threshold": 0,
+                "pricelist_id": prices.id,
+            }
+        )
+        self.assertNotIn(prices, self.config.available_pricelist_ids)
+        self.assertIn(prices, self.config._get_available_pricelists())
+        self.env["crm.loyalty.tier"]._update_members(self.member)
+        self.assertEqual(self.member.with_company(self.company).loyalty_tier_id, gold)
+        loaded = self.pos_session.load_data(["pos.config", "product.pricelist"])
+        ids = [row["id"] for row in loaded["product.pricelist"]["data"]]
+        self.assertIn(prices.id, ids)
