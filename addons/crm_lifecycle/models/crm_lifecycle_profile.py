@@ -433,11 +433,7 @@ class CrmLifecycleProfile(models.Model):
         partner), ``company_id``, ``day`` and ``amount`` (negative): the
         posted credit notes that ``_counted_refund`` keeps, and the refunds
         of ``_other_refunds``; ``partner_ids`` as in ``_facts_query``."""
-        partner_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        partner_filter = self._customers_filter("m", partner_ids)
         return SQL(
             """
             SELECT m.commercial_partner_id AS partner_id, m.company_id,
@@ -454,6 +450,18 @@ class CrmLifecycleProfile(models.Model):
             partner_filter=partner_filter,
             counted_refund=self._counted_refund("m"),
             other_refunds=self._union_all(self._other_refunds(until, partner_ids)),
+        )
+
+    @api.model
+    def _customers_filter(self, alias, partner_ids):
+        """``AND alias.commercial_partner_id = ANY(...)`` for ``partner_ids``
+        as in ``_facts_query``; nothing for None (everyone)."""
+        if partner_ids is None:
+            return SQL()
+        return SQL(
+            "AND %s.commercial_partner_id = ANY(%s)",
+            SQL.identifier(alias),
+            self._ids_array(partner_ids),
         )
 
     @api.model
@@ -506,11 +514,7 @@ class CrmLifecycleProfile(models.Model):
         companies that count them (``lifecycle_count_invoices``): a company
         that invoices directly sells through them. An invoice of a sale order
         is that order's, already counted."""
-        partner_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", self._ids_array(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        partner_filter = self._customers_filter("m", partner_ids)
         return SQL(
             """
             SELECT m.commercial_partner_id AS partner_id, m.company_id,

@@ -601,6 +601,44 @@ class CrmLoyaltyEntry(models.Model):
             ) from error
 
     @api.model
+    def _earning(self, points, factor):
+        """The points a program counts, then multiplied, each rounded down
+        to the ledger's precision (whole points by default): what a
+        quotation announces, the entry posts and its reason explains,
+        e.g. 120 x 2 = 240."""
+        base = self._round_points(points, "DOWN")
+        return base, self._round_points(base * factor, "DOWN")
+
+    @api.model
+    def _post_order_earning(
+        self, card, earned, key, source, reason, partner, day, member, new_key=False
+    ):
+        """Post what order ``source`` (a quotation, a sale at the till) earned
+        on ``card``: the points its program counts times ``partner``'s
+        multipliers on ``day``, with a reason that says why. Nothing when
+        that rounds to zero. ``member`` as for ``_crm_multiplier_factors``."""
+        factor, factors = card.program_id._crm_multiplier_factors(
+            partner, day, source.company_id, member=member
+        )
+        base, points = self._earning(earned, factor)
+        if not points:
+            return self.browse()
+        return self._post(
+            card,
+            "earn",
+            points,
+            key,
+            source=source,
+            new_key=new_key,
+            reason_code="order_earn" if factors else "order",
+            reason_params=(
+                {**reason, "base": base, "points": points, "factors": factors}
+                if factors
+                else reason
+            ),
+        )
+
+    @api.model
     def _claw_back(self, order, share, refund, key, reason_code, reason_params):
         """Take back ``share`` (0 to 1) of the points ``order`` earned, card
         by card, as entries of ``refund`` (a credit note, a refund at the

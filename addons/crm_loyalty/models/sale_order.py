@@ -109,9 +109,7 @@ class SaleOrder(models.Model):
         to the ledger's precision (whole points by default): what the
         quotation announces, the entry posts and its reason explains,
         e.g. 120 x 2 = 240."""
-        Entry = self.env["crm.loyalty.entry"]
-        base = Entry._round_points(points, "DOWN")
-        return base, Entry._round_points(base * factor, "DOWN")
+        return self.env["crm.loyalty.entry"]._earning(points, factor)
 
     def _crm_loyalty_day(self):
         self.ensure_one()
@@ -244,30 +242,16 @@ class SaleOrder(models.Model):
                         reason_params=reason,
                     )
                 if earned.get(card) and f"{prefix}:earn" not in posted:
-                    factor, factors = card.program_id._crm_multiplier_factors(
-                        order.partner_id, day, order.company_id, member=member
-                    )
-                    base, points = self._crm_loyalty_earning(earned[card], factor)
-                    if not points:
-                        continue
-                    Entry._post(
+                    Entry._post_order_earning(
                         card,
-                        "earn",
-                        points,
+                        earned[card],
                         f"{prefix}:earn",
-                        source=order,
+                        order,
+                        reason,
+                        order.partner_id,
+                        day,
+                        member,
                         new_key=True,
-                        reason_code="order_earn" if factors else "order",
-                        reason_params=(
-                            {
-                                **reason,
-                                "base": base,
-                                "points": points,
-                                "factors": factors,
-                            }
-                            if factors
-                            else reason
-                        ),
                     )
 
     def _crm_loyalty_reverse_order(self):

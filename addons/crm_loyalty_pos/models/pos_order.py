@@ -92,7 +92,6 @@ class PosOrder(models.Model):
     def _crm_loyalty_post_entries(self, data, cards):
         Entry = self.env["crm.loyalty.entry"]
         Program = self.env["loyalty.program"]
-        SaleOrder = self.env["sale.order"]
         earned, spent = self._crm_loyalty_point_changes(data, cards)
         reason = {"order": self.name}
         # The day of the sale where the till is: member day starts at local
@@ -113,30 +112,16 @@ class PosOrder(models.Model):
                     reason_params=reason,
                 )
             if earned[card] > 0:
-                member = Program._crm_member_facts(card.partner_id, self.company_id)
-                factor, factors = card.program_id._crm_multiplier_factors(
-                    card.partner_id, day, self.company_id, member=member
+                Entry._post_order_earning(
+                    card,
+                    earned[card],
+                    f"{prefix}:earn",
+                    self,
+                    reason,
+                    card.partner_id,
+                    day,
+                    Program._crm_member_facts(card.partner_id, self.company_id),
                 )
-                base, points = SaleOrder._crm_loyalty_earning(earned[card], factor)
-                if points:
-                    Entry._post(
-                        card,
-                        "earn",
-                        points,
-                        f"{prefix}:earn",
-                        source=self,
-                        reason_code="order_earn" if factors else "order",
-                        reason_params=(
-                            {
-                                **reason,
-                                "base": base,
-                                "points": points,
-                                "factors": factors,
-                            }
-                            if factors
-                            else reason
-                        ),
-                    )
 
     def _crm_loyalty_update_answer(self, result):
         """The balances the till shows after the sale: the ledger's."""
