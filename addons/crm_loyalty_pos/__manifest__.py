@@ -8,6 +8,14 @@
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
     "depends": ["crm_loyalty", "pos_loyalty"],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "crm_loyalty_pos/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "crm_loyalty_pos/static/tests/tours/**/*",
+        ],
+    },
     "auto_install": True,
     "installable": True,
     "application": False,

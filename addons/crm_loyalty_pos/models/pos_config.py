@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 
 class PosConfig(models.Model):
@@ -26,3 +26,62 @@ class PosConfig(models.Model):
         return pricelists | tiers.pricelist_id.filtered(
             lambda pricelist: pricelist.currency_id == self.currency_id
         )
+
+    def crm_loyalty_member_info(self, partner_id):
+        """What the till shows about the member it serves: tier and stars,
+        ledger balance, points expiring within 30 days, and for each ledger
+        program of this till the multipliers that apply today, so that the
+        order's points are announced as the ledger will post them
+        ("120 x 2 (member day) = 240 points"). One call when the cashier
+        selects a customer and one after each sale; the till keeps selling
+        without it (offline)."""
+        self.ensure_one()
+        partner = self.env["res.partner"].browse(int(partner_id)).exists()
+        if not partner:
+            return False
+        partner.check_access("read")
+        company = self.company_id
+        customer = partner.commercial_partner_id
+        # sudo: cashiers are not salespeople, who alone read balances and
+        # tiers on the customer form; only this customer's figures in the
+        # till's company come out.
+        member = customer.sudo().with_company(company)
+        programs = self._get_program_ids().filtered(
+            lambda program: program._crm_is_ledger()
+        )
+        cards = member.loyalty_ledger_card_ids.filtered(
+            lambda card: card.program_id in programs
+        )
+        day = fields.Date.context_today(self)
+        facts = self.env["loyalty.program"]._crm_member_facts(partner, company)
+        labels = {
+            "member_day": self.env._("member day"),
+            "birthday": self.env._("birthday month"),
+        }
+        Entry = self.env["crm.loyalty.entry"]
+        multipliers = {}
+        for program in programs:
+            factor, factors = program._crm_multiplier_factors(
+                partner, day, company, member=facts
+            )
+            multipliers[str(program.id)] = {
+                "factor": factor,
+                "factors": [
+                    {
+                        "value": item["value"],
+                        "label": labels.get(item["kind"])
+                        or Entry._translated(item.get("name")),
+                    }
+                    for item in factors
+                ],
+            }
+        tier = member.loyalty_tier_id
+        balance = sum(cards.mapped("points"))
+        return {
+            "partner_id": partner.id,
+            "tier": tier and {"name": tier.name, "stars": int(tier.stars)},
+            "balance": balance,
+            "expiring_30": member.loyalty_points_expiring_30 if cards else 0.0,
+            "digits": Entry._point_digits(),
+            "programs": multipliers,
+        }

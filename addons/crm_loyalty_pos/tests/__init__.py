@@ -1,1 +1,2 @@
 from . import test_pos_ledger
+from . import test_pos_tour

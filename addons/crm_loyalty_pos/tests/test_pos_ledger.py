@@ -211,3 +211,46 @@ class TestPosLedger(TestPoSCommon):
         loaded = self.pos_session.load_data(["pos.config", "product.pricelist"])
         ids = [row["id"] for row in loaded["product.pricelist"]["data"]]
         self.assertIn(prices.id, ids)
+
+    def test_the_till_knows_the_member(self):
+        """What the till shows on selecting a member: tier and stars, balance,
+        and today's multipliers of each ledger program, as the ledger will
+        apply them; the tiers and each customer's tier travel with the
+        session's data."""
+        gold = self.env["crm.loyalty.tier"].create(
+            {
+                "name": "Counter Gold",
+                "stars": "3",
+                "company_id": self.company.id,
+                "threshold": 0,
+                "retention_threshold": 0,
+            }
+        )
+        self.env["crm.loyalty.tier"]._update_members(self.member)
+        self._card(150.0)
+        cashier = new_test_user(
+            self.env,
+            login="till_member_cashier",
+            groups="base.group_user,point_of_sale.group_pos_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        info = self.config.with_user(cashier).crm_loyalty_member_info(self.member.id)
+        self.assertEqual(info["tier"], {"name": "Counter Gold", "stars": 3})
+        self.assertEqual(info["balance"], 150.0)
+        rule = info["programs"][str(self.program.id)]
+        self.assertEqual(rule["factor"], 2.0)
+        self.assertEqual(rule["factors"], [{"value": 2.0, "label": "member day"}])
+        # A customer without card or tier: nothing to show, nothing multiplied.
+        stranger = self.env["res.partner"].create({"name": "Walk-in"})
+        info = self.config.with_user(cashier).crm_loyalty_member_info(stranger.id)
+        self.assertFalse(info["tier"])
+        self.assertEqual(info["balance"], 0.0)
+        self.assertEqual(info["expiring_30"], 0.0)
+        loaded = self.pos_session.load_data(["pos.config", "crm.loyalty.tier"])
+        tiers = loaded["crm.loyalty.tier"]["data"]
+        self.assertIn(gold.id, [row["id"] for row in tiers])
+        self.assertIn(
+            "loyalty_tier_id",
+            self.env["res.partner"]._load_pos_data_fields(self.config.id),
+        )
