@@ -98,7 +98,8 @@ log "Install without demo data"
 check install-without-demo "${ODOO[@]}" -d "$DB_NODEMO" -i "$ADDONS" --without-demo=all --log-level=warn
 
 log "Repository tests (pytest)"
-export CRM_SUITE_DB="$DB" CRM_SUITE_DB_NODEMO="$DB_NODEMO" CRM_SUITE_ADDONS_PATH="$ADDONS_PATH"
+export CRM_SUITE_DB="$DB" CRM_SUITE_DB_NODEMO="$DB_NODEMO" CRM_SUITE_DB_GLUE="$DB_GLUE"
+export CRM_SUITE_ADDONS_PATH="$ADDONS_PATH"
 export CRM_SUITE_DB_ARGS="${DB_ARGS[*]}"
 # The fault tests restart the database server in the middle of a batch. When
 # this script runs as root next to a local Debian cluster (the CI machine) it

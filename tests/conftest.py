@@ -158,5 +158,13 @@ def nodemo_server():
 
 
 @pytest.fixture(scope="session")
+def glue_server():
+    """The database of the glue addons (Point of Sale...), with demo data."""
+    proc, server = _start_server(os.environ.get("CRM_SUITE_DB_GLUE"))
+    yield server
+    _stop(proc)
+
+
+@pytest.fixture(scope="session")
 def loyalty_tools():
     return load_tools("crm_loyalty")
