@@ -1,9 +1,11 @@
 """crm_loyalty over XML-RPC with real concurrent transactions."""
 
+import re
 import threading
 import xmlrpc.client
 
 import pytest
+import requests
 
 
 def _program_and_card(admin, points):
@@ -184,3 +186,102 @@ def test_concurrent_behaviour_grants_answer_every_caller(admin, demo_server):
         [("program_id", "=", program), ("partner_id", "=", newcomer)],
     )
     assert cards == 1
+
+
+def _portal_session(server, login, password):
+    """A browser of the member: logged in through the login form."""
+    session = requests.Session()
+    page = session.get(f"{server.url}/web/login", timeout=60).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    session.post(
+        f"{server.url}/web/login",
+        data={"login": login, "password": password, "csrf_token": token},
+        timeout=60,
+    )
+    return session
+
+
+def test_parallel_mall_exchanges_never_overspend(admin, demo_server):
+    """A member clicks Exchange in four browser tabs at the same moment, for
+    a reward of 60 points with 100 on his card: one code, one redeem entry,
+    40 points left; the other tabs are told why, in words."""
+    program, partner, card = _program_and_card(admin, 100)
+    coupons = admin(
+        "loyalty.program",
+        "create",
+        {
+            "name": "RPC mall coupons",
+            "program_type": "coupons",
+            "trigger": "with_code",
+            "applies_on": "current",
+            "reward_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "reward_type": "discount",
+                        "discount_mode": "per_order",
+                        "discount": 10,
+                        "required_points": 1,
+                    },
+                )
+            ],
+        },
+    )
+    item = admin(
+        "crm.loyalty.mall.item",
+        "create",
+        {
+            "name": "RPC mall reward",
+            "program_id": program,
+            "points_cost": 60,
+            "reward_program_id": coupons,
+        },
+    )
+    admin(
+        "res.users",
+        "create",
+        {
+            "name": "RPC mall member",
+            "login": "rpc_mall_member",
+            "password": "rpc_mall_member",
+            "partner_id": partner,
+            "groups_id": [(6, 0, [admin.ref("base.group_portal")])],
+        },
+    )
+    tabs = [
+        _portal_session(demo_server, "rpc_mall_member", "rpc_mall_member")
+        for _ in range(4)
+    ]
+    tokens = []
+    for tab in tabs:
+        page = tab.get(f"{demo_server.url}/my/loyalty/mall", timeout=60).text
+        tokens.append(re.search(r'name="csrf_token" value="([^"]+)"', page).group(1))
+
+    def exchange(index):
+        response = tabs[index].post(
+            f"{demo_server.url}/my/loyalty/mall/exchange",
+            data={
+                "item_id": item,
+                "request_key": f"tab-{index}",
+                "csrf_token": tokens[index],
+            },
+            timeout=120,
+        )
+        return response.status_code, response.text
+
+    results = _in_parallel(4, exchange)
+    assert all(status == "ok" and result[0] == 200 for status, result in results)
+    refused = [text for _status, (_code, text) in results if "your balance is" in text]
+    assert len(refused) == 3, [text[-300:] for _s, (_c, text) in results]
+    redeems = admin(
+        "crm.loyalty.entry",
+        "search_read",
+        [("card_id", "=", card), ("entry_type", "=", "redeem")],
+        ["points"],
+    )
+    assert [entry["points"] for entry in redeems] == [-60]
+    [balance] = admin("loyalty.card", "read", [card], ["points"])
+    assert balance["points"] == 40
+    codes = admin("loyalty.card", "search_count", [("crm_mall_item_id", "=", item)])
+    assert codes == 1
