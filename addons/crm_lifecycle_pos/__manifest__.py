@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["crm_lifecycle", "point_of_sale"],
     "data": ["views/res_config_settings_views.xml"],
+    "uninstall_hook": "uninstall_hook",
     "auto_install": True,
     "installable": True,
     "application": False,

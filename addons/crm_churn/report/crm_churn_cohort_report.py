@@ -9,7 +9,8 @@ COHORT_MONTHS = 24
 class CrmChurnCohortReport(models.Model):
     """Share of each cohort of first buyers still buying months later.
 
-    Read from confirmed orders rather than from the lifecycle stages, so that
+    Read from purchases (confirmed orders and the other channels' purchases:
+    direct invoices, the till) rather than from the lifecycle stages, so that
     retention can be checked against the stage rules instead of repeating them.
     Customers are commercial entities: orders of contacts and addresses count
     for their company, as in the lifecycle.
@@ -22,9 +23,7 @@ class CrmChurnCohortReport(models.Model):
     _rec_name = "cohort"
 
     company_id = fields.Many2one("res.company", readonly=True)
-    cohort = fields.Date(
-        readonly=True, help="Month of the customer's first confirmed order."
-    )
+    cohort = fields.Date(readonly=True, help="Month of the customer's first purchase.")
     months_after = fields.Integer(
         "Months after first order", readonly=True, aggregator=None
     )
@@ -37,12 +36,12 @@ class CrmChurnCohortReport(models.Model):
     cohort_size = fields.Integer(
         readonly=True,
         aggregator="max",
-        help="Customers whose first confirmed order falls in the cohort month.",
+        help="Customers whose first purchase falls in the cohort month.",
     )
     active_customers = fields.Integer(
         readonly=True,
         aggregator="sum",
-        help="Customers of the cohort with a confirmed order in that month.",
+        help="Customers of the cohort who bought in that month.",
     )
     retention_rate = fields.Float(
         "Retention (%)",
@@ -101,12 +100,11 @@ class CrmChurnCohortReport(models.Model):
                                 - make_interval(months => %(back)s))::date
                                    AS first_cohort
                     ), buying AS (
-                        SELECT DISTINCT so.company_id,
-                               p.commercial_partner_id AS partner_id,
-                               date_trunc('month', so.date_order)::date AS month
-                          FROM sale_order so
-                          JOIN res_partner p ON p.id = so.partner_id
-                         WHERE so.state = 'sale'
+                        -- Purchases of every channel: sale orders, direct
+                        -- invoices, the till (crm_lifecycle_purchase).
+                        SELECT DISTINCT company_id, partner_id,
+                               date_trunc('month', day)::date AS month
+                          FROM crm_lifecycle_purchase
                     ), firsts AS (
                         -- Over all orders: a cohort holds first buyers only.
                         SELECT buying.company_id, buying.partner_id,

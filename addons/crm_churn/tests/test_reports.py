@@ -90,6 +90,64 @@ class TestChurnReports(ChurnCommon):
         self.assertEqual(by_offset[1].active_customers, 1)
         self.assertAlmostEqual(by_offset[1].retention_rate, 50.0)
 
+    def test_cohorts_count_every_channel(self):
+        """A customer who buys on direct invoices (no sale order) belongs to
+        the cohort of his first invoice and is active when he buys again;
+        one who was only refunded is no buyer."""
+        buyer, refunded = self.env["res.partner"].create(
+            [
+                {"name": "Cohort invoiced", "is_company": True},
+                {"name": "Cohort refunded", "is_company": True},
+            ]
+        )
+        product = self.env["product.product"].create({"name": "Cohort service"})
+        self.env["account.chart.template"].try_loading(
+            "generic_coa", company=self.company_c, install_demo=False
+        )
+
+        def invoice(partner, day, move_type="out_invoice"):
+            move = (
+                self.env["account.move"]
+                .with_company(self.company_c)
+                .create(
+                    {
+                        "move_type": move_type,
+                        "partner_id": partner.id,
+                        "invoice_date": day,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": product.id,
+                                    "quantity": 1,
+                                    "price_unit": 100.0,
+                                    "tax_ids": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                )
+            )
+            move.action_post()
+
+        invoice(buyer, self.previous + timedelta(days=2))
+        invoice(buyer, self.month)
+        invoice(refunded, self.previous, move_type="out_refund")
+        self._flush_views()
+        rows = self.env["crm.churn.cohort.report"].search(
+            [("company_id", "=", self.company_c.id), ("cohort", "=", self.previous)]
+        )
+        by_offset = {row.months_after: row for row in rows}
+        self.assertEqual(by_offset[0].cohort_size, 1)
+        self.assertEqual(by_offset[1].active_customers, 1)
+        self.company_c.lifecycle_count_invoices = False
+        self._flush_views()
+        self.assertFalse(
+            self.env["crm.churn.cohort.report"].search(
+                [("company_id", "=", self.company_c.id)]
+            ),
+            "a company that does not count direct invoices has no such buyers",
+        )
+
     def test_months_before_the_history_have_no_rate(self):
         """A month without customers has no churn rate (not 0 %), and the
         report opens on the months with customers."""

@@ -508,6 +508,42 @@ class CrmLifecycleProfile(models.Model):
             )
         return SQL(" UNION ALL ").join(sources)
 
+    def init(self):
+        super().init()
+        self._create_purchase_view()
+
+    @api.model
+    def _create_purchase_view(self):
+        """``crm_lifecycle_purchase``: every purchase of every channel (sale
+        orders and ``_other_purchases``) as rows of ``company_id``,
+        ``partner_id`` (the commercial partner) and ``day``, for reports that
+        are SQL views (the churn cohorts) and cannot call the hooks.
+
+        Rebuilt whenever a module that extends this model is installed or
+        updated (Odoo calls ``init`` then), so a channel addon's purchases
+        join it by themselves; its columns never change, so the views built
+        on it stay valid. A channel addon rebuilds it without itself when
+        uninstalled."""
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW crm_lifecycle_purchase AS (
+                    SELECT so.company_id,
+                           p.commercial_partner_id AS partner_id,
+                           so.date_order::date AS day
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale'
+                    UNION ALL
+                    SELECT o.company_id, o.partner_id, o.day
+                      FROM (%(other)s) o
+                     WHERE o.state = 'sale'
+                )
+                """,
+                other=self._other_purchases_sql(SQL("'infinity'::date")),
+            )
+        )
+
     @api.model
     def _direct_invoice_purchases(self, until, partner_ids=None):
         """Posted customer invoices that no sale order produced, in the

@@ -3,6 +3,9 @@ from odoo.tools import SQL
 
 # The states of a POS order that its customer paid for.
 PAID_STATES = ("paid", "done", "invoiced")
+# Context key of the uninstall hook: the purchase view is rebuilt without
+# the till (see hooks.py).
+WITHOUT_POS = "crm_lifecycle_pos_uninstalling"
 
 
 class CrmLifecycleProfile(models.Model):
@@ -10,12 +13,16 @@ class CrmLifecycleProfile(models.Model):
 
     @api.model
     def _other_purchases(self, until, partner_ids=None):
+        if self.env.context.get(WITHOUT_POS):
+            return super()._other_purchases(until, partner_ids)
         return super()._other_purchases(until, partner_ids) + [
             self._pos_orders(until, partner_ids, refunds=False)
         ]
 
     @api.model
     def _other_refunds(self, until, partner_ids=None):
+        if self.env.context.get(WITHOUT_POS):
+            return super()._other_refunds(until, partner_ids)
         return super()._other_refunds(until, partner_ids) + [
             self._pos_orders(until, partner_ids, refunds=True)
         ]
@@ -76,6 +83,8 @@ class CrmLifecycleProfile(models.Model):
     @api.model
     def _is_direct_invoice(self, alias):
         # The invoice of a POS order is that order's, counted as such.
+        if self.env.context.get(WITHOUT_POS):
+            return super()._is_direct_invoice(alias)
         return SQL(
             "%s AND NOT EXISTS (SELECT 1 FROM pos_order po"
             " WHERE po.account_move = %s.id)",
@@ -86,6 +95,8 @@ class CrmLifecycleProfile(models.Model):
     @api.model
     def _counted_refund(self, alias):
         # The credit note of a POS refund is that refund's, counted as such.
+        if self.env.context.get(WITHOUT_POS):
+            return super()._counted_refund(alias)
         return SQL(
             "%s AND NOT EXISTS (SELECT 1 FROM pos_order po"
             " WHERE po.account_move = %s.id)",

@@ -1,6 +1,8 @@
 from odoo import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
+from odoo.addons.crm_lifecycle_pos.hooks import uninstall_hook
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 
@@ -35,7 +37,7 @@ class TestPosPurchases(TestPoSCommon):
     def setUp(self):
         super().setUp()
         self.open_new_session()
-        self.Queue.search([]).unlink()
+        self.Queue.sudo().search([]).unlink()
 
     def _sell(self, qty=1, customer=None, invoiced=False, settles=None):
         data = self.create_ui_order_data(
@@ -121,7 +123,7 @@ class TestPosPurchases(TestPoSCommon):
 
     def test_the_nightly_run_sees_the_till(self):
         self._sell()
-        self.Queue.search([]).unlink()
+        self.Queue.sudo().search([]).unlink()
         self.Profile._refresh_partners([self.member.id])
         self.assertEqual(self._profile().order_count, 1)
 
@@ -183,3 +185,28 @@ class TestPosPurchases(TestPoSCommon):
         profile = self._profile()
         self.assertEqual(profile.order_count, 1, "the sale order, not the till")
         self.assertAlmostEqual(profile.historic_clv, 100.0)
+
+    def _purchase_view_rows(self):
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                "SELECT company_id, day FROM crm_lifecycle_purchase"
+                " WHERE partner_id = %s",
+                self.member.id,
+            )
+        )
+
+    def test_reports_on_purchases_see_the_till(self):
+        """Reports that are SQL views (the churn cohorts) read purchases
+        from crm_lifecycle_purchase: the till's orders are in it as soon as
+        this addon is installed, and out of it when it is uninstalled."""
+        order = self._sell(customer=self.contact)
+        day = order.date_order.date()
+        self.assertEqual(self._purchase_view_rows(), [(self.company.id, day)])
+        uninstall_hook(self.env)
+        self.assertEqual(self._purchase_view_rows(), [])
+        [[definition]] = self.env.execute_query(
+            SQL("SELECT pg_get_viewdef('crm_lifecycle_purchase')")
+        )
+        self.assertNotIn("pos_order", definition)
+        self.assertNotIn("lifecycle_count_pos", definition)
