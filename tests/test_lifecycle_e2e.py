@@ -250,8 +250,19 @@ def _has_index(db, name):
         conn.close()
 
 
+def _has_view(db, name):
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        cr.execute("SELECT 1 FROM pg_views WHERE viewname = %s", (name,))
+        return bool(cr.fetchall())
+    finally:
+        conn.close()
+
+
 def test_uninstall_leaves_no_trace(nodemo_server):
     admin = nodemo_server.login("admin", "admin")
+    assert _has_view(nodemo_server.db, "crm_lifecycle_purchase")
     # crm_churn alone first: the index it added to crm_loyalty's lots
     # (crm.loyalty.lot._open_lot_indexes) goes with it, the lots stay.
     lot_index = "crm_loyalty_lot_open_partner_idx"
@@ -286,6 +297,8 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
     # and the indexes it added to Odoo's partner, journal entry and order tables
     assert not _lifecycle_indexes(nodemo_server.db)
+    # and the view of every channel's purchases
+    assert not _has_view(nodemo_server.db, "crm_lifecycle_purchase")
 
 
 def test_customers_filtered_by_lifecycle_figures_over_rpc(admin):

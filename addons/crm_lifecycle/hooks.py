@@ -10,7 +10,7 @@ def uninstall_hook(env):
     sale.order add to Odoo's tables are not dropped with the module's own
     tables and columns: drop them here. An index that a higher addon adds
     through the account.move hook (``_lifecycle_indexes``) is that addon's
-    to drop."""
+    to drop. So is the purchase view (``_create_purchase_view``)."""
     names = [COMMERCIAL_INDEX, *(name for name, _c, _w in LIFECYCLE_MOVE_INDEXES)]
     names.append(FACTS_INDEX)
     env.execute_query(
@@ -19,3 +19,6 @@ def uninstall_hook(env):
             SQL(", ").join(SQL.identifier(name) for name in names),
         )
     )
+    # The purchase view is no model's table. CASCADE: the report views built
+    # on it belong to addons that depend on this one, uninstalled with it.
+    env.execute_query(SQL("DROP VIEW IF EXISTS crm_lifecycle_purchase CASCADE"))
