@@ -89,6 +89,8 @@ class CrmChurnCohortReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
+        # The view it reads, in case only this addon is being updated.
+        self.env["crm.lifecycle.profile"]._create_purchase_view()
         self.env.cr.execute(
             SQL(
                 """

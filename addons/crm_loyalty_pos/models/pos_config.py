@@ -36,6 +36,7 @@ class PosConfig(models.Model):
         selects a customer and one after each sale; the till keeps selling
         without it (offline)."""
         self.ensure_one()
+        self.check_access("read")
         partner = self.env["res.partner"].browse(int(partner_id)).exists()
         if not partner:
             return False

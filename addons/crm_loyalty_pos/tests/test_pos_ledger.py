@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
@@ -241,6 +242,16 @@ class TestPosLedger(TestPoSCommon):
         rule = info["programs"][str(self.program.id)]
         self.assertEqual(rule["factor"], 2.0)
         self.assertEqual(rule["factors"], [{"value": 2.0, "label": "member day"}])
+        # Whoever may not use the till may not read members through it.
+        salesman = new_test_user(
+            self.env,
+            login="till_member_salesman",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        with self.assertRaises(AccessError):
+            self.config.with_user(salesman).crm_loyalty_member_info(self.member.id)
         # A customer without card or tier: nothing to show, nothing multiplied.
         stranger = self.env["res.partner"].create({"name": "Walk-in"})
         info = self.config.with_user(cashier).crm_loyalty_member_info(stranger.id)
