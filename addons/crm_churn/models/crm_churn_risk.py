@@ -222,11 +222,17 @@ class CrmChurnRisk(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _gather(self, partner_ids, as_of):
+    def _gather(self, partner_ids, as_of, replay=None):
         """Facts of these commercial partners, one dict per customer and company.
 
         Only customers with at least one confirmed order (a lifecycle profile
         with orders) are scored: a prospect cannot churn.
+
+        ``replay``, the lifecycle profiles of these customers as they were on
+        a past day ``as_of`` (rows of ``crm_lifecycle.tools.profile.evaluate``),
+        replays that day for a backtest: the profiles are read from them
+        instead of the table, and the ledger, the ratings and the tiers as
+        they stood on that day (``crm.churn.backtest``).
         """
         self.env["res.partner"].flush_model(
             ["commercial_partner_id", "loyalty_tier_id"]
@@ -239,7 +245,7 @@ class CrmChurnRisk(models.Model):
         if "rating.rating" in self.env:
             self.env["rating.rating"].flush_model()
         companies = self.env["res.company"].sudo().search([])
-        query = self._gather_query(partner_ids, as_of, companies)
+        query = self._gather_query(partner_ids, as_of, companies, replay=replay)
         keys = (
             "partner_id",
             "company_id",
@@ -285,10 +291,11 @@ class CrmChurnRisk(models.Model):
         return facts
 
     @api.model
-    def _gather_query(self, partner_ids, as_of, companies):
+    def _gather_query(self, partner_ids, as_of, companies, replay=None):
         """The statement of ``_gather``, apart so that its plan can be
         checked: one row per scored customer and company."""
         until = as_of + timedelta(days=1)
+        replaying = replay is not None
         months = [c.churn_period_months for c in companies]
         recent = [as_of - relativedelta(months=n) for n in months]
         previous = [as_of - relativedelta(months=2 * n) for n in months]
@@ -307,10 +314,12 @@ class CrmChurnRisk(models.Model):
                   JOIN res_partner p ON p.id = r.partner_id
                  WHERE r.consumed AND r.rating > 0
                    AND r.create_date >= %(year_start)s
+                   %(before)s
                    AND p.commercial_partner_id = ANY(%(ids)s)
                  GROUP BY 1
                 """,
                 year_start=year_start,
+                before=SQL("AND r.create_date < %s", until) if replaying else SQL(),
                 ids=list(partner_ids),
             )
             if has_rating
@@ -336,15 +345,7 @@ class CrmChurnRisk(models.Model):
                 SELECT id, commercial_partner_id, loyalty_tier_id
                   FROM res_partner
                  WHERE commercial_partner_id = ANY(%(ids)s)
-            ), prof AS (
-                SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
-                       pr.prob_alive, pr.expected_purchases_90,
-                       pr.last_order_date, pr.avg_days_between_orders,
-                       pr.purchase_days, pr.historic_clv,
-                       pr.last_order_date - pr.first_order_date AS active_days
-                  FROM crm_lifecycle_profile pr
-                 WHERE pr.partner_id = ANY(%(ids)s) AND pr.order_count > 0
-            ), purchases AS (
+            ), prof AS (%(profiles)s), purchases AS (
                 -- The batch's orders of the last year (or of the two churn
                 -- periods, when longer), and its purchases in the other
                 -- channels (crm.lifecycle.profile._other_purchases).
@@ -394,40 +395,7 @@ class CrmChurnRisk(models.Model):
                   FROM (%(refunds)s) r
                  WHERE r.day >= %(year_start)s
                  GROUP BY 1, 2
-            ), lots AS (
-                SELECT p.commercial_partner_id AS partner_id, l.company_id,
-                       SUM(l.remaining) AS balance,
-                       SUM(l.remaining)
-                           FILTER (WHERE l.expiry_date <= c.expiring_until)
-                           AS expiring,
-                       MIN(l.expiry_date)
-                           FILTER (WHERE l.expiry_date <= c.expiring_until)
-                           AS expiry_date
-                  FROM crm_loyalty_lot l
-                  JOIN members p ON p.id = l.partner_id
-                  JOIN cfg c ON c.company_id = l.company_id
-                 WHERE l.remaining > 0
-                   AND l.partner_id = ANY(ARRAY(SELECT id FROM members))
-                 GROUP BY 1, 2
-            ), entries AS (
-                -- Each contact's entries summed up first, as the index
-                -- returns them, then the contacts' rows per customer: joined
-                -- first, every entry of the batch (about 16 a customer) was
-                -- sorted by customer.
-                SELECT p.commercial_partner_id AS partner_id, e.company_id,
-                       MAX(e.last_redeem) AS last_redeem,
-                       MIN(e.first_entry) AS first_entry
-                  FROM (
-                      SELECT partner_id, company_id,
-                             MAX(date) FILTER (WHERE entry_type = 'redeem')
-                                 AS last_redeem,
-                             MIN(date) AS first_entry
-                        FROM crm_loyalty_entry
-                       WHERE partner_id = ANY(ARRAY(SELECT id FROM members))
-                       GROUP BY partner_id, company_id
-                  ) e
-                  JOIN members p ON p.id = e.partner_id
-                 GROUP BY 1, 2
+            ), lots AS (%(lots)s), entries AS (%(entries)s
             ), ratings AS (%(ratings)s)
             SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
                    pr.prob_alive, pr.expected_purchases_90,
@@ -450,7 +418,7 @@ class CrmChurnRisk(models.Model):
                    to_char(COALESCE(e.last_redeem, e.first_entry)::date, 'YYYY-MM-DD'),
                    -- The company's tier, straight from the company-dependent
                    -- column of the row just read for the members.
-                   (cm.loyalty_tier_id ->> pr.company_id::text)::int,
+                   %(tier)s,
                    pr.active_days
               FROM prof pr
               LEFT JOIN members cm ON cm.id = pr.partner_id
@@ -474,6 +442,10 @@ class CrmChurnRisk(models.Model):
             year_start=year_start,
             as_of=as_of,
             ratings=ratings,
+            profiles=self._gather_profiles(partner_ids, replay),
+            lots=self._gather_lots(until, as_of, replay),
+            entries=self._gather_entries(until, replay),
+            tier=self._gather_tier(as_of, replay),
             since=min([*previous, year_start]),
             refunds=Profile._refunds(until, list(partner_ids)),
             other_purchases=SQL("").join(
@@ -490,6 +462,148 @@ class CrmChurnRisk(models.Model):
                 )
                 for source in Profile._other_purchases(until, list(partner_ids))
             ),
+        )
+
+    # The profile columns the scoring reads, as the replay hands them over.
+    _REPLAY_COLUMNS = (
+        ("partner_id", "int"),
+        ("company_id", "int"),
+        ("stage", "varchar"),
+        ("rfm_segment", "varchar"),
+        ("prob_alive", "float8"),
+        ("expected_purchases_90", "float8"),
+        ("last_order_date", "date"),
+        ("avg_days_between_orders", "float8"),
+        ("purchase_days", "int"),
+        ("historic_clv", "float8"),
+        ("active_days", "int"),
+    )
+
+    @api.model
+    def _gather_profiles(self, partner_ids, replay):
+        """The customers' lifecycle profiles: the table's, or the replayed
+        rows as arrays (one parameter per column, whatever the batch)."""
+        if replay is None:
+            return SQL(
+                """
+                SELECT pr.partner_id, pr.company_id, pr.stage, pr.rfm_segment,
+                       pr.prob_alive, pr.expected_purchases_90,
+                       pr.last_order_date, pr.avg_days_between_orders,
+                       pr.purchase_days, pr.historic_clv,
+                       pr.last_order_date - pr.first_order_date AS active_days
+                  FROM crm_lifecycle_profile pr
+                 WHERE pr.partner_id = ANY(%s) AND pr.order_count > 0
+                """,
+                list(partner_ids),
+            )
+        rows = [row for row in replay if row["order_count"]]
+        for row in rows:
+            first, last = row["first_order_date"], row["last_order_date"]
+            row["stage"] = row.get("stage") or row["computed_stage"]
+            row["active_days"] = (last - first).days if first and last else None
+        names = [name for name, _type in self._REPLAY_COLUMNS]
+        return SQL(
+            "SELECT * FROM unnest(%s) AS pr(%s)",
+            SQL(", ").join(
+                SQL("%s::%s[]", [row[name] for row in rows], SQL(type_))
+                for name, type_ in self._REPLAY_COLUMNS
+            ),
+            SQL(", ").join(SQL.identifier(name) for name in names),
+        )
+
+    @api.model
+    def _gather_lots(self, until, as_of, replay):
+        """Points held and expiring soon per customer: the lots' remaining
+        points, or on a replayed day what remained of each lot then (its
+        points less what entries before that day took from it)."""
+        if replay is None:
+            lots = SQL(
+                """
+                SELECT partner_id, company_id, expiry_date, remaining AS rem
+                  FROM crm_loyalty_lot
+                 WHERE remaining > 0
+                   AND partner_id = ANY(ARRAY(SELECT id FROM members))
+                """
+            )
+        else:
+            lots = SQL(
+                """
+                SELECT l.partner_id, l.company_id, l.expiry_date,
+                       l.points - COALESCE((
+                           SELECT SUM(a.points)
+                             FROM crm_loyalty_allocation a
+                             JOIN crm_loyalty_entry e ON e.id = a.entry_id
+                            WHERE a.lot_id = l.id AND e.date < %(until)s
+                       ), 0) AS rem
+                  FROM crm_loyalty_lot l
+                 WHERE l.partner_id = ANY(ARRAY(SELECT id FROM members))
+                   AND l.date < %(until)s
+                   AND (l.expiry_date IS NULL OR l.expiry_date > %(as_of)s)
+                """,
+                until=until,
+                as_of=as_of,
+            )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id, l.company_id,
+                   SUM(l.rem) AS balance,
+                   SUM(l.rem) FILTER (WHERE l.expiry_date <= c.expiring_until)
+                       AS expiring,
+                   MIN(l.expiry_date)
+                       FILTER (WHERE l.expiry_date <= c.expiring_until)
+                       AS expiry_date
+              FROM (%s) l
+              JOIN members p ON p.id = l.partner_id
+              JOIN cfg c ON c.company_id = l.company_id
+             WHERE l.rem > 0
+             GROUP BY 1, 2
+            """,
+            lots,
+        )
+
+    @api.model
+    def _gather_entries(self, until, replay):
+        """Last redemption and first entry per customer (before a replayed
+        day). Each contact's entries summed up first, as the index returns
+        them, then the contacts' rows per customer: joined first, every entry
+        of the batch (about 16 a customer) was sorted by customer."""
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id, e.company_id,
+                   MAX(e.last_redeem) AS last_redeem,
+                   MIN(e.first_entry) AS first_entry
+              FROM (
+                  SELECT partner_id, company_id,
+                         MAX(date) FILTER (WHERE entry_type = 'redeem')
+                             AS last_redeem,
+                         MIN(date) AS first_entry
+                    FROM crm_loyalty_entry
+                   WHERE partner_id = ANY(ARRAY(SELECT id FROM members))
+                     %s
+                   GROUP BY partner_id, company_id
+              ) e
+              JOIN members p ON p.id = e.partner_id
+             GROUP BY 1, 2
+            """,
+            SQL("AND date < %s", until) if replay is not None else SQL(),
+        )
+
+    @api.model
+    def _gather_tier(self, as_of, replay):
+        """The customer's tier in the company: the company-dependent column
+        of the row read for the members, or on a replayed day the tier its
+        history gave him then."""
+        if replay is None:
+            return SQL("(cm.loyalty_tier_id ->> pr.company_id::text)::int")
+        return SQL(
+            """
+            (SELECT h.to_tier_id FROM crm_loyalty_tier_history h
+              WHERE h.partner_id = pr.partner_id
+                AND h.company_id = pr.company_id
+                AND h.date <= %s
+              ORDER BY h.date DESC, h.id DESC LIMIT 1)
+            """,
+            as_of,
         )
 
     @api.model
