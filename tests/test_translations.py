@@ -21,6 +21,7 @@ ADDONS = (
     "crm_churn",
     "crm_lifecycle_pos",
     "crm_loyalty_pos",
+    "crm_loyalty_website_sale",
 )
 GLOSSARY = ROOT / "docs" / "GLOSSARY.zh_CN.md"
 

@@ -1,0 +1,2 @@
+from . import crm_loyalty_tier
+from . import product_pricelist

@@ -1,0 +1,2 @@
+from . import test_shop_ledger
+from . import test_shop_pages
