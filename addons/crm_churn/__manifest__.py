@@ -24,6 +24,7 @@
         "views/crm_churn_signal_views.xml",
         "views/crm_churn_reason_views.xml",
         "views/crm_churn_run_views.xml",
+        "views/crm_churn_backtest_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "report/crm_churn_rate_report_views.xml",

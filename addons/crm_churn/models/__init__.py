@@ -7,6 +7,7 @@ from . import crm_churn_risk_history
 from . import crm_churn_playbook
 from . import crm_churn_alert
 from . import crm_churn_run
+from . import crm_churn_backtest
 from . import crm_lifecycle_refresh_queue
 from . import crm_loyalty_entry
 from . import crm_loyalty_lot

@@ -9,7 +9,7 @@ from odoo.addons.crm_lifecycle.bulk_sql import ids_filter
 from odoo.addons.crm_lifecycle.tools import snapshot
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
-from ..tools import scoring
+from ..tools import backtest, scoring
 
 # Most severe first: groups follow this order (crm.lifecycle.group.order.mixin),
 # so that lists, kanbans and pivots read Critical, High, Medium, Low.
@@ -466,17 +466,17 @@ class CrmChurnRisk(models.Model):
 
     # The profile columns the scoring reads, as the replay hands them over.
     _REPLAY_COLUMNS = (
-        ("partner_id", "int"),
-        ("company_id", "int"),
-        ("stage", "varchar"),
-        ("rfm_segment", "varchar"),
-        ("prob_alive", "float8"),
-        ("expected_purchases_90", "float8"),
-        ("last_order_date", "date"),
-        ("avg_days_between_orders", "float8"),
-        ("purchase_days", "int"),
-        ("historic_clv", "float8"),
-        ("active_days", "int"),
+        ("partner_id", SQL("int")),
+        ("company_id", SQL("int")),
+        ("stage", SQL("varchar")),
+        ("rfm_segment", SQL("varchar")),
+        ("prob_alive", SQL("float8")),
+        ("expected_purchases_90", SQL("float8")),
+        ("last_order_date", SQL("date")),
+        ("avg_days_between_orders", SQL("float8")),
+        ("purchase_days", SQL("int")),
+        ("historic_clv", SQL("float8")),
+        ("active_days", SQL("int")),
     )
 
     @api.model
@@ -505,7 +505,7 @@ class CrmChurnRisk(models.Model):
         return SQL(
             "SELECT * FROM unnest(%s) AS pr(%s)",
             SQL(", ").join(
-                SQL("%s::%s[]", [row[name] for row in rows], SQL(type_))
+                SQL("%s::%s[]", [row[name] for row in rows], type_)
                 for name, type_ in self._REPLAY_COLUMNS
             ),
             SQL(", ").join(SQL.identifier(name) for name in names),
@@ -642,6 +642,34 @@ class CrmChurnRisk(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _company_weights(self, company, signal_weights=None):
+        """The signal weights that score ``company``'s customers: those the
+        last backtest learned, when the company lets it choose and it
+        adopted some, else the managers' (the signal table)."""
+        if signal_weights is None:
+            signal_weights = self.env["crm.churn.signal"]._weights()
+        learned = company.churn_learned_weights
+        if company.churn_weights_source == "learned" and learned:
+            return {code: float(learned.get(code, 0.0)) for code in scoring.SIGNALS}
+        return dict(signal_weights)
+
+    @api.model
+    def _company_calibration(self, company, weights):
+        """The company's calibration curve, when it was fitted for these
+        weights: a score made with other weights (a manager changed them
+        since) would be read on the wrong curve, and stays a weighted mean."""
+        calibration = company.churn_calibration or {}
+        fitted = calibration.get("weights") or {}
+        curve = calibration.get("curve")
+        if not curve:
+            return None
+        same = all(
+            abs(float(fitted.get(code, 0.0)) - float(weights.get(code, 0.0))) < 1e-6
+            for code in scoring.SIGNALS
+        )
+        return curve if same else None
+
+    @api.model
     def _score_partners(self, partner_ids, as_of=None):
         """Score these commercial partners and write what changed, in bulk.
 
@@ -652,7 +680,7 @@ class CrmChurnRisk(models.Model):
             return 0, []
         as_of = as_of or fields.Date.context_today(self)
         facts = self._gather(partner_ids, as_of)
-        weights = self.env["crm.churn.signal"]._weights()
+        signal_weights = self.env["crm.churn.signal"]._weights()
         companies = {c.id: c for c in self.env["res.company"].sudo().search([])}
         thresholds = {cid: c._churn_thresholds() for cid, c in companies.items()}
         existing = self._existing(partner_ids)
@@ -664,10 +692,16 @@ class CrmChurnRisk(models.Model):
             positions.setdefault(fact["company_id"], []).append(position)
         results = [None] * len(facts)
         for company_id, company_positions in positions.items():
+            company = companies[company_id]
+            weights = self._company_weights(company, signal_weights)
+            curve = self._company_calibration(company, weights)
             scored = scoring.score_all(
                 [facts[position] for position in company_positions],
                 weights,
                 thresholds[company_id],
+                calibrate=(lambda raws, c=curve: backtest.calibrate(raws, c))
+                if curve
+                else None,
             )
             for position, result in zip(company_positions, scored, strict=True):
                 results[position] = result

@@ -69,6 +69,29 @@ class ResCompany(models.Model):
         "who get no offer so the win-back rate with and without offer can be "
         "compared.",
     )
+    churn_backtest_days = fields.Integer(
+        string="Backtest: days checked",
+        default=180,
+        help="The backtest replays the score as it was this many days ago "
+        "and counts as lost the customers who bought nothing since.",
+    )
+    churn_weights_source = fields.Selection(
+        [
+            ("learned", "Learned from the backtest when they do better"),
+            ("manual", "The weights set by managers"),
+        ],
+        string="Signal weights",
+        default="learned",
+        required=True,
+        help="Learned weights are adopted only when they ranked the "
+        "customers of the last backtest better than the weights in force; "
+        "choose the managers' weights to keep your own.",
+    )
+    # Written by the backtest (crm.churn.backtest._run), read by the nightly
+    # scoring: the learned weights, and the calibration curve with the
+    # weights it was fitted for (it only applies to scores made with them).
+    churn_learned_weights = fields.Json(readonly=True, copy=False)
+    churn_calibration = fields.Json(readonly=True, copy=False)
     churn_coupon_program_id = fields.Many2one(
         "loyalty.program",
         string="Default win-back coupon program",
@@ -100,6 +123,7 @@ class ResCompany(models.Model):
         "churn_winback_days",
         "churn_escalation_days",
         "churn_redemption_days",
+        "churn_backtest_days",
     )
     def _check_churn_numbers(self):
         for company in self:
@@ -122,6 +146,13 @@ class ResCompany(models.Model):
             ):
                 raise ValidationError(
                     self.env._("Churn periods and windows must be at least 1.")
+                )
+            if not 30 <= company.churn_backtest_days <= 730:
+                raise ValidationError(
+                    self.env._(
+                        "A backtest checks between 30 and 730 days after the "
+                        "replayed day."
+                    )
                 )
 
     def _churn_thresholds(self):

@@ -48,6 +48,12 @@ class ResConfigSettings(models.TransientModel):
     churn_control_share = fields.Float(
         related="company_id.churn_control_share", readonly=False
     )
+    churn_backtest_days = fields.Integer(
+        related="company_id.churn_backtest_days", readonly=False
+    )
+    churn_weights_source = fields.Selection(
+        related="company_id.churn_weights_source", readonly=False
+    )
     churn_coupon_program_id = fields.Many2one(
         related="company_id.churn_coupon_program_id", readonly=False
     )
@@ -107,6 +113,16 @@ class ResConfigSettings(models.TransientModel):
                 "interval_number": 1,
                 "interval_type": "days",
             }
+        )
+
+    def action_run_churn_backtest(self):
+        """Save the settings, then backtest the company's score now."""
+        self.execute()
+        return self.env["crm.churn.backtest"].action_run_backtest()
+
+    def action_open_churn_backtests(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_churn.crm_churn_backtest_action"
         )
 
     def action_open_churn_signals(self):

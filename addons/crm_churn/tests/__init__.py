@@ -9,3 +9,4 @@ from . import test_upsert
 from . import test_partner_fields
 from . import test_first_hour
 from . import test_channels
+from . import test_backtest

@@ -445,7 +445,9 @@ class TestLabels(ChurnCommon):
                 shown.add((view.model, node.get("name")))
         technical = []
         for model, name in sorted(shown):
-            field = self.env[model]._fields[name]
+            field = self.env[model]._fields.get(name)
+            if field is None:  # a field of an embedded list (one2many)
+                continue
             words = name.removesuffix("_ids").removesuffix("_id").split("_")
             if len(words) > 1 and field.string == " ".join(words).title():
                 technical.append(f"{model}.{name}: {field.string}")

@@ -1,3 +1,3 @@
 """Pure calculations of the churn warning: no Odoo import, tested without a database."""
 
-from . import scoring, xlsx_report
+from . import backtest, scoring, xlsx_report

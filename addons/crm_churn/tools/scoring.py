@@ -268,13 +268,25 @@ def score(facts, weights=None, thresholds=None, max_reasons=MAX_REASONS):
     return score_all([facts], weights, thresholds, max_reasons)[0]
 
 
-def score_all(facts_list, weights=None, thresholds=None, max_reasons=MAX_REASONS):
+def score_all(
+    facts_list,
+    weights=None,
+    thresholds=None,
+    max_reasons=MAX_REASONS,
+    calibrate=None,
+):
     """``score`` of each customer of a batch, in order; the weights are read
-    once for the batch."""
+    once for the batch.
+
+    ``calibrate``, when given, turns the batch's weighted means (values in
+    [0, 1], unrounded) into probabilities of buying nothing within the
+    backtest's horizon (``backtest.calibrate`` with the company's curve): the
+    score is then that probability in per cent, so that a risk of 80 means
+    about 80 such customers out of 100 were lost."""
     weights = DEFAULT_WEIGHTS if weights is None else weights
     weights = {code: max(float(value), 0.0) for code, value in weights.items()}
     thresholds = thresholds or Thresholds()
-    results = []
+    raws, found_list, reason_list = [], [], []
     for facts in facts_list:
         found = strengths(facts)
         total_weight = 0.0
@@ -288,16 +300,24 @@ def score_all(facts_list, weights=None, thresholds=None, max_reasons=MAX_REASONS
             total += weight * strength
             if strength >= REASON_MIN_STRENGTH:
                 candidates.append((-weight * strength, code, strength))
-        value = round(100.0 * total / total_weight) if total_weight else 0
+        raws.append(total / total_weight if total_weight else 0.0)
         candidates.sort()
+        found_list.append(found)
+        reason_list.append(
+            tuple(
+                Reason(code, strength, -key, signal_params(code, strength, facts))
+                for key, code, strength in candidates[:max_reasons]
+            )
+        )
+    values = calibrate(raws) if calibrate is not None and raws else raws
+    results = []
+    for value, found, reasons in zip(values, found_list, reason_list, strict=True):
+        value = round(100.0 * float(value))
         results.append(
             Result(
                 score=value,
                 level=level_for(value, thresholds),
-                reasons=tuple(
-                    Reason(code, strength, -key, signal_params(code, strength, facts))
-                    for key, code, strength in candidates[:max_reasons]
-                ),
+                reasons=reasons,
                 strengths=found,
             )
         )

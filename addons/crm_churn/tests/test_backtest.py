@@ -1,0 +1,157 @@
+from datetime import timedelta
+
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, tagged
+from odoo.tools import SQL
+
+from .common import TODAY, ChurnCommon
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestChurnBacktest(ChurnCommon):
+    """The score replayed on past days of a company of its own, whose
+    customers' fate is known: regulars who keep buying, and customers who
+    stopped before each replayed day."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shop = cls.env["res.company"].create({"name": "Backtest Co"})
+        cls.shop.churn_backtest_days = 180
+        cls.as_of = TODAY - timedelta(days=180)
+        cls.fit_day = TODAY - timedelta(days=360)
+        # (how many, last order days before TODAY): regulars buy every 30
+        # days; the others stopped 60 days before a replayed day.
+        groups = [(150, 0), (60, 420), (60, 240)]
+        cls.customers = {}
+        for count, stop in groups:
+            partners = cls.env["res.partner"].create(
+                [
+                    {"name": f"Backtest {stop} {i}", "is_company": True}
+                    for i in range(count)
+                ]
+            )
+            cls.customers[stop] = partners
+            cls._insert_orders(partners, stop, cls.shop)
+
+    @classmethod
+    def _insert_orders(cls, partners, stop, company):
+        """Orders every 30 days for two years up to ``stop`` days ago, in one
+        statement: the backtest reads purchases, not how they were made."""
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order (name, partner_id, partner_invoice_id,
+                                        partner_shipping_id, company_id, state,
+                                        date_order, amount_untaxed, currency_rate)
+                SELECT 'BT-' || p || '-' || d, p, p, p, %(company)s, 'sale',
+                       %(today)s::date - d, 100, 1
+                  FROM unnest(%(partners)s::int[]) AS p,
+                       generate_series(%(stop)s, 720, 30) AS d
+                """,
+                company=company.id,
+                today=TODAY,
+                partners=partners.ids,
+                stop=stop,
+            )
+        )
+
+    def _run(self):
+        return (
+            self.env["crm.churn.backtest"].with_company(self.shop)._run_for(self.shop)
+        )
+
+    def test_backtest_measures_the_score_on_known_outcomes(self):
+        run = self._run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.as_of, self.as_of)
+        self.assertEqual(run.fit_day, self.fit_day)
+        # On the replayed day: those who had bought; lost are those who
+        # stopped 60 days before it and those who stopped long before.
+        self.assertEqual(run.customer_count, 270)
+        self.assertEqual(run.lost_count, 120)
+        self.assertAlmostEqual(run.base_rate, 100 * 120 / 270, places=1)
+        # Overdue customers are easy to tell from regulars.
+        self.assertGreater(run.auc_score, 0.9)
+        self.assertGreater(run.top20_capture, 40.0)
+        self.assertTrue(run.bin_ids)
+        self.assertEqual(sum(run.bin_ids.mapped("count")), 270)
+        self.assertIn("270 customers", run.summary)
+        calibration = self.shop.churn_calibration
+        self.assertEqual(calibration["backtest_id"], run.id)
+        self.assertTrue(calibration["curve"])
+        # Learned on the earlier day, checked on the later one.
+        self.assertTrue(run.weights_learned)
+        self.assertAlmostEqual(sum(run.weights_learned.values()), 100.0, places=3)
+
+    def test_the_nightly_score_is_the_calibrated_probability(self):
+        """After a backtest, a customer's score is the share of such
+        customers who were lost: the overdue ones score near 100, the
+        regulars near 0; with the managers' weights changed since, the
+        curve no longer applies."""
+        self._run()
+        Risk = self.env["crm.churn.risk"]
+        overdue = self.customers[240][:1]
+        regular = self.customers[0][:1]
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            (overdue | regular).ids, as_of=TODAY
+        )
+        Risk._score_partners((overdue | regular).ids, as_of=TODAY)
+        risks = Risk.search([("partner_id", "in", (overdue | regular).ids)])
+        by_partner = {risk.partner_id: risk for risk in risks}
+        self.assertGreaterEqual(by_partner[overdue].score, 90)
+        self.assertLessEqual(by_partner[regular].score, 10)
+        self.shop.churn_weights_source = "manual"
+        weights = Risk._company_weights(self.shop)
+        signal = self.env["crm.churn.signal"].search([("weight", ">", 0)], limit=1)
+        signal.weight += 1
+        self.assertIsNone(
+            Risk._company_calibration(self.shop, Risk._company_weights(self.shop))
+        )
+        self.assertNotEqual(weights, Risk._company_weights(self.shop))
+
+    def test_manual_weights_are_kept(self):
+        self.shop.churn_weights_source = "manual"
+        run = self._run()
+        self.assertFalse(run.weights_adopted)
+        self.assertFalse(self.shop.churn_learned_weights)
+        self.assertEqual(
+            self.env["crm.churn.risk"]._company_weights(self.shop),
+            self.env["crm.churn.signal"]._weights(),
+        )
+
+    def test_too_few_customers_is_not_meaningful(self):
+        small = self.env["res.company"].create({"name": "Backtest Small Co"})
+        partners = self.env["res.partner"].create(
+            [{"name": f"Small {i}", "is_company": True} for i in range(10)]
+        )
+        self._insert_orders(partners, 0, small)
+        run = self.env["crm.churn.backtest"]._run_for(small)
+        self.assertEqual(run.state, "not_meaningful")
+        self.assertEqual(run.customer_count, 10)
+        self.assertIn("Only 10 customers", run.note)
+        self.assertFalse(small.churn_calibration)
+
+    def test_alert_the_most_at_risk(self):
+        run = self._run()
+        self.manager.company_ids |= self.shop
+        run.with_user(self.manager).with_company(self.shop).action_alert_top_share()
+        high = self.shop.churn_high_threshold
+        self.assertEqual(high, min(max(run.threshold_top10, 41), 99))
+        self.assertLess(self.shop.churn_medium_threshold, high)
+        self.assertGreater(self.shop.churn_critical_threshold, high)
+
+    def test_backtests_are_the_managers_of_their_company(self):
+        run = self._run()
+        with self.assertRaises(AccessError):
+            run.with_user(self.salesman).read(["auc_score"])
+        with self.assertRaises(AccessError):
+            run.with_user(self.salesman).action_alert_top_share()
+        self.manager.company_ids = self.env.company
+        self.assertFalse(
+            self.env["crm.churn.backtest"]
+            .with_user(self.manager)
+            .search([("id", "=", run.id)])
+        )
