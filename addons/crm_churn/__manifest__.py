@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "uninstall_hook": "uninstall_hook",
     "depends": ["crm_lifecycle", "crm_loyalty"],
-    "external_dependencies": {"python": ["xlsxwriter"]},
+    "external_dependencies": {"python": ["numpy", "scipy", "xlsxwriter"]},
     "data": [
         "security/crm_churn_security.xml",
         "report/crm_churn_report_security.xml",

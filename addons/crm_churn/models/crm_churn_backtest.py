@@ -68,7 +68,7 @@ class CrmChurnBacktest(models.Model):
         ],
         readonly=True,
     )
-    note_code = fields.Char(readonly=True)
+    note_code = fields.Char("Reason code", readonly=True)
     note = fields.Text("Why not meaningful", compute="_compute_note")
     run_date = fields.Datetime("Run on", readonly=True)
     customer_count = fields.Integer("Customers replayed", readonly=True)
@@ -95,8 +95,8 @@ class CrmChurnBacktest(models.Model):
     auc_learned = fields.Float(
         "AUC of the learned weights", digits=(16, 3), readonly=True
     )
-    weights_current = fields.Json(readonly=True)
-    weights_learned = fields.Json(readonly=True)
+    weights_current = fields.Json("Weights in force", readonly=True)
+    weights_learned = fields.Json("Learned weights", readonly=True)
     weights_adopted = fields.Boolean(
         "Learned weights adopted",
         readonly=True,
@@ -127,7 +127,7 @@ class CrmChurnBacktest(models.Model):
     flap_rate = fields.Float(
         "Stage changes per customer and year", digits=(16, 2), readonly=True
     )
-    flap_data = fields.Json(readonly=True)
+    flap_data = fields.Json("Stage changes by stage", readonly=True)
     bin_ids = fields.One2many(
         "crm.churn.backtest.bin", "backtest_id", "Calibration", readonly=True
     )

@@ -90,8 +90,12 @@ class ResCompany(models.Model):
     # Written by the backtest (crm.churn.backtest._run), read by the nightly
     # scoring: the learned weights, and the calibration curve with the
     # weights it was fitted for (it only applies to scores made with them).
-    churn_learned_weights = fields.Json(readonly=True, copy=False)
-    churn_calibration = fields.Json(readonly=True, copy=False)
+    churn_learned_weights = fields.Json(
+        "Learned signal weights", readonly=True, copy=False
+    )
+    churn_calibration = fields.Json(
+        "Churn score calibration", readonly=True, copy=False
+    )
     churn_coupon_program_id = fields.Many2one(
         "loyalty.program",
         string="Default win-back coupon program",
