@@ -349,3 +349,54 @@ def test_rfm_columns_match_rfm_inputs_customer_by_customer(lifecycle_tools, mone
     assert [tuple(values) for values in zip(*columns, strict=True)] == expected
     assert len(expected) == 4
     assert expected[1][2] == (10.0 if monetary == "margin" else 60.0)
+
+
+def _steady_stage_changes(stages, seed, gap=14.0, sd=4.0, days=365):
+    """Stage changes in a year of a customer who buys every ``gap`` days give
+    or take ``sd``, judged every day from what was known that day."""
+    import random
+
+    rng = random.Random(seed)
+    start = TODAY - timedelta(days=days + 400)
+    purchases = [start]
+    while purchases[-1] < TODAY:
+        purchases.append(
+            purchases[-1] + timedelta(days=max(1, round(rng.gauss(gap, sd))))
+        )
+    changes, previous = 0, None
+    for offset in range(days):
+        today = TODAY - timedelta(days=days - offset)
+        known = [day for day in purchases if day <= today]
+        gaps = [(b - a).days for a, b in pairwise(known)]
+        mean = sum(gaps) / len(gaps)
+        gap_sd = (sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
+        stage = stages.compute_stage(
+            today, len(known), len(known), known[0], known[-1], gap_sd=gap_sd
+        )
+        if previous is not None and stage != previous:
+            changes += 1
+        previous = stage
+    return changes
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_steady_rhythm_does_not_flap(stages, seed):
+    """A customer who buys every two weeks, give or take four days, stays
+    Loyal: at most two stage changes a year without a real change (with
+    the plain 1.5 x gap rule, up to six in a year of these seeds)."""
+    assert _steady_stage_changes(stages, seed) <= 2
+
+
+def test_a_customer_who_stops_buying_is_at_risk_soon_enough(stages):
+    """The margin of a steady customer stays short: four weeks after his
+    last order, someone who bought every two weeks is at risk."""
+    days_ago = list(range(30, 400, 14))
+    assert stage_of(stages, days_ago) == "at_risk"
+    assert stage_of(stages, [d - 10 for d in days_ago]) == "loyal"
+
+
+def test_an_irregular_customer_gets_a_wider_margin(stages):
+    t = stages.StageThresholds()
+    assert stages.at_risk_after(30, 0, t) == 45  # 1.5 x 30
+    assert stages.at_risk_after(30, 15, t) == 60  # 30 + 2 x 15
+    assert stages.at_risk_after(7, 1, t) == 21  # at least two weeks late

@@ -390,7 +390,8 @@ class CrmLifecycleProfile(models.Model):
                        SUM(r.margin) FILTER (WHERE r.day >= c.window_start)
                            AS window_margin,
                        MAX(r.day) FILTER (WHERE r.day >= c.window_start)
-                           AS window_last_day
+                           AS window_last_day,
+                       STDDEV_SAMP(r.gap) AS gap_sd
                   FROM ranked r
                   JOIN cfg c ON c.company_id = r.company_id
                  GROUP BY r.partner_id, r.company_id
@@ -411,7 +412,8 @@ class CrmLifecycleProfile(models.Model):
                    COALESCE(s.revenue, 0), COALESCE(f.refunded, 0),
                    COALESCE(s.repeat_revenue, 0),
                    COALESCE(s.window_orders, 0), COALESCE(s.window_revenue, 0),
-                   s.window_margin, COALESCE(f.window_refunded, 0), s.window_last_day
+                   s.window_margin, COALESCE(f.window_refunded, 0), s.window_last_day,
+                   s.gap_sd
               FROM known k
               LEFT JOIN sales s
                 ON s.partner_id = k.partner_id AND s.company_id = k.company_id
@@ -626,6 +628,7 @@ class CrmLifecycleProfile(models.Model):
         "window_margin",
         "window_refunded",
         "window_last_day",
+        "gap_sd",
     )
 
     def _flush_facts_inputs(self):

@@ -188,6 +188,7 @@ def evaluate(facts, companies, today):
             last,
             fact.get("return_day"),
             settings.thresholds,
+            gap_sd=fact.get("gap_sd"),
         )
         # Never below zero: see rfm_inputs.
         net = max((fact.get("revenue") or 0.0) + (fact.get("refunded") or 0.0), 0.0)

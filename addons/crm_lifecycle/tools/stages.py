@@ -59,6 +59,27 @@ def average_gap(first_day, last_day, purchase_days):
     return (last_day - first_day).days / (purchase_days - 1)
 
 
+# A customer is overdue only when late by more than the noise of his own
+# rhythm: twice the standard deviation of his gaps, and never less than two
+# weeks (a weekly shopper three days late is not at risk).
+AT_RISK_SD = 2.0
+AT_RISK_MIN_MARGIN_DAYS = 14
+
+
+def at_risk_after(gap, gap_sd, thresholds):
+    """Days of silence after which a repeat customer is at risk.
+
+    ``at_risk_factor`` times his usual gap, but at least his gap plus the
+    margin his own regularity calls for (``AT_RISK_SD`` standard deviations
+    of his gaps, ``AT_RISK_MIN_MARGIN_DAYS`` at least). Without it, a
+    customer who buys every two weeks give or take a few days went At risk
+    whenever one order came a week late, and back on the next order: six
+    times a year, for nothing. Leaving At risk still takes an order (the
+    silence only grows until then)."""
+    margin = max(AT_RISK_SD * (gap_sd or 0.0), AT_RISK_MIN_MARGIN_DAYS)
+    return max(thresholds.at_risk_factor * gap, gap + margin)
+
+
 def compute_stage(
     today: date,
     order_count: int,
@@ -67,6 +88,7 @@ def compute_stage(
     last_day,
     return_day=None,
     thresholds: StageThresholds = StageThresholds(),
+    gap_sd=None,
 ):
     """Return the stage key for one customer.
 
@@ -79,7 +101,9 @@ def compute_stage(
     3. came back within the last ``won_back_days``: won_back;
     4. first order within the last ``new_days``: new;
     5. overdue, i.e. silent for more than ``at_risk_factor`` times the usual
-       gap (``new_days`` stands in for the gap of a one-time buyer): at_risk;
+       gap and more than the margin of the customer's own regularity
+       (``at_risk_after``; ``gap_sd``, the standard deviation of his gaps);
+       ``new_days`` stands in for the gap of a one-time buyer: at_risk;
     6. at least ``loyal_min_orders`` orders over ``loyal_min_days``: loyal;
     7. a repeat buyer: active; a one-time buyer still within cadence: new.
     """
@@ -97,8 +121,8 @@ def compute_stage(
     if tenure <= t.new_days:
         return "new"
     gap = average_gap(first_day, last_day, purchase_days)
-    expected_gap = gap if gap else t.new_days
-    if silent > t.at_risk_factor * expected_gap:
+    overdue = at_risk_after(gap, gap_sd, t) if gap else t.at_risk_factor * t.new_days
+    if silent > overdue:
         return "at_risk"
     if order_count >= t.loyal_min_orders and tenure >= t.loyal_min_days:
         return "loyal"
