@@ -123,6 +123,13 @@ class CrmChurnBacktest(models.Model):
         help="Of the customers who would have been alerted (score at or above "
         "the high-risk threshold), the share who were then lost.",
     )
+    alert_lead_days = fields.Integer(
+        "Days left to win them back",
+        readonly=True,
+        help="Median, over the customers who would have been alerted, of the "
+        "days they had left before turning Churned (the lifecycle's churned "
+        "days after their last order): the time the alert gave to save them.",
+    )
     threshold_top10 = fields.Integer("Score of the 10% most at risk", readonly=True)
     flap_rate = fields.Float(
         "Stage changes per customer and year", digits=(16, 2), readonly=True
@@ -217,11 +224,13 @@ class CrmChurnBacktest(models.Model):
                 ),
                 _(
                     "%(count)s customers would have been alerted (score "
-                    "%(threshold)s or more); %(precision)s%% of them were then "
-                    "lost.",
+                    "%(threshold)s or more, lost customers apart); "
+                    "%(precision)s%% of them were then lost, and they had "
+                    "%(lead)s days left (median) before turning Churned.",
                     count=run.alert_count,
                     threshold=run.alert_threshold,
                     precision=round(run.alert_precision),
+                    lead=run.alert_lead_days,
                 ),
             ]
             if run.weights_learned:
@@ -382,7 +391,15 @@ class CrmChurnBacktest(models.Model):
         scores = np.rint(100.0 * probabilities)
         top10 = backtest.top_share(scores, y, 0.1)
         top20 = backtest.top_share(scores, y, 0.2)
-        alerted = backtest.precision_above(scores, y, company.churn_high_threshold)
+        # Lost customers (Churned) get no alert, as on a night: they are
+        # win-back cases. Of the others, those the threshold reaches.
+        savable = ~checked["lost"]
+        alerted = backtest.precision_above(
+            scores[savable], y[savable], company.churn_high_threshold
+        )
+        reached = savable & (scores >= company.churn_high_threshold)
+        # Days each alerted customer had left before turning Churned.
+        lead = company.lifecycle_churned_days - checked["silent"][reached]
         vals.update(
             calibration=curve,
             auc_score=backtest.auc(scores, y) or 0.0,
@@ -393,6 +410,7 @@ class CrmChurnBacktest(models.Model):
             alert_threshold=company.churn_high_threshold,
             alert_count=alerted["count"],
             alert_precision=100.0 * (alerted["precision"] or 0.0),
+            alert_lead_days=int(np.median(lead)) if lead.size else 0,
             threshold_top10=int(backtest.threshold_for_share(scores, 0.1)),
             bin_ids=[
                 fields.Command.create(
@@ -473,7 +491,7 @@ class CrmChurnBacktest(models.Model):
             Profile._population_cuts(day, [company.id]),
             self._replay_fit(day),
         )
-        strengths, alive, expected, outcome = [], [], [], []
+        strengths, alive, expected, outcome, silent, lost = [], [], [], [], [], []
         for start in range(0, len(customers), REPLAY_BATCH):
             batch = customers[start : start + REPLAY_BATCH]
             facts = [
@@ -491,6 +509,8 @@ class CrmChurnBacktest(models.Model):
                 alive.append(row["prob_alive"])
                 expected.append(row["expected_purchases_365"])
                 outcome.append(0 if fact["partner_id"] in bought else 1)
+                silent.append(fact["days_since_last_order"])
+                lost.append(scoring.is_lost(fact["stage"]))
         matrix, _signals = backtest.signal_matrix(strengths)
         return {
             "X": matrix,
@@ -498,6 +518,8 @@ class CrmChurnBacktest(models.Model):
             "prob_alive": np.array(
                 [np.nan if v is None else v for v in alive], dtype=float
             ),
+            "silent": np.array(silent, dtype=float),
+            "lost": np.array(lost, dtype=bool),
             "expected": np.array(
                 [np.nan if v is None else v for v in expected], dtype=float
             ),

@@ -22,8 +22,9 @@ class TestChurnBacktest(ChurnCommon):
         cls.as_of = TODAY - timedelta(days=180)
         cls.fit_day = TODAY - timedelta(days=360)
         # (how many, last order days before TODAY): regulars buy every 30
-        # days; the others stopped 60 days before a replayed day.
-        groups = [(150, 0), (60, 420), (60, 240)]
+        # days; the others stopped 60 days before a replayed day, or long
+        # before (Churned on the later day: a win-back case).
+        groups = [(150, 0), (60, 420), (60, 240), (30, 600)]
         cls.customers = {}
         for count, stop in groups:
             partners = cls.env["res.partner"].create(
@@ -70,15 +71,23 @@ class TestChurnBacktest(ChurnCommon):
         self.assertEqual(run.fit_day, self.fit_day)
         # On the replayed day: those who had bought; lost are those who
         # stopped 60 days before it and those who stopped long before.
-        self.assertEqual(run.customer_count, 270)
-        self.assertEqual(run.lost_count, 120)
-        self.assertAlmostEqual(run.base_rate, 100 * 120 / 270, places=1)
+        self.assertEqual(run.customer_count, 300)
+        self.assertEqual(run.lost_count, 150)
+        self.assertAlmostEqual(run.base_rate, 50.0, places=1)
         # Overdue customers are easy to tell from regulars.
         self.assertGreater(run.auc_score, 0.9)
-        self.assertGreater(run.top20_capture, 40.0)
+        # The 60 most at risk were all lost: 40% of the 150 lost customers.
+        self.assertAlmostEqual(run.top20_capture, 40.0, places=1)
         self.assertTrue(run.bin_ids)
-        self.assertEqual(sum(run.bin_ids.mapped("count")), 270)
-        self.assertIn("270 customers", run.summary)
+        self.assertEqual(sum(run.bin_ids.mapped("count")), 300)
+        self.assertIn("300 customers", run.summary)
+        # Alerts reach savable customers only: the 30 silent for 420 days
+        # (Churned) are win-back cases, whatever their score. Those alerted
+        # had 125 days left before turning Churned (silent 240 days) or 305
+        # (silent 60).
+        self.assertTrue(0 < run.alert_count <= 120)
+        self.assertEqual(run.alert_precision, 100.0)
+        self.assertTrue(125 <= run.alert_lead_days <= 305)
         calibration = self.shop.churn_calibration
         self.assertEqual(calibration["backtest_id"], run.id)
         self.assertTrue(calibration["curve"])
