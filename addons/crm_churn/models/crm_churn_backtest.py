@@ -6,6 +6,7 @@ import numpy as np
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date, formatLang
 
 from odoo.addons.crm_lifecycle.models.crm_purchase_model import Fit
 from odoo.addons.crm_lifecycle.tools import profile as profile_tools
@@ -203,8 +204,8 @@ class CrmChurnBacktest(models.Model):
                 _(
                     "On %(day)s, %(count)s customers had bought; %(lost)s%% of "
                     "them bought nothing in the next %(days)s days.",
-                    day=run.as_of,
-                    count=run.customer_count,
+                    day=format_date(self.env, run.as_of),
+                    count=formatLang(self.env, run.customer_count, digits=0),
                     lost=round(run.base_rate),
                     days=run.horizon_days,
                 ),
@@ -227,7 +228,7 @@ class CrmChurnBacktest(models.Model):
                     "%(threshold)s or more, lost customers apart); "
                     "%(precision)s%% of them were then lost, and they had "
                     "%(lead)s days left (median) before turning Churned.",
-                    count=run.alert_count,
+                    count=formatLang(self.env, run.alert_count, digits=0),
                     threshold=run.alert_threshold,
                     precision=round(run.alert_precision),
                     lead=run.alert_lead_days,
@@ -238,7 +239,7 @@ class CrmChurnBacktest(models.Model):
                     _(
                         "Weights learned on %(fit_day)s rank %(learned)s%% "
                         "against %(current)s%% for the weights in force: %(verdict)s",
-                        fit_day=run.fit_day,
+                        fit_day=format_date(self.env, run.fit_day),
                         learned=round(100 * run.auc_learned),
                         current=round(100 * run.auc_current),
                         verdict=_("adopted.")

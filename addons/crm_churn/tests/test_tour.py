@@ -152,3 +152,66 @@ class TestChurnTour(HttpCase):
         alert._write_internal({"offer_type": "coupon", "offer_state": "sent"})
         self.assertEqual(alert.offer_group, "offer")
         self.start_tour("/odoo", "crm_churn_admin_tour", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestBacktestTour(HttpCase):
+    def test_model_quality_screen(self):
+        """A sales manager reads how good the score was, in words and by
+        tenths, and sets the alert threshold from it."""
+        company = self.env.company
+        company.write(
+            {
+                "churn_medium_threshold": 40,
+                "churn_high_threshold": 60,
+                "churn_critical_threshold": 80,
+            }
+        )
+        self.env["crm.churn.backtest"].sudo().create(
+            {
+                "company_id": company.id,
+                "as_of": fields.Date.today() - timedelta(days=180),
+                "fit_day": fields.Date.today() - timedelta(days=360),
+                "horizon_days": 180,
+                "state": "done",
+                "customer_count": 1000,
+                "lost_count": 300,
+                "base_rate": 30.0,
+                "auc_score": 0.81,
+                "auc_prob_alive": 0.74,
+                "auc_expected": 0.77,
+                "top10_lift": 2.5,
+                "top10_capture": 25.0,
+                "top20_lift": 2.0,
+                "top20_capture": 40.0,
+                "alert_threshold": 60,
+                "alert_count": 120,
+                "alert_precision": 70.0,
+                "alert_lead_days": 150,
+                "threshold_top10": 72,
+                "bin_ids": [
+                    Command.create(
+                        {
+                            "bin": tenth,
+                            "count": 100,
+                            "predicted": 10.0 * tenth - 5,
+                            "observed": 10.0 * tenth - 4,
+                        }
+                    )
+                    for tenth in range(1, 11)
+                ],
+            }
+        )
+        manager = new_test_user(
+            self.env,
+            login="churn_backtest_manager",
+            name="Churn Backtest Manager",
+            groups="sales_team.group_sale_manager",
+        )
+        self.start_tour(
+            "/odoo/action-crm_churn.crm_churn_backtest_action",
+            "crm_churn_backtest_tour",
+            login=manager.login,
+        )
+        self.assertEqual(company.churn_high_threshold, 72)
+        self.assertEqual(company.churn_critical_threshold, 80)
