@@ -386,9 +386,10 @@ def test_pool_adjacent_violators_on_a_known_sequence(backtest):
     # Equal rates pool: 0.1 (0/2), then 0.2 and 0.3 (1 each).
     curve = fit([0.1, 0.1, 0.2, 0.3], [0, 0, 1, 1])
     np.testing.assert_allclose(curve, [[0.1, 0.0], [0.25, 1.0]])
-    # Unsorted input: sorted, the rates are 0, 1, 0 and the last two pool.
+    # Unsorted input: sorted, the rates are 0, 1, 0 and the last two pool;
+    # beyond them the risk keeps its slope, up to certainty at raw 1.
     curve = fit([0.3, 0.1, 0.2], [0, 0, 1])
-    np.testing.assert_allclose(curve, [[0.1, 0.0], [0.25, 0.5]])
+    np.testing.assert_allclose(curve, [[0.1, 0.0], [0.25, 0.5], [1.0, 1.0]])
     assert backtest.fit_calibration([], []) == []
 
 
@@ -397,7 +398,7 @@ def test_fit_calibration_is_compact_monotone_and_honest(backtest):
     raw = rng.random(30000)
     y = (rng.random(30000) < 0.1 + 0.8 * raw**2).astype(float)
     curve = backtest.fit_calibration(raw, y, max_points=12, min_count=500)
-    assert 2 <= len(curve) <= 12
+    assert 2 <= len(curve) <= 12 + 1  # the blocks, and the point at raw 1
     assert json.loads(json.dumps(curve)) == curve
     centres = [point[0] for point in curve]
     probabilities = [point[1] for point in curve]
@@ -408,7 +409,7 @@ def test_fit_calibration_is_compact_monotone_and_honest(backtest):
     assert abs(announced.mean() - y.mean()) < 0.01
     bins = backtest.calibration_bins(announced, y)
     assert max(abs(b["predicted"] - b["observed"]) for b in bins) < 0.03
-    assert len(backtest.fit_calibration(raw, y)) <= backtest.MAX_CURVE_POINTS
+    assert len(backtest.fit_calibration(raw, y)) <= backtest.MAX_CURVE_POINTS + 1
 
 
 def test_a_clean_separation_does_not_leave_a_cliff(backtest):
@@ -419,6 +420,16 @@ def test_a_clean_separation_does_not_leave_a_cliff(backtest):
     curve = backtest.fit_calibration(raw, [0, 0, 0, 1, 1, 1], min_count=1)
     [announced] = backtest.calibrate([0.05], curve)
     assert announced < 0.1
+
+
+def test_the_curve_keeps_rising_beyond_the_riskiest_block(backtest):
+    """Customers riskier than any seen when learning keep being ranked."""
+    raw = [0.1] * 50 + [0.3] * 50
+    y = [0] * 40 + [1] * 10 + [0] * 20 + [1] * 30
+    curve = backtest.fit_calibration(raw, y)
+    np.testing.assert_allclose(curve, [[0.1, 0.2], [0.3, 0.6], [1.0, 1.0]])
+    low, high = backtest.calibrate([0.4, 0.5], curve)
+    assert 0.6 < low < high <= 1.0
 
 
 def test_calibrate_interpolates_between_centres(backtest):

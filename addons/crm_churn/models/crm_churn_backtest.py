@@ -381,14 +381,25 @@ class CrmChurnBacktest(models.Model):
                 )
                 if adopt:
                     weights = learned["weights"]
-            curve = backtest.fit_calibration(
-                backtest.raw_scores(learning["X"], weights), learning["y"]
+            learning_raw = backtest.raw_scores(learning["X"], weights)
+            # Measured out of sample: the curve of the earlier day on the
+            # later day's customers.
+            curve = backtest.fit_calibration(learning_raw, learning["y"])
+        else:
+            learning_raw, curve = None, backtest.fit_calibration(raw_current, y)
+        checked_raw = backtest.raw_scores(checked["X"], weights)
+        probabilities = backtest.calibrate(checked_raw, curve)
+        # The curve the nights will use is fitted on both days: the later
+        # one is closer to the customers it will score (a young clientele
+        # ages: nobody was Dormant on the earlier day), and its outcome is
+        # known too.
+        if learning_raw is not None:
+            production_curve = backtest.fit_calibration(
+                np.concatenate([learning_raw, checked_raw]),
+                np.concatenate([learning["y"], y]),
             )
         else:
-            curve = backtest.fit_calibration(raw_current, y)
-        probabilities = backtest.calibrate(
-            backtest.raw_scores(checked["X"], weights), curve
-        )
+            production_curve = curve
         scores = np.rint(100.0 * probabilities)
         top10 = backtest.top_share(scores, y, 0.1)
         top20 = backtest.top_share(scores, y, 0.2)
@@ -402,7 +413,7 @@ class CrmChurnBacktest(models.Model):
         # Days each alerted customer had left before turning Churned.
         lead = company.lifecycle_churned_days - checked["silent"][reached]
         vals.update(
-            calibration=curve,
+            calibration=production_curve,
             auc_score=backtest.auc(scores, y) or 0.0,
             top10_lift=top10["lift"],
             top10_capture=100.0 * top10["capture"],
@@ -435,7 +446,7 @@ class CrmChurnBacktest(models.Model):
                 if vals.get("weights_adopted")
                 else company.churn_learned_weights,
                 "churn_calibration": {
-                    "curve": curve,
+                    "curve": production_curve,
                     "weights": weights,
                     "backtest_id": self.id,
                 },

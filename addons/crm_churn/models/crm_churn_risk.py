@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from odoo.addons.crm_lifecycle.bulk_sql import ids_filter
 from odoo.addons.crm_lifecycle.tools import snapshot
@@ -67,6 +68,9 @@ class CrmChurnRisk(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     score = fields.Integer("Risk score", readonly=True, aggregator="avg")
+    score_meaning = fields.Char(
+        "What the score means", compute="_compute_score_meaning"
+    )
     level = fields.Selection(LEVEL_SELECTION, "Risk level", readonly=True, index=True)
     previous_level = fields.Selection(LEVEL_SELECTION, "Previous level", readonly=True)
     score_change = fields.Integer(
@@ -127,6 +131,42 @@ class CrmChurnRisk(models.Model):
             "A customer has one churn risk per company.",
         ),
     ]
+
+    @api.depends("score", "company_id")
+    @api.depends_context("lang")
+    def _compute_score_meaning(self):
+        """Whether the score is a calibrated probability (a meaningful
+        backtest fitted the curve for the weights in force) or a weighted
+        mean of the signals, in words next to it."""
+        signal_weights = self.env["crm.churn.signal"]._weights()
+        meanings = {}
+        for company in self.company_id:
+            company = company.sudo()
+            weights = self._company_weights(company, signal_weights)
+            calibration = company.churn_calibration or {}
+            backtest_run = (
+                self.env["crm.churn.backtest"]
+                .sudo()
+                .browse(calibration.get("backtest_id") or [])
+                .exists()
+            )
+            if backtest_run and self._company_calibration(company, weights):
+                meanings[company.id] = (backtest_run.horizon_days, backtest_run.as_of)
+        for risk in self:
+            meaning = meanings.get(risk.company_id.id)
+            if meaning:
+                risk.score_meaning = self.env._(
+                    "About %(score)s in 100 such customers bought nothing within "
+                    "%(days)s days (backtest of %(date)s).",
+                    score=risk.score,
+                    days=meaning[0],
+                    date=format_date(self.env, meaning[1]),
+                )
+            else:
+                risk.score_meaning = self.env._(
+                    "Weighted signs of leaving, from 0 to 100; no backtest "
+                    "has calibrated it into a probability yet."
+                )
 
     @api.depends("reason_data")
     @api.depends_context("lang")

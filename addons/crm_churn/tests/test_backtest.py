@@ -112,6 +112,11 @@ class TestChurnBacktest(ChurnCommon):
         by_partner = {risk.partner_id: risk for risk in risks}
         self.assertGreaterEqual(by_partner[overdue].score, 90)
         self.assertLessEqual(by_partner[regular].score, 10)
+        self.assertIn(
+            f"About {by_partner[overdue].score} in 100 such customers bought "
+            "nothing within 180 days",
+            by_partner[overdue].score_meaning,
+        )
         self.shop.churn_weights_source = "manual"
         weights = Risk._company_weights(self.shop)
         signal = self.env["crm.churn.signal"].search([("weight", ">", 0)], limit=1)
@@ -119,6 +124,8 @@ class TestChurnBacktest(ChurnCommon):
         self.assertIsNone(
             Risk._company_calibration(self.shop, Risk._company_weights(self.shop))
         )
+        risks.invalidate_recordset(["score_meaning"])
+        self.assertIn("no backtest has calibrated", by_partner[overdue].score_meaning)
         self.assertNotEqual(weights, Risk._company_weights(self.shop))
 
     def test_manual_weights_are_kept(self):

@@ -451,6 +451,8 @@ def fit_calibration(raw, y, *, max_points=MAX_CURVE_POINTS, min_count=MIN_CURVE_
 
     Each block is stored at its centre (the mean raw score of its customers)
     with its observed churn rate; ``calibrate`` interpolates between centres.
+    A last point at raw 1 extends the curve beyond the riskiest block, on
+    the slope of its last segment (so ``max_points`` blocks plus that one).
     Steps at the blocks' edges would carry the learning day's exact edges to
     the day the curve is used: where the learning day separated its buyers
     from its lost customers cleanly, a buyer scoring a hair above the last
@@ -473,10 +475,22 @@ def fit_calibration(raw, y, *, max_points=MAX_CURVE_POINTS, min_count=MIN_CURVE_
     cumulative = np.concatenate(([0.0], np.cumsum(raw_sums)))
     starts = np.concatenate(([0], ends[:-1] + 1))
     centres = (cumulative[ends + 1] - cumulative[starts]) / block_counts
-    return [
+    curve = [
         [float(centre), float(total / size)]
         for centre, total, size in zip(centres, sums, block_counts, strict=True)
     ]
+    # Above the riskiest block seen, the risk keeps rising as it did between
+    # the last two blocks (up to certainty) rather than staying flat:
+    # customers riskier than any of the learning days (a clientele that aged
+    # since) would otherwise all share one probability, and the score would
+    # stop ranking them.
+    if len(curve) >= 2 and curve[-1][0] < 1.0 and curve[-1][1] < 1.0:
+        (c0, p0), (c1, p1) = curve[-2], curve[-1]
+        slope = (p1 - p0) / (c1 - c0)
+        top = min(1.0, p1 + slope * (1.0 - c1))
+        if top > p1:
+            curve.append([1.0, float(top)])
+    return curve
 
 
 def calibrate(raw, curve):
