@@ -16,6 +16,16 @@ customers only have a quotation; about 2% of confirmed orders get a posted
 credit note. The same seed gives the same data. The tables it fills are
 vacuumed and analysed at the end, as a database that has lived would be.
 
+Where Point of Sale is installed (its tables exist), a share of customers
+(``--pos-share``, 30% by default) also buy at the till: a third of them only
+there, the others for about half of their purchases. Those purchases are
+paid POS orders (state ``done``, one line each for the order's untaxed
+amount, no tax) in a closed session generated on the first till of the
+customer's company, instead of sale orders; a company without a till keeps
+them as sale orders, and credit notes stay on sale orders. Drawn from a
+generator of their own: without POS, or with ``--pos-share 0``, the data is
+what earlier versions generated for the same seed.
+
 With ``--loyalty``, every customer who bought from a company with a ledger
 loyalty programme gets a card, one earning entry and lot per confirmed order
 (a point per currency unit, expiring as the programme says; lapsed lots are
@@ -79,8 +89,43 @@ def skip_reference_checks(cr):
         cr.execute("RELEASE SAVEPOINT generator_role")
 
 
-def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
-    """Insert the customers and orders; returns (partner ids, orders written)."""
+# The share of customers who also buy at the till (where Point of Sale is
+# installed); a third of them buy only there, the others about half of
+# their purchases.
+POS_SHARE = 0.3
+POS_ONLY = 1 / 3
+POS_ORDER_SHARE = 0.5
+POS_COLUMNS = (
+    "company_id",
+    "session_id",
+    "config_id",
+    "partner_id",
+    "user_id",
+    "name",
+    "pos_reference",
+    "state",
+    "date_order",
+    "amount_tax",
+    "amount_total",
+    "amount_paid",
+    "amount_return",
+    "currency_rate",
+    "sequence_number",
+    "to_invoice",
+    "is_tipped",
+    "tip_amount",
+    "create_date",
+    "write_date",
+    "create_uid",
+    "write_uid",
+)
+
+
+def generate(
+    conn, customers, seed=1, today=None, years=3, prefix="GEN", pos_share=POS_SHARE
+):
+    """Insert the customers and orders; returns (partner ids, orders written:
+    sale orders and, where Point of Sale is installed, POS orders)."""
     started = time.perf_counter()
     cr = conn.cursor()
     skip_reference_checks(cr)
@@ -113,7 +158,20 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
     journals = sales_journals(cr)
     refunded, shares, delays = refund_draws(len(owners), seed)
     refunded &= (states == "sale") & (offsets > delays)
-    buffer, refunds = io.StringIO(), io.StringIO()
+    tills = pos_tills(cr, prefix, partner_ids, base)
+    has_till = np.array([company_id in tills for company_id, _c in companies])
+    at_till = (
+        till_draws(owners, customers, seed, pos_share)
+        & (states == "sale")
+        & has_till[company_of[owners]]
+        & ~quote_only[owners]
+        if tills
+        else np.zeros(len(owners), dtype=bool)
+    )
+    refunded &= ~at_till
+    extra_columns = sale_order_extras(cr)
+    extra = "".join(f"\t{value}" for value in extra_columns.values())
+    buffer, refunds, pos = io.StringIO(), io.StringIO(), io.StringIO()
     for i in range(len(owners)):
         customer = owners[i]
         if quote_only[customer]:
@@ -121,10 +179,18 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
         company_id, currency_id = companies[company_of[customer]]
         partner = partner_ids[customer]
         stamp = base - timedelta(days=int(offsets[i]))
+        if at_till[i]:
+            config_id, session_id = tills[company_id]
+            pos.write(
+                f"{company_id}\t{session_id}\t{config_id}\t{partner}\t1\t"
+                f"{prefix}/P{i}\t{prefix}/P{i}\tdone\t{stamp}\t0\t{amounts[i]}\t"
+                f"{amounts[i]}\t0\t1\t{i}\tf\tf\t0\t{stamp}\t{stamp}\t1\t1\n"
+            )
+            continue
         buffer.write(
             f"{company_id}\t{partner}\t{partner}\t{partner}\t{prefix}/{i}\t{stamp}\t"
             f"{states[i]}\t{currency_id}\t1\t{amounts[i]}\t0\t{amounts[i]}\t"
-            f"{stamp}\t{stamp}\t1\t1\n"
+            f"{stamp}\t{stamp}\t1\t1{extra}\n"
         )
         if refunded[i] and company_id in journals:
             day = (stamp + timedelta(days=int(delays[i]))).date()
@@ -140,7 +206,8 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
         partner = partner_ids[customer]
         buffer.write(
             f"{company_id}\t{partner}\t{partner}\t{partner}\t{prefix}/Q{customer}\t"
-            f"{base}\tdraft\t{currency_id}\t1\t100\t0\t100\t{base}\t{base}\t1\t1\n"
+            f"{base}\tdraft\t{currency_id}\t1\t100\t0\t100\t{base}\t{base}\t1\t1"
+            f"{extra}\n"
         )
     buffer.seek(0)
     cr.copy_from(
@@ -163,19 +230,100 @@ def generate(conn, customers, seed=1, today=None, years=3, prefix="GEN"):
             "write_date",
             "create_uid",
             "write_uid",
+            *extra_columns,
         ),
     )
     orders = cr.rowcount
     refunds.seek(0)
     cr.copy_from(refunds, "account_move", columns=REFUND_COLUMNS)
     credit_notes = cr.rowcount
+    till_orders = write_pos_orders(cr, pos, tills) if tills else 0
     conn.commit()
-    settle(conn, ["sale_order", "res_partner", "account_move"])
-    print(
-        f"generated {customers} customers, {orders} orders and {credit_notes} credit "
-        f"notes in {time.perf_counter() - started:.1f}s"
+    settle(
+        conn,
+        ["sale_order", "res_partner", "account_move"]
+        + (["pos_order", "pos_order_line", "pos_session"] if tills else []),
     )
-    return partner_ids, orders
+    print(
+        f"generated {customers} customers, {orders} orders, {till_orders} POS "
+        f"orders and {credit_notes} credit notes in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
+    return partner_ids, orders + till_orders
+
+
+def sale_order_extras(cr):
+    """Columns that installed apps make required on sale orders: with
+    ``sale_stock`` (Point of Sale installs stock), the shipping policy."""
+    cr.execute(
+        "SELECT 1 FROM information_schema.columns"
+        " WHERE table_name = 'sale_order' AND column_name = 'picking_policy'"
+    )
+    return {"picking_policy": "direct"} if cr.fetchone() else {}
+
+
+def till_draws(owners, customers, seed, share):
+    """Which purchases (of ``owners``' customers) are made at the till:
+    drawn from a generator of their own, like the credit notes."""
+    rng = np.random.default_rng(seed + 3)
+    buys_there = rng.random(customers) < share
+    only_there = buys_there & (rng.random(customers) < POS_ONLY)
+    half = rng.random(len(owners)) < POS_ORDER_SHARE
+    return buys_there[owners] & (only_there[owners] | half)
+
+
+def pos_tills(cr, prefix, partner_ids, stamp):
+    """{company: (till, session)}: a closed session generated on the first
+    till of each company that has one; empty without Point of Sale."""
+    cr.execute("SELECT to_regclass('pos_order') IS NOT NULL")
+    if not cr.fetchone()[0] or not len(partner_ids):
+        return {}
+    # Named after the first generated customer: unique for every load.
+    cr.execute(
+        """
+        INSERT INTO pos_session (config_id, user_id, name, state, start_at,
+                                 stop_at, sequence_number, login_number,
+                                 rescue, update_stock_at_closing,
+                                 create_uid, create_date, write_uid, write_date)
+        SELECT DISTINCT ON (company_id) id, 1,
+               %(prefix)s || '/POS/' || company_id || '/' || %(first)s, 'closed',
+               %(stamp)s, %(stamp)s, 1, 0, false, false, 1, now(), 1, now()
+          FROM pos_config
+         WHERE active
+         ORDER BY company_id, id
+        RETURNING id, config_id, (SELECT company_id FROM pos_config c
+                                   WHERE c.id = config_id)
+        """,
+        {"prefix": prefix, "first": int(partner_ids[0]), "stamp": stamp},
+    )
+    return {company: (config, session) for session, config, company in cr.fetchall()}
+
+
+def write_pos_orders(cr, buffer, tills):
+    """The POS orders of ``buffer`` and one line each (the order's amount,
+    untaxed, of the first product sold at the till); returns their number."""
+    buffer.seek(0)
+    cr.copy_from(buffer, "pos_order", columns=POS_COLUMNS)
+    written = cr.rowcount
+    sessions = [session for _config, session in tills.values()]
+    cr.execute(
+        """
+        INSERT INTO pos_order_line (order_id, company_id, product_id, name,
+                                    full_product_name, qty, price_unit, discount,
+                                    price_subtotal, price_subtotal_incl,
+                                    create_uid, create_date, write_uid, write_date)
+        SELECT o.id, o.company_id, p.id, o.name || '-1', p.name, 1, o.amount_total,
+               0, o.amount_total, o.amount_total, 1, now(), 1, now()
+          FROM pos_order o
+          CROSS JOIN (SELECT pp.id, pt.name ->> 'en_US' AS name
+                        FROM product_product pp
+                        JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                       ORDER BY pt.available_in_pos DESC, pp.id LIMIT 1) p
+         WHERE o.session_id = ANY(%s)
+        """,
+        (sessions,),
+    )
+    return written
 
 
 # About 2% of the confirmed orders get a posted credit note for 20-100% of
@@ -427,6 +575,13 @@ def main():
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--prefix", default="GEN")
     parser.add_argument(
+        "--pos-share",
+        type=float,
+        default=POS_SHARE,
+        help="share of customers who also buy at the till (where Point of Sale "
+        "is installed)",
+    )
+    parser.add_argument(
         "--loyalty", action="store_true", help="also cards, ledger entries and lots"
     )
     parser.add_argument(
@@ -437,7 +592,12 @@ def main():
     args = parser.parse_args()
     conn = psycopg2.connect(dbname=args.db)
     partner_ids, _orders = generate(
-        conn, args.customers, args.seed, years=args.years, prefix=args.prefix
+        conn,
+        args.customers,
+        args.seed,
+        years=args.years,
+        prefix=args.prefix,
+        pos_share=args.pos_share,
     )
     if args.loyalty:
         generate_loyalty(conn, partner_ids, prefix=args.prefix, backlog=args.backlog)

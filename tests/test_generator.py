@@ -204,3 +204,104 @@ def test_generated_loyalty_history_has_its_lapsed_lots_expired(demo_server):
     admin = demo_server.login("admin", "admin")
     check = admin("crm.loyalty.entry", "action_reconcile", [])
     assert check["params"]["type"] == "success", check["params"]["message"]
+
+
+def test_till_draws_are_deterministic_and_leave_sale_orders_alone():
+    owners, _offsets, _amounts, _today = generator.simulate(3000, seed=3, today=TODAY)
+    first = generator.till_draws(owners, 3000, seed=3, share=0.3)
+    assert np.array_equal(first, generator.till_draws(owners, 3000, seed=3, share=0.3))
+    assert not generator.till_draws(owners, 3000, seed=3, share=0.0).any()
+    buyers = np.unique(owners[first])
+    assert 0.15 * 3000 < len(buyers) < 0.3 * 3000
+    # Some of them buy only at the till, the others also get sale orders.
+    only = [c for c in buyers if first[owners == c].all()]
+    assert 0.2 * len(buyers) < len(only) < 0.8 * len(buyers)
+    # The sale orders' own draws do not move: the same seed without the
+    # till gives the same purchase history.
+    again = generator.simulate(3000, seed=3, today=TODAY)
+    assert np.array_equal(owners, again[0])
+
+
+def test_generate_without_point_of_sale_writes_sale_orders_only():
+    db = os.environ.get("CRM_SUITE_DB")
+    if not db:
+        pytest.skip("needs the databases prepared by scripts/test.sh")
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        cr.execute("SELECT to_regclass('pos_order')")
+        assert cr.fetchone()[0] is None, "the core database has no Point of Sale"
+        prefix = f"PYN{uuid.uuid4().hex[:6]}"
+        _partners, orders = generator.generate(conn, 100, seed=5, prefix=prefix)
+        cr.execute(
+            "SELECT COUNT(*) FROM sale_order WHERE name LIKE %s", (f"{prefix}/%",)
+        )
+        assert cr.fetchone()[0] == orders > 100
+    finally:
+        conn.close()
+
+
+def test_generated_till_orders_count_in_the_nightly_run(glue_server):
+    """Where Point of Sale is installed, a share of the customers buy at the
+    till: paid POS orders with one line each in a generated closed session;
+    after the nightly run the customers who bought only there have their
+    orders counted."""
+    db = os.environ["CRM_SUITE_DB_GLUE"]
+    prefix = f"PYP{uuid.uuid4().hex[:6]}"
+    conn = psycopg2.connect(dbname=db)
+    try:
+        cr = conn.cursor()
+        partner_ids, orders = generator.generate(conn, 300, seed=11, prefix=prefix)
+        cr.execute(
+            """
+            SELECT o.partner_id, o.state, o.amount_total, s.state, s.name,
+                   COUNT(l.id), SUM(l.price_subtotal)
+              FROM pos_order o
+              JOIN pos_session s ON s.id = o.session_id
+              LEFT JOIN pos_order_line l ON l.order_id = o.id
+             WHERE o.name LIKE %s
+             GROUP BY o.id, s.id
+            """,
+            (f"{prefix}/P%",),
+        )
+        till = cr.fetchall()
+        cr.execute(
+            "SELECT partner_id, COUNT(*) FROM sale_order"
+            " WHERE name LIKE %s AND state = 'sale' GROUP BY 1",
+            (f"{prefix}/%",),
+        )
+        sold = dict(cr.fetchall())
+        # The same seed without the till: every purchase a sale order.
+        other = f"{prefix}N"
+        _partners, all_sales = generator.generate(
+            conn, 300, seed=11, prefix=other, pos_share=0.0
+        )
+        cr.execute("SELECT COUNT(*) FROM pos_order WHERE name LIKE %s", (f"{other}/%",))
+        assert cr.fetchone()[0] == 0
+    finally:
+        conn.close()
+    assert orders == all_sales, "the purchases are the same, wherever made"
+    assert 0.1 * orders < len(till) < 0.5 * orders
+    for _partner, state, total, session_state, session, lines, untaxed in till:
+        assert (state, session_state, lines) == ("done", "closed", 1)
+        assert session.startswith(f"{prefix}/POS/")
+        assert float(untaxed) == pytest.approx(float(total))
+    at_till = {}
+    for partner, *_rest in till:
+        at_till[partner] = at_till.get(partner, 0) + 1
+    only_till = [p for p in at_till if p not in sold]
+    both = [p for p in at_till if p in sold]
+    assert len(only_till) > 10 and len(both) > 10
+    assert set(at_till) <= {int(p) for p in partner_ids}
+    admin = glue_server.login("admin", "admin")
+    admin("crm.lifecycle.run", "action_recompute_now", [])
+    counts = {
+        row["id"]: row["lifecycle_order_count"]
+        for row in admin(
+            "res.partner", "read", only_till + both[:20], ["lifecycle_order_count"]
+        )
+    }
+    for partner in only_till:
+        assert counts[partner] == at_till[partner] > 0, partner
+    for partner in both[:20]:
+        assert counts[partner] == at_till[partner] + sold[partner], partner

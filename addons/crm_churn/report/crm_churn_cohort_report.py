@@ -89,6 +89,11 @@ class CrmChurnCohortReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
+        # After the purchase view it reads (built once every model has its
+        # columns, crm.lifecycle.profile.init).
+        self.pool.post_init(self._create_view)
+
+    def _create_view(self):
         # The view it reads, in case only this addon is being updated.
         self.env["crm.lifecycle.profile"]._create_purchase_view()
         self.env.cr.execute(

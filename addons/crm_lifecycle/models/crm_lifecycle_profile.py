@@ -512,7 +512,10 @@ class CrmLifecycleProfile(models.Model):
 
     def init(self):
         super().init()
-        self._create_purchase_view()
+        # Once every model of the module being installed has its columns: a
+        # channel addon's purchases read its own company setting, whose
+        # column its res.company may only get after this model.
+        self.pool.post_init(self._create_purchase_view)
 
     @api.model
     def _create_purchase_view(self):

@@ -38,6 +38,12 @@ class PosOrder(models.Model):
         )
         self.invalidate_recordset(["crm_loyalty_confirmed"])
         data = {int(key): value for key, value in coupon_data.items()}
+        if any(key < 0 and vals.get("partner_id") for key, vals in data.items()):
+            # A till that did not know the member's card sends a new card's
+            # key: pos_loyalty adds the points to the card he has instead
+            # (on its own copy of the keys). The same on ours, so that those
+            # points reach the ledger of that card.
+            self._check_existing_loyalty_cards(data)
         if self.crm_loyalty_confirmed:
             return self._crm_loyalty_answer(data)
         result = super(
@@ -71,7 +77,12 @@ class PosOrder(models.Model):
                 keys[card_id] = key
         # sudo: cashiers have no access to loyalty cards in Odoo (pos_loyalty
         # reads them as superuser too); these are the cards of this order.
-        cards = self.env["loyalty.card"].sudo().browse(list(keys)).exists()
+        # The cards pos_loyalty answered for exist (it just read them): only
+        # the others, if any, are looked up (one query less per sale).
+        answered = {update["id"] for update in result["coupon_updates"]}
+        Card = self.env["loyalty.card"].sudo()
+        cards = Card.browse([card_id for card_id in keys if card_id in answered])
+        cards |= Card.browse([id_ for id_ in keys if id_ not in answered]).exists()
         return {
             card: keys[card.id] for card in cards if card.program_id._crm_is_ledger()
         }
@@ -90,6 +101,11 @@ class PosOrder(models.Model):
         return earned, spent
 
     def _crm_loyalty_post_entries(self, data, cards):
+        """Post the order's entries. Their keys are new: they are posted
+        only here, in the transaction that flags the order, whose row is
+        locked and was not flagged (``new_key``: no lookup of the key, and
+        the earning moves the card in the statement that inserts it; the
+        unique key still refuses a concurrent duplicate)."""
         Entry = self.env["crm.loyalty.entry"]
         Program = self.env["loyalty.program"]
         earned, spent = self._crm_loyalty_point_changes(data, cards)
@@ -108,6 +124,7 @@ class PosOrder(models.Model):
                     -spent[card],
                     f"{prefix}:redeem",
                     source=self,
+                    new_key=True,
                     reason_code="order",
                     reason_params=reason,
                 )
@@ -121,12 +138,15 @@ class PosOrder(models.Model):
                     card.partner_id,
                     day,
                     Program._crm_member_facts(card.partner_id, self.company_id),
+                    new_key=True,
                 )
 
     def _crm_loyalty_update_answer(self, result):
-        """The balances the till shows after the sale: the ledger's."""
+        """The balances the till shows after the sale: the ledger's. Read
+        from the cache, with no query: the ledger's statements that moved a
+        card returned its balance into the cache (or invalidated it), and
+        pos_loyalty's own balance change was left to them."""
         cards = self.env["loyalty.card"].sudo()
-        cards.invalidate_model(["points"])
         for update in result["coupon_updates"]:
             update["points"] = cards.browse(update["id"]).points
 

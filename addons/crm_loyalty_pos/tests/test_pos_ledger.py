@@ -144,6 +144,22 @@ class TestPosLedger(TestPoSCommon):
             "no second card",
         )
 
+    def test_a_new_card_key_for_a_member_who_has_a_card(self):
+        """A till that did not know the member's card (offline, another
+        till) sends a new card's key: pos_loyalty adds the points to the
+        card he has, and the ledger posts them there."""
+        card = self._card(100.0)
+        order = self._sell()
+        answer = self._confirm(order, -1, 60.0)
+        entry = self._entries(order)
+        self.assertEqual(entry.card_id, card)
+        self.assertEqual(entry.points, 120.0, "60 x 2 on member day")
+        self.assertEqual(card.points, 220.0)
+        self.assertEqual(answer["coupon_updates"][0]["points"], 220.0)
+        # Confirmed again (a retry): answered, nothing posted twice.
+        self._confirm(order, -1, 60.0)
+        self.assertEqual(card.points, 220.0)
+
     def test_a_reward_at_the_till_redeems_before_earning(self):
         card = self._card(150.0)
         reward_line = {
