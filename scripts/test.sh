@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn}"
-GLUE_ADDONS="${GLUE_ADDONS:-crm_lifecycle_pos,crm_loyalty_pos,crm_loyalty_website_sale}"
+GLUE_ADDONS="${GLUE_ADDONS:-crm_lifecycle_pos,crm_loyalty_pos,crm_loyalty_website_sale,crm_lifecycle_automation}"
 OUT="$ROOT/.ci/out"
 rm -rf "$OUT" && mkdir -p "$OUT"
 PASSED=0

@@ -20,6 +20,7 @@ ADDONS = (
     "crm_loyalty",
     "crm_churn",
     "crm_lifecycle_pos",
+    "crm_lifecycle_automation",
     "crm_loyalty_pos",
     "crm_loyalty_website_sale",
 )

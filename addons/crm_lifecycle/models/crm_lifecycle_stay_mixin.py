@@ -43,7 +43,7 @@ class CrmLifecycleStayMixin(models.AbstractModel):
         # customer. Both parts see the same snapshot, so the update never
         # closes the stays the insert opens. The update filters instead of
         # joining the list of moves: see pair_filter.
-        self.env.execute_query(
+        rows = self.env.execute_query(
             SQL(
                 """
                 WITH m AS (
@@ -64,6 +64,7 @@ class CrmLifecycleStayMixin(models.AbstractModel):
                        %(values)s
                   FROM m
                  WHERE m.new IS NOT NULL
+                RETURNING id
                 """,
                 table=SQL.identifier(self._table),
                 previous=SQL.identifier(self._stay_previous_field),
@@ -79,3 +80,14 @@ class CrmLifecycleStayMixin(models.AbstractModel):
             )
         )
         self.invalidate_model()
+        if rows:
+            self.browse([row[0] for row in rows])._lifecycle_stays_opened()
+
+    def _lifecycle_stays_opened(self):
+        """Hook called with the stays just opened, once per change of a
+        customer's stage or segment, whichever path moved him (the nightly
+        batches, an order's refresh, a manual pin): the rows are inserted in
+        bulk, so the ORM's ``create`` never sees them. A glue addon
+        (``crm_lifecycle_automation``) runs Odoo's automation rules
+        "On creation" on them here."""
+        return True

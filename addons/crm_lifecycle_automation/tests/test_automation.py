@@ -1,0 +1,99 @@
+from datetime import date, timedelta
+
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
+
+TODAY = date(2026, 6, 15)
+
+
+@tagged("post_install", "-at_install")
+class TestStageAutomation(TransactionCase):
+    """An automation rule "On creation" of a stage stay, as a manager would
+    write it in Settings > Automation Rules, reacts to the changes the
+    nightly batches write in bulk: once per change, within its domain."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Automated customer", "is_company": True}
+        )
+        History = cls.env["ir.model"]._get("crm.lifecycle.stage.history")
+        cls.rule = cls.env["base.automation"].create(
+            {
+                "name": "Call customers entering At risk",
+                "model_id": History.id,
+                "trigger": "on_create",
+                "filter_domain": "[('stage', '=', 'at_risk')]",
+                "action_server_ids": [
+                    Command.create(
+                        {
+                            "name": "Note the move",
+                            "model_id": History.id,
+                            "state": "code",
+                            "code": (
+                                "for stay in records:\n"
+                                "    partner = stay.partner_id\n"
+                                "    partner.write({'comment': (partner.comment or '')"
+                                " + stay.previous_stage + '>' + stay.stage + ';'})"
+                            ),
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _orders(self, days_ago):
+        """Confirmed orders of the customer, ``days_ago`` days before TODAY."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order (name, partner_id, partner_invoice_id,
+                                        partner_shipping_id, company_id, state,
+                                        date_order, amount_untaxed, currency_rate)
+                SELECT 'AUTO-' || d, %(partner)s, %(partner)s, %(partner)s,
+                       %(company)s, 'sale', %(today)s::date - d, 100, 1
+                  FROM unnest(%(days)s::int[]) AS d
+                """,
+                partner=self.customer.id,
+                company=self.env.company.id,
+                today=TODAY,
+                days=list(days_ago),
+            )
+        )
+
+    def _night(self, day):
+        """The nightly path: profiles recomputed in bulk, stays written by
+        one statement."""
+        self.env["crm.lifecycle.profile"]._refresh_partners(
+            self.customer.ids, as_of=day
+        )
+        self.customer.invalidate_recordset(["comment"])
+
+    def test_the_nightly_move_into_at_risk_fires_the_rule_once(self):
+        # Every 30 days for a year, the last order 20 days before TODAY.
+        self._orders(range(20, 420, 30))
+        self._night(TODAY)
+        self.assertEqual(self.customer.lifecycle_stage, "loyal")
+        self.assertFalse(self.customer.comment, "not within the rule's domain")
+        # 60 days without an order: At risk, the rule fires.
+        self._night(TODAY + timedelta(days=40))
+        self.assertEqual(self.customer.lifecycle_stage, "at_risk")
+        self.assertEqual(self.customer.comment, "<p>loyal&gt;at_risk;</p>")
+        # The next nights change nothing: the rule does not fire again.
+        self._night(TODAY + timedelta(days=41))
+        self._night(TODAY + timedelta(days=42))
+        self.assertEqual(self.customer.comment, "<p>loyal&gt;at_risk;</p>")
+        # Dormant is outside its domain.
+        self._night(TODAY + timedelta(days=200))
+        self.assertEqual(self.customer.lifecycle_stage, "dormant")
+        self.assertEqual(self.customer.comment, "<p>loyal&gt;at_risk;</p>")
+
+    def test_an_archived_rule_does_not_fire(self):
+        self.rule.active = False
+        self._orders(range(60, 420, 30))
+        self._night(TODAY)
+        self.assertEqual(self.customer.lifecycle_stage, "at_risk")
+        self.assertFalse(self.customer.comment)
