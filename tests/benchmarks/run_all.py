@@ -743,6 +743,30 @@ def render(r):
             ),
         ]
     out += ["", "## Against the targets of issue 5", ""] + targets(r)
+    out += [
+        "",
+        "## Other reports",
+        "",
+        "Measured by scripts of their own, with their command, date and machine:",
+        "",
+        (
+            "- [`BENCHMARKS_POS.md`](BENCHMARKS_POS.md): the till's calls with and "
+            "without the suite, and the nightly run with customers buying at the "
+            "till (`scripts/bench_pos.sh`)."
+        ),
+        (
+            "- [`BENCHMARKS_BACKTEST.md`](BENCHMARKS_BACKTEST.md): the monthly churn "
+            "backtest (`tests/benchmarks/bench_backtest.py`)."
+        ),
+        (
+            "- [`BENCHMARKS_ENGINE_AB.md`](BENCHMARKS_ENGINE_AB.md): the nightly "
+            "engine against the code before it, one right after the other."
+        ),
+        (
+            "- [`ACCURACY.md`](ACCURACY.md): how well the churn score ranks on "
+            "public data (`scripts/accuracy.sh`)."
+        ),
+    ]
     return "\n".join(out) + "\n"
 
 
