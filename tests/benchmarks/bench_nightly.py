@@ -62,7 +62,7 @@ def floor_statement(env, as_of, returning=None):
     """
     from odoo.tools import SQL
 
-    from odoo.addons.crm_lifecycle.tools import rfm
+    from odoo.addons.crm_lifecycle.tools import rfm, stages
 
     Profile = env["crm.lifecycle.profile"]
     grid = SQL(", ").join(
@@ -109,7 +109,16 @@ def floor_statement(env, as_of, returning=None):
                        WHEN %(as_of)s::date - m.return_day <= m.won_back_days
                            THEN 'won_back'
                        WHEN m.tenure <= m.new_days THEN 'new'
-                       WHEN m.silent > m.at_risk_factor * COALESCE(m.gap, m.new_days)
+                       WHEN m.silent > CASE
+                           WHEN m.gap IS NULL THEN m.at_risk_factor * m.new_days
+                           -- stages.at_risk_after: the customer's own margin
+                           ELSE GREATEST(
+                               m.at_risk_factor * m.gap,
+                               m.gap + GREATEST(
+                                   %(sd)s * COALESCE(m.gap_sd, 0), %(margin)s
+                               )
+                           )
+                       END
                            THEN 'at_risk'
                        WHEN m.order_count >= m.loyal_min_orders
                             AND m.tenure >= m.loyal_min_days THEN 'loyal'
@@ -157,6 +166,8 @@ def floor_statement(env, as_of, returning=None):
         keys=SQL(", ").join(map(SQL.identifier, Profile._FACT_KEYS)),
         facts=Profile._facts_query(as_of),
         grid=grid,
+        sd=stages.AT_RISK_SD,
+        margin=stages.AT_RISK_MIN_MARGIN_DAYS,
         as_of=as_of,
         uid=env.uid,
     )

@@ -141,6 +141,8 @@ class CrmChurnRisk(models.Model):
         signal_weights = self.env["crm.churn.signal"]._weights()
         meanings = {}
         for company in self.company_id:
+            # sudo: the company's calibration and its backtest are read by
+            # whoever reads a score; only their horizon and day come out.
             company = company.sudo()
             weights = self._company_weights(company, signal_weights)
             calibration = company.churn_calibration or {}

@@ -511,11 +511,12 @@ class CrmLifecycleProfile(models.Model):
         return SQL(" UNION ALL ").join(sources)
 
     def init(self):
-        super().init()
+        res = super().init()
         # Once every model of the module being installed has its columns: a
         # channel addon's purchases read its own company setting, whose
         # column its res.company may only get after this model.
         self.pool.post_init(self._create_purchase_view)
+        return res
 
     @api.model
     def _create_purchase_view(self):

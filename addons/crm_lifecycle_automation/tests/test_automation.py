@@ -47,20 +47,26 @@ class TestStageAutomation(TransactionCase):
     def _orders(self, days_ago):
         """Confirmed orders of the customer, ``days_ago`` days before TODAY."""
         self.env.flush_all()
+        # sale_stock (installed with Point of Sale) requires a picking policy.
+        stock = "picking_policy" in self.env["sale.order"]._fields
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO sale_order (name, partner_id, partner_invoice_id,
                                         partner_shipping_id, company_id, state,
-                                        date_order, amount_untaxed, currency_rate)
+                                        date_order, amount_untaxed, currency_rate
+                                        %(policy_column)s)
                 SELECT 'AUTO-' || d, %(partner)s, %(partner)s, %(partner)s,
                        %(company)s, 'sale', %(today)s::date - d, 100, 1
+                       %(policy)s
                   FROM unnest(%(days)s::int[]) AS d
                 """,
                 partner=self.customer.id,
                 company=self.env.company.id,
                 today=TODAY,
                 days=list(days_ago),
+                policy_column=SQL(", picking_policy") if stock else SQL(),
+                policy=SQL(", 'direct'") if stock else SQL(),
             )
         )
 
