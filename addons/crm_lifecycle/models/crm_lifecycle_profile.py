@@ -960,7 +960,34 @@ class CrmLifecycleProfile(models.Model):
         self.env["crm.lifecycle.stage.history"]._record_moves(stage_moves, as_of)
         self.env["crm.rfm.segment.history"]._record_moves(segment_moves, as_of)
         self.invalidate_model()
+        if mirrored:
+            self._lifecycle_mirror_moved(
+                [
+                    (
+                        row["partner_id"],
+                        row["company_id"],
+                        {
+                            field: (existing.get(snapshot.key_of(row)) or {}).get(
+                                column
+                            )
+                            or False
+                            for field, column, _type in self._snapshot_mirror
+                        },
+                    )
+                    for row in mirrored
+                ]
+            )
         return written
+
+    @api.model
+    def _lifecycle_mirror_moved(self, moves):
+        """Hook called after a refresh wrote the partner's copy of the
+        stage, segment or value class in bulk (the ORM's ``write`` never saw
+        it): ``moves`` are ``(partner_id, company_id, {field: old value})``
+        of the customers whose copy moved. A glue addon
+        (``crm_lifecycle_automation``) runs Odoo's automation rules "On
+        update" of the customer on them."""
+        return True
 
     @api.model
     def _existing_query(self, partner_ids):

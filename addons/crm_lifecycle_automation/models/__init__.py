@@ -1,1 +1,2 @@
+from . import crm_lifecycle_profile
 from . import crm_lifecycle_stay_mixin

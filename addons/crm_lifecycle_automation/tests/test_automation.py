@@ -103,3 +103,61 @@ class TestStageAutomation(TransactionCase):
         self._night(TODAY)
         self.assertEqual(self.customer.lifecycle_stage, "at_risk")
         self.assertFalse(self.customer.comment)
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerStageAutomation(TestStageAutomation):
+    """A rule "On update" of the customer with the trigger field
+    *Lifecycle stage*: the nightly bulk write of the partner's stage fires
+    it once per change."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rule.active = False
+        Partner = cls.env["ir.model"]._get("res.partner")
+        stage_field = cls.env["ir.model.fields"]._get("res.partner", "lifecycle_stage")
+        cls.partner_rule = cls.env["base.automation"].create(
+            {
+                "name": "Customers entering At risk",
+                "model_id": Partner.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [Command.set(stage_field.ids)],
+                "filter_domain": "[('lifecycle_stage', '=', 'at_risk')]",
+                "action_server_ids": [
+                    Command.create(
+                        {
+                            "name": "Note the move",
+                            "model_id": Partner.id,
+                            "state": "code",
+                            "code": (
+                                "for partner in records:\n"
+                                "    partner.write({'comment': (partner.comment or '')"
+                                " + 'at_risk;'})"
+                            ),
+                        }
+                    )
+                ],
+            }
+        )
+
+    def test_the_nightly_move_into_at_risk_fires_the_rule_once(self):
+        self._orders(range(20, 420, 30))
+        self._night(TODAY)
+        self.assertEqual(self.customer.lifecycle_stage, "loyal")
+        self.assertFalse(self.customer.comment)
+        self._night(TODAY + timedelta(days=40))
+        self.assertEqual(self.customer.lifecycle_stage, "at_risk")
+        self.assertEqual(self.customer.comment, "<p>at_risk;</p>")
+        self._night(TODAY + timedelta(days=41))
+        self.assertEqual(self.customer.comment, "<p>at_risk;</p>")
+        self._night(TODAY + timedelta(days=200))
+        self.assertEqual(self.customer.lifecycle_stage, "dormant")
+        self.assertEqual(self.customer.comment, "<p>at_risk;</p>")
+
+    def test_an_archived_rule_does_not_fire(self):
+        self.partner_rule.active = False
+        self._orders(range(60, 420, 30))
+        self._night(TODAY)
+        self.assertEqual(self.customer.lifecycle_stage, "at_risk")
+        self.assertFalse(self.customer.comment)
