@@ -176,10 +176,17 @@ class CrmChurnBacktest(models.Model):
         "weights_current",
         "weights_learned",
         "weights_adopted",
+        "flap_rate",
+        "flap_data",
     )
     @api.depends_context("lang")
     def _compute_texts(self):
         _ = self.env._
+        stage_names = dict(
+            self.env["res.partner"]
+            ._fields["lifecycle_stage"]
+            ._description_selection(self.env)
+        )
         names = dict(
             self.env["crm.churn.signal"]
             ._fields["code"]
@@ -245,6 +252,27 @@ class CrmChurnBacktest(models.Model):
                         verdict=_("adopted.")
                         if run.weights_adopted
                         else _("the weights in force are kept."),
+                    )
+                )
+            flaps = sorted(
+                (run.flap_data or {}).items(), key=lambda item: -item[1]["moves"]
+            )
+            parts = [
+                _(
+                    "%(stage)s (%(moves)s changes, %(customers)s customers)",
+                    stage=stage_names.get(stage, stage),
+                    moves=formatLang(self.env, item["moves"], digits=0),
+                    customers=formatLang(self.env, item["customers"], digits=0),
+                )
+                for stage, item in flaps[:3]
+            ]
+            if parts:
+                lines.append(
+                    _(
+                        "In the year before, customers changed stage %(rate)s "
+                        "times each on average; most often out of: %(stages)s.",
+                        rate=formatLang(self.env, run.flap_rate, digits=2),
+                        stages=", ".join(parts),
                     )
                 )
             run.summary = "\n".join(lines)

@@ -189,6 +189,11 @@ class TestBacktestTour(HttpCase):
                 "alert_precision": 70.0,
                 "alert_lead_days": 150,
                 "threshold_top10": 72,
+                "flap_rate": 0.42,
+                "flap_data": {
+                    "at_risk": {"moves": 180, "customers": 150},
+                    "loyal": {"moves": 120, "customers": 110},
+                },
                 "bin_ids": [
                     Command.create(
                         {

@@ -21,6 +21,10 @@ registry.category("web_tour.tours").add("crm_churn_backtest_tour", {
             trigger: ".o_form_view .o_crm_churn_backtest_summary:contains('probability alive alone: 74%')",
         },
         {
+            content: "Where customers go back and forth between stages",
+            trigger: ".o_form_view .o_crm_churn_backtest_summary:contains('most often out of: At risk (180 changes, 150 customers)')",
+        },
+        {
             content: "Open the calibration",
             trigger: ".o_notebook .nav-link:contains('Calibration')",
             run: "click",
