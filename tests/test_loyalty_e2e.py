@@ -1,11 +1,10 @@
 """crm_loyalty over XML-RPC with real concurrent transactions."""
 
 import re
-import threading
-import xmlrpc.client
 
 import pytest
 import requests
+from rpc_parallel import in_parallel
 
 
 def _program_and_card(admin, points):
@@ -43,25 +42,6 @@ def _program_and_card(admin, points):
     return program, partner, card
 
 
-def _in_parallel(workers, target):
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = ("ok", target(index))
-        except xmlrpc.client.Fault as fault:
-            results[index] = ("fault", fault.faultString.splitlines()[-1][:200])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
-
-
 def _ledger_total(admin, card):
     entries = admin(
         "crm.loyalty.entry", "search_read", [("card_id", "=", card)], ["points"]
@@ -86,7 +66,7 @@ def test_concurrent_spends_never_overspend(admin, demo_server):
         )
         return me("crm.loyalty.adjust.wizard", "action_adjust", [wizard])
 
-    results = _in_parallel(8, spend)
+    results = in_parallel(8, spend)
     succeeded = sum(1 for status, _ in results if status == "ok")
     assert 1 <= succeeded <= 3, results
     [balance] = admin("loyalty.card", "read", [card], ["points"])
@@ -127,7 +107,7 @@ def test_concurrent_confirmations_earn_once(admin, demo_server):
         me = demo_server.login("admin", "admin")
         return me("sale.order", "action_confirm", [order])
 
-    results = _in_parallel(8, confirm)
+    results = in_parallel(8, confirm)
     assert any(status == "ok" for status, _ in results), results
     earns = admin(
         "crm.loyalty.entry",
@@ -174,7 +154,7 @@ def test_concurrent_behaviour_grants_answer_every_caller(admin, demo_server):
             program,
         )
 
-    results = _in_parallel(8, grant)
+    results = in_parallel(8, grant)
     assert all(status == "ok" for status, _ in results), results
     entry_ids = {result["entry_id"] for _status, result in results}
     assert len(entry_ids) == 1, results
@@ -270,7 +250,7 @@ def test_parallel_mall_exchanges_never_overspend(admin, demo_server):
         )
         return response.status_code, response.text
 
-    results = _in_parallel(4, exchange)
+    results = in_parallel(4, exchange)
     assert all(status == "ok" and result[0] == 200 for status, result in results)
     refused = [text for _status, (_code, text) in results if "your balance is" in text]
     assert len(refused) == 3, [text[-300:] for _s, (_c, text) in results]

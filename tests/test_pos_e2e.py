@@ -3,33 +3,13 @@ calls a till makes (``sync_from_ui``, then pos_loyalty's
 ``confirm_coupon_programs``), sent again after a timeout, or by two tills at
 the same moment."""
 
-import threading
 import uuid as uuid_lib
-import xmlrpc.client
 from datetime import UTC, datetime
 
 import pytest
+from rpc_parallel import in_parallel
 
 REWARD_COST = 60
-
-
-def _in_parallel(workers, target):
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = ("ok", target(index))
-        except xmlrpc.client.Fault as fault:
-            results[index] = ("fault", fault.faultString.splitlines()[-1][:200])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    return results
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +255,7 @@ def test_parallel_confirmations_of_one_order_earn_once(till):
             _coupon_data(till, partner, card, 100),
         )
 
-    results = _in_parallel(8, confirm)
+    results = in_parallel(8, confirm)
     assert all(status == "ok" for status, _ in results), results
     answers = {result["coupon_updates"][0]["points"] for _status, result in results}
     assert answers == {100}, results
@@ -301,7 +281,7 @@ def test_two_tills_cannot_spend_more_than_the_balance(till):
             _coupon_data(till, partner, card, -REWARD_COST, spends=True),
         )
 
-    results = _in_parallel(2, confirm)
+    results = in_parallel(2, confirm)
     statuses = sorted(status for status, _ in results)
     assert statuses == ["fault", "ok"], results
     [refusal] = [message for status, message in results if status == "fault"]
