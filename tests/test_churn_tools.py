@@ -314,6 +314,22 @@ def test_unavailable_signals_do_not_dilute(scoring):
     assert with_loyalty.level == "medium"
 
 
+def test_exact_score_keeps_apart_what_whole_percents_tie(scoring):
+    """Two customers a tenth of a percent apart share a whole-percent score;
+    the exact score (what the list of customers at risk sorts on) keeps
+    their order, and the whole percent is its rounding."""
+    base = {**overdue_facts(120), "stage": "active"}
+    results = scoring.score_all(
+        [base, base],
+        calibrate=lambda raws: [0.6201, 0.6238],
+    )
+    assert [r.score for r in results] == [62, 62]
+    assert [r.exact for r in results] == [62.01, 62.38]
+    plain = scoring.score(base)
+    assert plain.exact == round(100 * 20 / 30, 4)  # 66.6667
+    assert plain.score == round(plain.exact)
+
+
 def weight_facts():
     # overdue 0.5 (weight 20), stage at_risk 0.6 (10), segment champions 0 (5)
     return {**overdue_facts(60), "stage": "at_risk", "segment": "champions"}

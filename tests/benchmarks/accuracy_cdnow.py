@@ -297,7 +297,8 @@ def churn_night(env, horizon):
     env.flush_all()
     risks = env.execute_query(
         SQL(
-            "SELECT partner_id, score, strengths, lost FROM crm_churn_risk"
+            "SELECT partner_id, score_exact::float8, score, strengths, lost"
+            " FROM crm_churn_risk"
             " WHERE company_id = %s",
             company.id,
         )
@@ -328,8 +329,13 @@ def churn_night(env, horizon):
         "calibration": company.churn_calibration or None,
         "weights_in_force": env["crm.churn.risk"]._company_weights(company),
         "risks": {
-            pid: {"score": score, "strengths": strengths or {}, "lost": lost}
-            for pid, score, strengths, lost in risks
+            pid: {
+                "score": exact,
+                "whole": whole,
+                "strengths": strengths or {},
+                "lost": lost,
+            }
+            for pid, exact, whole, strengths, lost in risks
         },
     }
 
@@ -456,6 +462,7 @@ def measure_run(run, context):
     risks = run["risks"]
     scored = np.array([pid in risks for pid in ids])
     score = np.array([risks[pid]["score"] if pid in risks else np.nan for pid in ids])
+    whole = np.array([risks[pid]["whole"] if pid in risks else np.nan for pid in ids])
     matrix, _signals = backtest.signal_matrix(
         [risks[pid]["strengths"] if pid in risks else {} for pid in ids]
     )
@@ -484,6 +491,7 @@ def measure_run(run, context):
         "scored": int(keep.sum()),
         "flagged_lost": int(sum(bool(r["lost"]) for r in risks.values())),
         "score": ranking(stored, y[keep], kept_order),
+        "whole": ranking(whole[keep], y[keep], kept_order),
         "score_horizon_auc": auc(stored, y_horizon[keep]),
         "expected_horizon_auc": auc(expected, y_horizon[keep]),
         "raw_in_force": ranking(raw[keep], y[keep], kept_order),
@@ -497,6 +505,7 @@ def measure_run(run, context):
         "calibrated": calibrated,
         "curve_points": len(curve or []),
         "distinct_scores": int(np.unique(stored).size),
+        "distinct_whole": int(np.unique(whole[keep]).size),
         # Tied scores are cut into tenths in the order of the fixed shuffle.
         "bins_horizon": backtest.calibration_bins(
             stored[kept_order] / 100.0, y_horizon[keep][kept_order]
@@ -507,6 +516,17 @@ def measure_run(run, context):
         "mean_score": float(stored.mean()),
         "lost_horizon": int(y_horizon[keep].sum()),
     }
+    # Each signal alone (its strength as the score), over the customers who
+    # have it: where the learned weights could have gone.
+    figures["signals_alone"] = {}
+    for index, code in enumerate(_signals):
+        column = matrix[keep, index]
+        known = ~np.isnan(column)
+        if known.sum() and np.unique(column[known]).size > 1:
+            figures["signals_alone"][code] = {
+                "customers": int(known.sum()),
+                "auc": auc(column[known], y[keep][known]),
+            }
     if curve:
         figures["calibrated_unrounded"] = ranking(
             backtest.calibrate(raw, curve)[keep], y[keep], kept_order
@@ -525,7 +545,7 @@ def saturation(curve, raw, stored, y, order):
         "curve_top": [top_raw, top_probability],
         "curve_bottom": list(curve[0]),
         "above_curve": int((raw > top_raw).sum()),
-        "at_top_score": int((stored == round(100 * top_probability)).sum()),
+        "at_top_score": int((stored == round(100 * top_probability, 4)).sum()),
         "raw_range": [float(raw.min()), float(raw.max())],
     }
     if top_raw < 1.0:
@@ -594,7 +614,8 @@ def ranking_rows(figures, horizon):
     reference key) of the AUC and top-share tables."""
     main = figures["runs"][horizon]
     rows = [
-        ("Churn risk score as stored (`crm.churn.risk.score`)", "score", 0),
+        ("Churn risk score as stored and sorted on (`crm.churn.risk.score_exact`)", "score", 0),
+        ("the same in whole percents, as shown (`crm.churn.risk.score`)", "whole", None),
         ("the same, unrounded (calibrated probability)", "calibrated_unrounded", None),
         ("the same weights, uncalibrated (weighted mean)", "raw_in_force", None),
         ("hand-set default weights, uncalibrated", "default_raw", None),
@@ -854,8 +875,9 @@ def notes_lines(figures, context):
         f"{figures['without_prediction']}. {run['flagged_lost']} are in the "
         "lifecycle stage Churned (listed apart by the suite, scored all the same).",
         (
-            f"- The stored score is a whole number: {run['distinct_scores']} distinct "
-            "values; ties count half in the AUC (Mann-Whitney), and at the edge of "
+            f"- The stored exact score has four decimals: {run['distinct_scores']} "
+            f"distinct values ({run['distinct_whole']} in whole percents); ties "
+            "count half in the AUC (Mann-Whitney), and at the edge of "
             "a top share they are broken by a fixed shuffle of the customers (CDNOW "
             "numbers customers by first purchase, so their order is not neutral)."
         ),
@@ -893,8 +915,9 @@ def why_lines(figures, context):
             "The weights the backtest learned rank the customers, as a weighted "
             f"mean, at AUC {num(run['raw_in_force']['auc'])}; read on the "
             "calibration curve (a probability, unrounded) at "
-            f"{num(run['calibrated_unrounded']['auc'])}; stored as a whole "
-            f"percent at {num(run['score']['auc'])}, against "
+            f"{num(run['calibrated_unrounded']['auc'])}; stored with four "
+            f"decimals at {num(run['score']['auc'])} and shown as a whole "
+            f"percent at {num(run['whole']['auc'])}, against "
             f"{num(figures['expected']['auc'])} for the expected purchases."
         ),
         "",
@@ -906,19 +929,32 @@ def why_lines(figures, context):
             "the nights use is fitted on both replayed days."
         ),
         (
-            f"- Whole percents leave {run['distinct_scores']} distinct scores "
+            f"- Whole percents leave {run['distinct_whole']} distinct scores "
             f"for {scored:,} customers, most of them lost (base rate "
             f"{pct(figures['lost'] / figures['customers'])}), so that many "
-            "share a score: ties count half in the AUC. The list of "
-            "customers at risk sorts on the value at risk, then the score."
+            "share a score (ties count half in the AUC); the exact score keeps "
+            f"{run['distinct_scores']} apart. The list of customers at risk "
+            "sorts on the value at risk, then the exact score."
         ),
         (
             "- The backtest's own figures on its checked day "
             f"({context['runs'][horizon]['as_of']}): learned weights "
-            f"{bt['auc_learned']:.3f}, the calibrated whole-percent score "
+            f"{bt['auc_learned']:.3f}, the calibrated exact score "
             f"{bt['auc_score']:.3f}."
         ),
     ]
+    alone = run.get("signals_alone") or {}
+    if alone:
+        names = context["names"]
+        lines.append(
+            "- Each signal alone on the holdout (its strength as the score, over "
+            "the customers who have it): "
+            + ", ".join(
+                f"{names.get(code, code)} {num(row['auc'])} ({row['customers']:,})"
+                for code, row in sorted(alone.items(), key=lambda kv: -kv[1]["auc"])
+            )
+            + "."
+        )
     return [*lines, ""]
 
 

@@ -428,9 +428,12 @@ class CrmChurnBacktest(models.Model):
             )
         else:
             production_curve = curve
+        # Ranked as the list of customers at risk sorts them (the exact
+        # score); levels and alerts read the whole percent.
+        exact = np.round(100.0 * probabilities, 4)
         scores = np.rint(100.0 * probabilities)
-        top10 = backtest.top_share(scores, y, 0.1)
-        top20 = backtest.top_share(scores, y, 0.2)
+        top10 = backtest.top_share(exact, y, 0.1)
+        top20 = backtest.top_share(exact, y, 0.2)
         # Lost customers (Churned) get no alert, as on a night: they are
         # win-back cases. Of the others, those the threshold reaches.
         savable = ~checked["lost"]
@@ -442,7 +445,7 @@ class CrmChurnBacktest(models.Model):
         lead = company.lifecycle_churned_days - checked["silent"][reached]
         vals.update(
             calibration=production_curve,
-            auc_score=backtest.auc(scores, y) or 0.0,
+            auc_score=backtest.auc(exact, y) or 0.0,
             top10_lift=top10["lift"],
             top10_capture=100.0 * top10["capture"],
             top20_lift=top20["lift"],

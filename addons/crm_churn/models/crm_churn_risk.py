@@ -54,7 +54,7 @@ class CrmChurnRisk(models.Model):
     _inherit = ["crm.lifecycle.group.order.mixin", "crm.lifecycle.snapshot.mixin"]
     _description = "Customer Churn Risk"
     # What a salesperson should do first: the most savable value at risk.
-    _order = "value_at_risk desc, score desc, id"
+    _order = "value_at_risk desc, score_exact desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
     _lifecycle_ordered_groups = ("level", "previous_level")
@@ -68,6 +68,16 @@ class CrmChurnRisk(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     score = fields.Integer("Risk score", readonly=True, aggregator="avg")
+    score_exact = fields.Float(
+        "Exact risk score",
+        digits=(7, 4),
+        readonly=True,
+        aggregator="avg",
+        help="The risk score before it is rounded to a whole percent. Customers "
+        "sharing a whole percent are listed in this order. It is refreshed "
+        "when the whole-percent score or the level moves, so it never leaves "
+        "the whole percent shown.",
+    )
     score_meaning = fields.Char(
         "What the score means", compute="_compute_score_meaning"
     )
@@ -796,6 +806,7 @@ class CrmChurnRisk(models.Model):
                 "partner_id": key[0],
                 "company_id": key[1],
                 "score": result.score,
+                "score_exact": result.exact,
                 "level": result.level,
                 "previous_level": old.get("level") or None,
                 "score_change": score_change,
@@ -878,6 +889,7 @@ class CrmChurnRisk(models.Model):
 
     _COLUMNS = (
         ("score", "int4"),
+        ("score_exact", "numeric"),
         ("level", "varchar"),
         ("previous_level", "varchar"),
         ("score_change", "int4"),

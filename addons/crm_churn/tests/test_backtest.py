@@ -112,6 +112,11 @@ class TestChurnBacktest(ChurnCommon):
         by_partner = {risk.partner_id: risk for risk in risks}
         self.assertGreaterEqual(by_partner[overdue].score, 90)
         self.assertLessEqual(by_partner[regular].score, 10)
+        # The exact probability is stored beside its whole percent, and the
+        # list sorts on it where the value at risk ties.
+        for risk in risks:
+            self.assertAlmostEqual(risk.score_exact, risk.score, delta=0.5)
+        self.assertEqual(Risk._order, "value_at_risk desc, score_exact desc, id")
         self.assertIn(
             f"About {by_partner[overdue].score} in 100 such customers bought "
             "nothing within 180 days",

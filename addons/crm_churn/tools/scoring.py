@@ -115,6 +115,10 @@ class Result(NamedTuple):
     level: str
     reasons: tuple
     strengths: dict
+    # The score before rounding to a whole percent (two decimals): what the
+    # customers at risk are sorted on, so that those sharing a whole percent
+    # keep the order the model gives them.
+    exact: float = 0.0
 
 
 def _clamp(value):
@@ -312,6 +316,7 @@ def score_all(
     values = calibrate(raws) if calibrate is not None and raws else raws
     results = []
     for value, found, reasons in zip(values, found_list, reason_list, strict=True):
+        exact = round(100.0 * float(value), 4)
         value = round(100.0 * float(value))
         results.append(
             Result(
@@ -319,6 +324,7 @@ def score_all(
                 level=level_for(value, thresholds),
                 reasons=reasons,
                 strengths=found,
+                exact=exact,
             )
         )
     return results
