@@ -614,8 +614,16 @@ def ranking_rows(figures, horizon):
     reference key) of the AUC and top-share tables."""
     main = figures["runs"][horizon]
     rows = [
-        ("Churn risk score as stored and sorted on (`crm.churn.risk.score_exact`)", "score", 0),
-        ("the same in whole percents, as shown (`crm.churn.risk.score`)", "whole", None),
+        (
+            "Churn risk score as stored and sorted on (`crm.churn.risk.score_exact`)",
+            "score",
+            0,
+        ),
+        (
+            "the same in whole percents, as shown (`crm.churn.risk.score`)",
+            "whole",
+            None,
+        ),
         ("the same, unrounded (calibrated probability)", "calibrated_unrounded", None),
         ("the same weights, uncalibrated (weighted mean)", "raw_in_force", None),
         ("hand-set default weights, uncalibrated", "default_raw", None),
