@@ -7,7 +7,7 @@ cd "$ROOT"
 
 DB="${DEMO_DB:-crm_suite_demo}"
 PORT="${DEMO_PORT:-8069}"
-ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn}"
+ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn,crm_journey}"
 
 require_odoo
 "$PYTHON" -c 'import numpy, scipy, xlsxwriter' 2>/dev/null || {

@@ -8,7 +8,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn}"
+ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn,crm_journey}"
 GLUE_ADDONS="${GLUE_ADDONS:-crm_lifecycle_pos,crm_loyalty_pos,crm_loyalty_website_sale,crm_lifecycle_automation}"
 OUT="$ROOT/.ci/out"
 rm -rf "$OUT" && mkdir -p "$OUT"

@@ -19,6 +19,7 @@ ADDONS = (
     "crm_lifecycle",
     "crm_loyalty",
     "crm_churn",
+    "crm_journey",
     "crm_lifecycle_pos",
     "crm_lifecycle_automation",
     "crm_loyalty_pos",

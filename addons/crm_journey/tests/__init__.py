@@ -1,0 +1,4 @@
+from . import test_journey_engine
+from . import test_journey_consent
+from . import test_journey_triggers
+from . import test_journey_security

@@ -1,0 +1,2 @@
+from . import festivals
+from . import stats
