@@ -513,7 +513,7 @@ class CrmChurnAlert(models.Model):
             elif alert.offer_type == "points":
                 alert._write_internal({"bonus_entry_id": alert._post_bonus_points().id})
             template = alert.playbook_id.mail_template_id
-            if template and alert.partner_id.is_blacklisted:
+            if template and alert.partner_id._lifecycle_email_opted_out():
                 # The customer opted out of emails: the offer is made, the
                 # salesperson hands it over another way.
                 alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post(

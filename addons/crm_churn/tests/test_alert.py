@@ -100,6 +100,21 @@ class TestChurnAlert(ChurnCommon):
             alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
         )
 
+    def test_an_offer_to_a_customer_who_asked_for_no_marketing_is_not_emailed(self):
+        self.silent.write(
+            {"email": "silent@example.com", "lifecycle_no_marketing": True}
+        )
+        alert = self._alert()
+        alert.with_user(self.salesman).action_approve_offer()
+        self.assertEqual(alert.offer_state, "sent")
+        self.assertTrue(alert.coupon_id)
+        self.assertFalse(
+            self.env["mail.mail"].search([("recipient_ids", "in", self.silent.ids)])
+        )
+        self.assertTrue(
+            alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
+        )
+
     def test_auto_send_and_skip(self):
         self.company.churn_auto_send = True
         alert = self._alert()

@@ -490,7 +490,7 @@ class CrmJourney(models.Model):
                  WHERE pr.company_id = %(company)s
                    AND pr.partner_id = ANY(%(partners)s)
                    AND rp.active
-                   AND NOT COALESCE(rp.journey_no_marketing, FALSE)
+                   AND NOT COALESCE(rp.lifecycle_no_marketing, FALSE)
                    AND %(condition)s
                    AND NOT EXISTS (
                        SELECT 1 FROM crm_journey_participant p

@@ -156,7 +156,7 @@ class CrmJourneyParticipant(models.Model):
                    SET state = 'exited', exit_reason = 'optout', step_id = NULL,
                        write_date = NOW() AT TIME ZONE 'UTC'
                   FROM crm_journey j, res_partner rp
-                 WHERE %(open)s AND rp.id = p.partner_id AND rp.journey_no_marketing
+                 WHERE %(open)s AND rp.id = p.partner_id AND rp.lifecycle_no_marketing
                 RETURNING p.id
                 """,
                 open=open_runs,

@@ -174,7 +174,9 @@ class CrmJourneyStep(models.Model):
             # mail.thread.blacklist: the address is on Odoo's email blacklist.
             blocked = partners.filtered(
                 lambda p: (
-                    not p.email_normalized or p.is_blacklisted or p.journey_no_marketing
+                    not p.email_normalized
+                    or p.is_blacklisted
+                    or p.lifecycle_no_marketing
                 )
             )
         else:
@@ -183,7 +185,7 @@ class CrmJourneyStep(models.Model):
                 lambda p: (
                     not p.phone_sanitized
                     or p.phone_sanitized_blacklisted
-                    or p.journey_no_marketing
+                    or p.lifecycle_no_marketing
                 )
             )
         capped = self._capped(partners - blocked, as_of)

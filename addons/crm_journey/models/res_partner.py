@@ -4,13 +4,6 @@ from odoo import fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    journey_no_marketing = fields.Boolean(
-        "No marketing",
-        tracking=True,
-        help="The customer asked for no marketing: no journey email, text "
-        "message or greeting reaches them, whatever their address. Messages "
-        "they asked for (a points statement) still do.",
-    )
     journey_participant_ids = fields.One2many(
         "crm.journey.participant",
         "partner_id",

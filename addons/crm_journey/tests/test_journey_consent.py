@@ -22,7 +22,7 @@ class TestJourneyConsent(JourneyCommon):
         cls.no_email.email = False
         cls.env["mail.blacklist"]._add(cls.blacklisted.email)
         cls.env["phone.blacklist"]._add([cls.blacklisted.mobile])
-        cls.no_marketing.journey_no_marketing = True
+        cls.no_marketing.lifecycle_no_marketing = True
         cls.partners = cls.willing | cls.blacklisted | cls.no_marketing | cls.no_email
 
     def _email_journey(self, name="Email journey", template=None):
@@ -109,7 +109,7 @@ class TestJourneyConsent(JourneyCommon):
         )
         self._night()
         run = self._runs(journey, self.willing)
-        self.willing.journey_no_marketing = True
+        self.willing.lifecycle_no_marketing = True
         self._night(TODAY + timedelta(days=3))
         self.assertEqual(run.state, "exited")
         self.assertEqual(run.exit_reason, "optout")

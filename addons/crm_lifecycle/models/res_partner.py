@@ -36,6 +36,22 @@ class ResPartner(models.Model):
         )
         return res
 
+    lifecycle_no_marketing = fields.Boolean(
+        "No marketing",
+        tracking=True,
+        help="The customer asked for no marketing: no journey, greeting, "
+        "birthday or win-back email, text message or reminder of the suite "
+        "reaches them, whatever their address. Messages they asked for (a "
+        "points statement) still do.",
+    )
+
+    def _lifecycle_email_opted_out(self):
+        """Whether a marketing email of the suite must not reach this
+        customer: their address is on Odoo's email blacklist
+        (``mail.thread.blacklist``), or they asked for no marketing."""
+        self.ensure_one()
+        return self.is_blacklisted or self.lifecycle_no_marketing
+
     # Company-dependent: one jsonb column each, so the value read is the one of
     # the current company, and the partner list can search and group on it.
     lifecycle_stage = fields.Selection(

@@ -51,8 +51,10 @@ class CrmLoyaltyGreeting(models.Model):
                     [
                         ("program_id", "=", greeting.program_id.id),
                         ("partner_id.email", "!=", False),
-                        # Opted out of emails (blacklisted): no greeting.
+                        # Opted out of emails (blacklisted) or of
+                        # marketing: no greeting.
                         ("partner_id.is_blacklisted", "=", False),
+                        ("partner_id.lifecycle_no_marketing", "=", False),
                     ]
                 )
             )

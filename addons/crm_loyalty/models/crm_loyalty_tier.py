@@ -379,9 +379,9 @@ class CrmLoyaltyTier(models.Model):
             missing = tier.retention_threshold - metrics.get(member.id, 0.0)
             # The email is worded for the customer, in his language.
             customer = tier.with_context(lang=member.lang or self.env.lang)
-            if not member.is_blacklisted:
-                # A member who opted out of emails gets none; the activity
-                # below still tells the salesperson.
+            if not member._lifecycle_email_opted_out():
+                # A member who opted out of emails or of marketing gets none;
+                # the activity below still tells the salesperson.
                 template.with_context(
                     tier_name=customer.name,
                     tier_missing=customer._format_metric(company, missing),

@@ -191,8 +191,10 @@ class LoyaltyCard(models.Model):
                 ("program_id.crm_expiry_reminder_days", ">", 0),
                 # No address, no mail: rendering one would only fail later.
                 ("card_id.partner_id.email", "!=", False),
-                # A customer who opted out of emails (blacklisted) gets none.
+                # A customer who opted out of emails (blacklisted) or of
+                # marketing gets none.
                 ("card_id.partner_id.is_blacklisted", "=", False),
+                ("card_id.partner_id.lifecycle_no_marketing", "=", False),
             ],
             order="expiry_date",
         )
@@ -246,6 +248,7 @@ class LoyaltyCard(models.Model):
                 "loyalty_birthday_mail_year",
                 "email",
                 "email_normalized",
+                "lifecycle_no_marketing",
             ]
         )
         self.env["mail.blacklist"].flush_model(["email", "active"])
@@ -271,7 +274,8 @@ class LoyaltyCard(models.Model):
                    AND p.active AND c.active IS NOT FALSE
                    AND EXTRACT(MONTH FROM rp.birthdate_date) = %s
                    AND rp.email IS NOT NULL AND rp.email != ''
-                   -- Opted out of emails: no birthday mail.
+                   -- Opted out of emails or of marketing: no birthday mail.
+                   AND NOT COALESCE(rp.lifecycle_no_marketing, FALSE)
                    AND NOT EXISTS (SELECT 1 FROM mail_blacklist bl
                                     WHERE bl.active
                                       AND bl.email = rp.email_normalized)

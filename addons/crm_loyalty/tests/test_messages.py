@@ -74,6 +74,51 @@ class TestLoyaltyMessages(LoyaltyLedgerCommon):
         with self.assertRaises(ValidationError):
             greeting.month = 13
 
+    def test_a_member_who_asked_for_no_marketing_gets_no_care_email(self):
+        """The same for the customer's "No marketing" box, whatever the
+        address: no expiry reminder, birthday mail or greeting."""
+        self.partner.write(
+            {
+                "email": "Member <member@example.com>",
+                "birthdate_date": date(1990, 5, 20),
+                "lifecycle_no_marketing": True,
+            }
+        )
+        with freeze_time("2025-04-10"):
+            self._card_with(70)
+        self.program.crm_expiry_reminder_days = 30
+        self.env["crm.loyalty.greeting"].create(
+            {
+                "name": "Member day",
+                "program_id": self.program.id,
+                "month": 5,
+                "day": 18,
+                "subject": "Member day",
+                "body": "<p>Double points today.</p>",
+            }
+        )
+        Card = self.env["loyalty.card"]
+        with freeze_time("2026-03-20"):
+            self.assertFalse(Card._crm_send_expiry_reminders())
+        with freeze_time("2026-05-01"):
+            self.assertFalse(Card._crm_send_birthday_mails())
+        self.env["crm.loyalty.greeting"]._cron_send(today=date(2026, 5, 18))
+        cards = Card.search([("partner_id", "=", self.partner.id)])
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [
+                    "|",
+                    ("recipient_ids", "in", self.partner.ids),
+                    "&",
+                    ("model", "=", "loyalty.card"),
+                    ("res_id", "in", cards.ids),
+                ]
+            )
+        )
+        self.partner.lifecycle_no_marketing = False
+        with freeze_time("2026-05-02"):
+            self.assertTrue(Card._crm_send_birthday_mails())
+
     def test_a_member_who_opted_out_gets_no_care_email(self):
         """Expiry reminders, birthday mails and greetings skip a member whose
         address is on Odoo's blacklist (unsubscribed, or blacklisted by hand)."""

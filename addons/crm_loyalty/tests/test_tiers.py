@@ -329,6 +329,32 @@ class TestTiers(LoyaltyLedgerCommon):
             )
         )
 
+    def test_a_member_who_asked_for_no_marketing_gets_no_tier_email(self):
+        salesperson = self.env["res.users"].search([("login", "=", "admin")], limit=1)
+        self.partner.write(
+            {
+                "email": "member@example.com",
+                "user_id": salesperson.id,
+                "lifecycle_no_marketing": True,
+            }
+        )
+        with freeze_time("2024-12-20"):
+            self._order(1100.0).action_confirm()
+        self.company.write(
+            {
+                "loyalty_tier_next_review": date(2026, 1, 31),
+                "loyalty_tier_warning_days": 30,
+            }
+        )
+        with freeze_time("2025-12-05"):
+            self.env["crm.loyalty.tier"]._cron_requalify()
+        self.assertEqual(len(self.partner.activity_ids), 1)
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [("model", "=", "res.partner"), ("res_id", "=", self.partner.id)]
+            )
+        )
+
     def test_pricelists_feature_is_on_so_settings_keep_tier_pricelists(self):
         self.assertTrue(self.env.user.has_group("product.group_product_pricelist"))
         settings = self.env["res.config.settings"].create({})
