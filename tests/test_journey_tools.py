@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-
 from conftest import load_tools
 
 
