@@ -25,6 +25,11 @@
         "views/res_config_settings_views.xml",
         "views/crm_journey_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_journey/static/src/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }
