@@ -20,6 +20,7 @@ TRIGGER_SELECTION = [
     ("birthday_month", "Birthday month"),
     ("calendar", "A date of the year"),
     ("tier_upgraded", "Moves up a member tier"),
+    ("tier_at_risk", "Tier at risk before the yearly review"),
 ]
 FESTIVAL_SELECTION = [
     ("spring_festival", "Spring Festival (春节)"),
@@ -96,9 +97,10 @@ class CrmJourney(models.Model):
     )
     trigger_tier_id = fields.Many2one(
         "crm.loyalty.tier",
-        "Into tier",
+        "Tier",
         check_company=True,
-        help="Empty: any move up.",
+        help="Moves up: into this tier; at risk: members of this tier. Empty: "
+        "any tier.",
     )
     partner_domain = fields.Char(
         "Audience",
@@ -381,7 +383,7 @@ class CrmJourney(models.Model):
             return as_of - timedelta(days=1)
         return as_of - timedelta(days=FIRST_LOOK_BACK_DAYS)
 
-    def _trigger_condition(self, as_of):
+    def _trigger_condition(self, as_of, partner_ids):
         """SQL on the profile ``pr`` (and partner ``rp``) of the customers
         the trigger takes tonight, or None when it takes nobody."""
         self.ensure_one()
@@ -464,9 +466,32 @@ class CrmJourney(models.Model):
                 as_of=as_of,
                 tier=self.trigger_tier_id.id or None,
             )
-        return self._trigger_condition_other(as_of, since)
+        if trigger == "tier_at_risk":
+            return self._tier_at_risk_condition(as_of, partner_ids)
+        return self._trigger_condition_other(as_of, since, partner_ids)
 
-    def _trigger_condition_other(self, as_of, since):
+    def _tier_at_risk_condition(self, as_of, partner_ids):
+        """Members of the batch below their tier's keep threshold while the
+        yearly review is near (crm_loyalty's warning days): the customers
+        its reminder email is about."""
+        # sudo: the night reads every member's tier and qualifying activity,
+        # whoever runs it.
+        Tier = self.env["crm.loyalty.tier"].sudo().with_company(self.company_id)
+        period_end = Tier._warning_period_end(self.company_id, as_of)
+        if not period_end:
+            return None
+        domain = [("id", "in", list(partner_ids)), ("loyalty_tier_id", "!=", False)]
+        if self.trigger_tier_id:
+            domain = [*domain[:1], ("loyalty_tier_id", "=", self.trigger_tier_id.id)]
+        members = (
+            self.env["res.partner"].sudo().with_company(self.company_id).search(domain)
+        )
+        at_risk, _metrics = Tier._members_at_risk(
+            self.company_id, as_of, period_end, members
+        )
+        return SQL("pr.partner_id = ANY(%s)", at_risk.ids)
+
+    def _trigger_condition_other(self, as_of, since, partner_ids):
         """Hook: the condition of a trigger another addon adds (None: the
         trigger takes nobody tonight)."""
         return
@@ -477,7 +502,7 @@ class CrmJourney(models.Model):
         participants. One query for the trigger and what the entry records,
         one search for the audience."""
         self.ensure_one()
-        condition = self._trigger_condition(as_of)
+        condition = self._trigger_condition(as_of, partner_ids)
         if condition is None or not partner_ids:
             return self.env["crm.journey.participant"]
         self.env.flush_all()

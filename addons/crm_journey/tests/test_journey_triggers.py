@@ -154,3 +154,28 @@ class TestJourneyTriggers(JourneyCommon):
         self.assertEqual(self._runs(journey).partner_id, self.member)
         self._night(TODAY + timedelta(days=1))
         self.assertEqual(len(self._runs(journey)), 1)
+
+    def test_tier_at_risk_before_the_review(self):
+        tier = self.env["crm.loyalty.tier"].search(
+            [("company_id", "=", self.company.id)], order="threshold desc", limit=1
+        )
+        self.assertGreater(tier.retention_threshold, 300.0)
+        big = self._customer("Big Spender", (30, 60), amount=tier.threshold + 1000.0)
+        members = self.partners | big
+        members.sudo().with_company(self.company).write({"loyalty_tier_id": tier.id})
+        self.company.write(
+            {
+                "loyalty_tier_next_review": TODAY + timedelta(days=20),
+                "loyalty_tier_grace_days": 0,
+                "loyalty_tier_warning_days": 30,
+                "loyalty_tier_basis": "spent",
+            }
+        )
+        journey = self._journey("tier_at_risk", self._email(), trigger_tier_id=tier.id)
+        # Thirty-five days before the review: not yet within the warning days.
+        self._night(TODAY - timedelta(days=15), partners=members)
+        self.assertFalse(self._runs(journey))
+        # Within them: the members below the keep threshold, not the big
+        # spender.
+        self._night(partners=members)
+        self.assertEqual(self._runs(journey).partner_id, self.partners)

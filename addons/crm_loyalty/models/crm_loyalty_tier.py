@@ -361,6 +361,32 @@ class CrmLoyaltyTier(models.Model):
         )
 
     @api.model
+    def _warning_period_end(self, company, today):
+        """The end of the qualifying period whose review is near (``today``
+        is within the warning days before it, or its grace days), or None:
+        the days a member below the keep threshold is at risk of dropping."""
+        review = company.loyalty_tier_next_review
+        if not review:
+            return None
+        period_end = review - timedelta(days=company.loyalty_tier_grace_days)
+        warn_from = period_end - timedelta(days=company.loyalty_tier_warning_days)
+        return period_end if warn_from <= today < review else None
+
+    @api.model
+    def _members_at_risk(self, company, today, period_end, members):
+        """These members (partners with a tier in ``company``) below their
+        tier's keep threshold in the period ending ``period_end``, and the
+        metrics of all of them (one query)."""
+        if not members:
+            return self.env["res.partner"], {}
+        start = tier_rules.window_start(company.loyalty_tier_window, period_end)
+        metrics = self._metrics(company, members.ids, start, today)
+        at_risk = members.filtered(
+            lambda m: metrics.get(m.id, 0.0) < m.loyalty_tier_id.retention_threshold
+        )
+        return at_risk, metrics
+
+    @api.model
     def _warn_members_at_risk(self, company, today, period_end, members):
         """Before the review: these members, when below their tier's keep
         threshold, get an email saying what they still need, and their
@@ -368,11 +394,7 @@ class CrmLoyaltyTier(models.Model):
         the year."""
         if not members:
             return self.env["res.partner"]
-        start = tier_rules.window_start(company.loyalty_tier_window, period_end)
-        metrics = self._metrics(company, members.ids, start, today)
-        at_risk = members.filtered(
-            lambda m: metrics.get(m.id, 0.0) < m.loyalty_tier_id.retention_threshold
-        )
+        at_risk, metrics = self._members_at_risk(company, today, period_end, members)
         template = self.env.ref("crm_loyalty.mail_template_tier_at_risk")
         for member in at_risk:
             tier = member.loyalty_tier_id
