@@ -2,13 +2,13 @@
     "name": "Churn Warning",
     "summary": "Nightly churn risk scores with reasons, alerts and activities for "
     "salespeople, playbooks, win-back offers and measured results",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
     "uninstall_hook": "uninstall_hook",
-    "depends": ["crm_lifecycle", "crm_loyalty"],
+    "depends": ["crm_lifecycle", "crm_loyalty", "crm_journey"],
     "external_dependencies": {"python": ["numpy", "scipy", "xlsxwriter"]},
     "data": [
         "security/crm_churn_security.xml",
@@ -25,6 +25,7 @@
         "views/crm_churn_reason_views.xml",
         "views/crm_churn_run_views.xml",
         "views/crm_churn_backtest_views.xml",
+        "views/crm_journey_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "report/crm_churn_rate_report_views.xml",

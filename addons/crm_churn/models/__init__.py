@@ -13,3 +13,4 @@ from . import crm_loyalty_entry
 from . import crm_loyalty_lot
 from . import res_partner
 from . import sale_order
+from . import crm_journey

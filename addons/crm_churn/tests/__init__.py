@@ -10,3 +10,4 @@ from . import test_partner_fields
 from . import test_first_hour
 from . import test_channels
 from . import test_backtest
+from . import test_journey
