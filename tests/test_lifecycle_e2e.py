@@ -294,6 +294,9 @@ def test_uninstall_leaves_no_trace(nodemo_server):
     )
     # crm_churn depends on both: gone too, with its columns on res_partner
     assert not admin("ir.model", "search_count", [("model", "like", "crm.churn.%")])
+    # and the journeys, with the consent box every sender read
+    assert not admin("ir.model", "search_count", [("model", "like", "crm.journey%")])
+    assert "lifecycle_no_marketing" not in fields
     assert not {"churn_risk_score", "churn_risk_level"} & set(fields)
     # and the indexes it added to Odoo's partner, journal entry and order tables
     assert not _lifecycle_indexes(nodemo_server.db)
