@@ -22,6 +22,7 @@ ADDONS = (
     "crm_journey",
     "crm_lifecycle_pos",
     "crm_lifecycle_automation",
+    "crm_lifecycle_mass_mailing",
     "crm_loyalty_pos",
     "crm_loyalty_website_sale",
 )

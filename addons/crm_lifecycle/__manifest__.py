@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/crm_lifecycle_profile_views.xml",
+        "data/ir_actions_server_data.xml",
         "views/crm_lifecycle_stage_history_views.xml",
         "views/crm_rfm_segment_history_views.xml",
         "views/crm_purchase_model_views.xml",

@@ -1110,3 +1110,13 @@ class CrmLifecycleProfile(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         self._refresh_partners(pinned.partner_id.ids)
+
+    # ------------------------------------------------------------------
+    # Campaigns from the list (segments, stages, value classes)
+    # ------------------------------------------------------------------
+
+    def action_lifecycle_email_campaign(self):
+        return self.partner_id.action_lifecycle_email_campaign()
+
+    def action_lifecycle_sms_campaign(self):
+        return self.partner_id.action_lifecycle_sms_campaign()

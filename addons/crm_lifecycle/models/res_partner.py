@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import create_index
 
 from ..rpc_guards import ensure_existing
@@ -255,6 +256,42 @@ class ResPartner(models.Model):
         self.env["crm.lifecycle.profile"].check_access("write")
         self.lifecycle_profile_id._unpin()
         return True
+
+    # ------------------------------------------------------------------
+    # Campaigns to a list of customers
+    # ------------------------------------------------------------------
+
+    def action_lifecycle_email_campaign(self):
+        """List action: a one-off email campaign to the selected customers,
+        through Odoo's Email Marketing."""
+        return self._lifecycle_campaign("mail")
+
+    def action_lifecycle_sms_campaign(self):
+        """List action: the same by text message (SMS Marketing)."""
+        return self._lifecycle_campaign("sms")
+
+    def _lifecycle_campaign(self, mailing_type):
+        if not self:
+            raise UserError(self.env._("Select the customers to send a campaign to."))
+        return self._lifecycle_open_mailing(mailing_type)
+
+    def _lifecycle_open_mailing(self, mailing_type):
+        """Hook: open a draft mailing to these customers. Without Odoo's
+        Email Marketing there is no mailing to open (``crm_lifecycle_mass_mailing``
+        provides it when ``mass_mailing`` is installed)."""
+        if mailing_type == "sms":
+            raise UserError(
+                self.env._(
+                    "SMS Marketing is not installed: install it (Apps, SMS "
+                    "Marketing) to send a text message campaign to these customers."
+                )
+            )
+        raise UserError(
+            self.env._(
+                "Email Marketing is not installed: install it (Apps, Email "
+                "Marketing) to send an email campaign to these customers."
+            )
+        )
 
     def action_lifecycle_refresh(self):
         """Recompute this customer now (managers)."""

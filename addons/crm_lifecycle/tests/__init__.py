@@ -14,3 +14,4 @@ from . import test_invoices
 from . import test_group_order
 from . import test_own_customers
 from . import test_batch_engine
+from . import test_campaign
