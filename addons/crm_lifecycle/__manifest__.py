@@ -7,7 +7,7 @@
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
-    "depends": ["sale_management"],
+    "depends": ["sale_management", "portal"],
     "external_dependencies": {"python": ["numpy", "scipy", "xlsxwriter"]},
     "data": [
         "security/crm_lifecycle_security.xml",
@@ -20,6 +20,7 @@
         "views/crm_purchase_model_views.xml",
         "views/crm_lifecycle_run_views.xml",
         "views/res_partner_views.xml",
+        "views/portal_templates.xml",
         "views/res_config_settings_views.xml",
         "report/crm_lifecycle_stage_report_views.xml",
         "report/crm_lifecycle_funnel_report_views.xml",

@@ -147,3 +147,18 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_open": 0}
         return action
+
+    def _lifecycle_personal_data(self):
+        data = super()._lifecycle_personal_data()
+        customer = self.commercial_partner_id
+        data["churn_risk"] = self._lifecycle_export_rows(
+            "crm.churn.risk",
+            [("partner_id", "=", customer.id)],
+            ["company_id", "score", "level", "reasons", "scored_on"],
+        )
+        data["churn_alerts"] = self._lifecycle_export_rows(
+            "crm.churn.alert",
+            [("partner_id", "=", customer.id)],
+            ["company_id", "alert_date", "stage", "level", "score", "reasons"],
+        )
+        return data

@@ -33,3 +33,36 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.id)]
         action["context"] = {"search_default_group_journey": 0}
         return action
+
+    def _lifecycle_personal_data(self):
+        data = super()._lifecycle_personal_data()
+        customer = self.commercial_partner_id
+        data["journeys"] = self._lifecycle_export_rows(
+            "crm.journey.participant",
+            [("partner_id", "=", customer.id)],
+            [
+                "journey_id",
+                "entered_on",
+                "state",
+                "is_control",
+                "converted",
+                "converted_on",
+            ],
+        )
+        data["journey_steps"] = self._lifecycle_export_rows(
+            "crm.journey.trace",
+            [("partner_id", "=", customer.id)],
+            ["date", "journey_id", "step_id", "state", "message_sent"],
+        )
+        return data
+
+    def _lifecycle_anonymise(self):
+        """A customer erased on request leaves the journeys they are in."""
+        res = super()._lifecycle_anonymise()
+        self.env["crm.journey.participant"].sudo().search(
+            [
+                ("partner_id", "=", self.id),
+                ("state", "in", ("running", "waiting")),
+            ]
+        ).write({"state": "exited", "exit_reason": "optout", "step_id": False})
+        return res

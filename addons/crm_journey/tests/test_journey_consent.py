@@ -134,3 +134,27 @@ class TestJourneyConsent(JourneyCommon):
         self._night(TODAY + timedelta(days=7))
         self.assertEqual(len(self._mails_to(self.willing)), 2)
         self.assertEqual(waiting.state, "waiting")
+
+    def test_personal_data_lists_the_journeys_and_erasing_ends_them(self):
+        journey = self._journey(
+            "days_since_order",
+            [
+                {"sequence": 10, "kind": "wait", "wait_days": 3},
+                {
+                    "sequence": 20,
+                    "kind": "email",
+                    "mail_template_id": self.welcome_template.id,
+                },
+            ],
+        )
+        self._night()
+        run = self._runs(journey, self.willing)
+        data = self.willing._lifecycle_personal_data()
+        self.assertEqual(
+            [row["journey_id"] for row in data["journeys"]], [journey.name]
+        )
+        self.assertEqual(len(data["journey_steps"]), 1)
+        self.willing.action_lifecycle_anonymise()
+        self.assertEqual(run.state, "exited")
+        self._night(TODAY + timedelta(days=3))
+        self.assertFalse(self._mails_to(self.willing))

@@ -1,3 +1,5 @@
+import json
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import create_index
@@ -44,6 +46,14 @@ class ResPartner(models.Model):
         "birthday or win-back email, text message or reminder of the suite "
         "reaches them, whatever their address. Messages they asked for (a "
         "points statement) still do.",
+    )
+
+    lifecycle_anonymised_on = fields.Date(
+        "Anonymised on",
+        readonly=True,
+        copy=False,
+        help="The customer's personal data was erased on request on this day; "
+        "their purchases, figures and points stay, without a name.",
     )
 
     def _lifecycle_email_opted_out(self):
@@ -256,6 +266,170 @@ class ResPartner(models.Model):
         self.env["crm.lifecycle.profile"].check_access("write")
         self.lifecycle_profile_id._unpin()
         return True
+
+    # ------------------------------------------------------------------
+    # Personal data on request (PIPL): export and anonymise
+    # ------------------------------------------------------------------
+
+    def _lifecycle_identity_fields(self):
+        """Identity fields exported, and erased by the anonymisation; other
+        addons add theirs (a birthdate)."""
+        return [
+            "name",
+            "email",
+            "phone",
+            "mobile",
+            "street",
+            "street2",
+            "zip",
+            "city",
+            "vat",
+            "website",
+            "function",
+            "ref",
+            "comment",
+        ]
+
+    def _lifecycle_export_rows(self, model, domain, field_names):
+        """Rows of ``model`` as plain values: relations by name, dates as
+        ISO text (JSON)."""
+        records = self.env[model].search(domain)
+        rows = []
+        for record in records:
+            row = {}
+            for name in field_names:
+                value = record[name]
+                field = record._fields[name]
+                if field.type == "many2one":
+                    value = value.display_name or None
+                elif field.type == "selection":
+                    value = (
+                        dict(field._description_selection(self.env)).get(value)
+                        if value
+                        else None
+                    )
+                elif field.type == "date":
+                    value = fields.Date.to_string(value) if value else None
+                elif field.type == "datetime":
+                    value = fields.Datetime.to_string(value) if value else None
+                elif value is False and field.type != "boolean":
+                    value = None
+                row[name] = value
+            rows.append(row)
+        return rows
+
+    def _lifecycle_personal_data(self):
+        """What the suite holds about this customer (the commercial partner
+        and its contacts), by section; other addons add theirs. The caller
+        checks who may read it."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        people = customer | customer.child_ids
+        identity = [
+            name for name in self._lifecycle_identity_fields() if name in self._fields
+        ]
+        return {
+            "customer": self._lifecycle_export_rows(
+                "res.partner",
+                [("id", "in", people.ids)],
+                [*identity, "lang", "lifecycle_no_marketing", "create_date"],
+            ),
+            "lifecycle": self._lifecycle_export_rows(
+                "crm.lifecycle.profile",
+                [("partner_id", "=", customer.id)],
+                [
+                    "company_id",
+                    "stage",
+                    "stage_date",
+                    "rfm_segment",
+                    "value_class",
+                    "order_count",
+                    "first_order_date",
+                    "last_order_date",
+                    "historic_clv",
+                    "predicted_clv_12m",
+                ],
+            ),
+            "stage_history": self._lifecycle_export_rows(
+                "crm.lifecycle.stage.history",
+                [("partner_id", "=", customer.id)],
+                ["company_id", "stage", "previous_stage", "date_start", "date_end"],
+            ),
+            "segment_history": self._lifecycle_export_rows(
+                "crm.rfm.segment.history",
+                [("partner_id", "=", customer.id)],
+                ["company_id", "segment", "date_start", "date_end"],
+            ),
+        }
+
+    def _lifecycle_personal_data_json(self):
+        self.ensure_one()
+        return json.dumps(
+            {
+                "exported_on": fields.Datetime.to_string(fields.Datetime.now()),
+                **self._lifecycle_personal_data(),
+            },
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+
+    def action_lifecycle_export_personal_data(self):
+        """Managers: the customer's data as a JSON file, on request."""
+        ensure_existing(self)
+        self.ensure_one()
+        self.env["crm.lifecycle.profile"].check_access("write")
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"personal-data-{self.commercial_partner_id.id}.json",
+                "raw": self._lifecycle_personal_data_json().encode(),
+                "mimetype": "application/json",
+                "res_model": "res.partner",
+                "res_id": self.commercial_partner_id.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def action_lifecycle_anonymise(self):
+        """Managers: erase the customer's personal data on request. The
+        purchases, figures, ledger entries and balances stay (nothing posted
+        is edited): they belong to a customer without a name."""
+        ensure_existing(self)
+        self.env["crm.lifecycle.profile"].check_access("write")
+        for partner in self:
+            partner.commercial_partner_id._lifecycle_anonymise()
+        return True
+
+    def _lifecycle_anonymise(self):
+        """Hook: erase what identifies this commercial partner and its
+        contacts; other addons erase what they hold."""
+        self.ensure_one()
+        people = self | self.child_ids
+        today = fields.Date.context_today(self)
+        blank = {
+            name: False
+            for name in self._lifecycle_identity_fields()
+            if name in self._fields and name != "name"
+        }
+        for person in people:
+            person.write(
+                {
+                    **blank,
+                    "name": self.env._("Anonymised customer %(id)s", id=person.id),
+                    "image_1920": False,
+                    "lifecycle_no_marketing": True,
+                    "lifecycle_anonymised_on": today,
+                }
+            )
+        # sudo: the chatter holds messages the manager may not read (other
+        # users' notes); all of them name the customer.
+        self.env["mail.message"].sudo().search(
+            [("model", "=", "res.partner"), ("res_id", "in", people.ids)]
+        ).unlink()
 
     # ------------------------------------------------------------------
     # Campaigns to a list of customers

@@ -15,3 +15,4 @@ from . import test_group_order
 from . import test_own_customers
 from . import test_batch_engine
 from . import test_campaign
+from . import test_personal_data

@@ -63,6 +63,34 @@ class ResPartner(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # Personal data on request (crm_lifecycle's export and anonymisation)
+    # ------------------------------------------------------------------
+
+    def _lifecycle_identity_fields(self):
+        return [*super()._lifecycle_identity_fields(), "birthdate_date"]
+
+    def _lifecycle_personal_data(self):
+        data = super()._lifecycle_personal_data()
+        customer = self.commercial_partner_id
+        people = customer | customer.child_ids
+        data["loyalty_cards"] = self._lifecycle_export_rows(
+            "loyalty.card",
+            [("partner_id", "in", people.ids)],
+            ["program_id", "code", "points", "expiration_date"],
+        )
+        data["loyalty_ledger"] = self._lifecycle_export_rows(
+            "crm.loyalty.entry",
+            [("partner_id", "in", people.ids)],
+            ["date", "program_id", "entry_type", "points", "reason_display"],
+        )
+        data["loyalty_tiers"] = self._lifecycle_export_rows(
+            "crm.loyalty.tier.history",
+            [("partner_id", "=", customer.id)],
+            ["company_id", "date", "from_tier_id", "to_tier_id"],
+        )
+        return data
+
+    # ------------------------------------------------------------------
     # Opting out of the programme's emails
     # ------------------------------------------------------------------
 

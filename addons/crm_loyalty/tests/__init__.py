@@ -15,3 +15,4 @@ from . import test_wording
 from . import test_preview
 from . import test_unsubscribe
 from . import test_mall
+from . import test_personal_data
