@@ -400,3 +400,23 @@ def test_an_irregular_customer_gets_a_wider_margin(stages):
     assert stages.at_risk_after(30, 0, t) == 45  # 1.5 x 30
     assert stages.at_risk_after(30, 15, t) == 60  # 30 + 2 x 15
     assert stages.at_risk_after(7, 1, t) == 21  # at least two weeks late
+
+
+def test_working_days_in_china_follow_the_holidays():
+    """Spring Festival 2026: 15-23 February off, Saturday 14 and Saturday 28
+    February worked (调休). Elsewhere, Monday to Friday."""
+    from datetime import date
+
+    from conftest import load_tools
+
+    workdays = load_tools("crm_lifecycle").workdays
+    china = workdays.workday_rule("CN")
+    friday = date(2026, 2, 13)
+    assert workdays.add_working_days(friday, 1, china) == date(2026, 2, 14)
+    assert workdays.add_working_days(friday, 2, china) == date(2026, 2, 24)
+    assert workdays.add_working_days(friday, 1, workdays.workday_rule("FR")) == date(
+        2026, 2, 16
+    )
+    assert workdays.add_working_days(friday, 0, china) == friday
+    # A year the library does not know yet: Monday to Friday.
+    assert workdays.add_working_days(date(2099, 1, 2), 1, china) == date(2099, 1, 5)

@@ -8,7 +8,9 @@
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
     "depends": ["sale_management", "portal"],
-    "external_dependencies": {"python": ["numpy", "scipy", "xlsxwriter"]},
+    "external_dependencies": {
+        "python": ["numpy", "scipy", "xlsxwriter", "chinese_calendar"]
+    },
     "data": [
         "security/crm_lifecycle_security.xml",
         "security/ir.model.access.csv",

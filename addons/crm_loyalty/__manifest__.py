@@ -23,6 +23,7 @@
         "views/crm_loyalty_tier_views.xml",
         "views/crm_loyalty_tier_history_views.xml",
         "views/crm_loyalty_mall_item_views.xml",
+        "wizard/crm_retail_china_preset_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

@@ -102,12 +102,20 @@ def measure(db, addons_path):
                 "exit_on_order": False,
                 "step_ids": [
                     Command.create(
-                        {"sequence": 10, "kind": "email", "mail_template_id": template.id}
+                        {
+                            "sequence": 10,
+                            "kind": "email",
+                            "mail_template_id": template.id,
+                        }
                     ),
                     Command.create({"sequence": 20, "kind": "wait", "wait_days": 7}),
                     Command.create({"sequence": 30, "kind": "branch"}),
                     Command.create(
-                        {"sequence": 40, "kind": "email", "mail_template_id": template.id}
+                        {
+                            "sequence": 40,
+                            "kind": "email",
+                            "mail_template_id": template.id,
+                        }
                     ),
                 ],
             }
@@ -125,7 +133,9 @@ def measure(db, addons_path):
         rss_before = benchlib.rss_mib()
         first_seconds, first = night(env, "crm.journey.run", today)
         after_first = counts(env)
-        second_seconds, second = night(env, "crm.journey.run", today + timedelta(days=7))
+        second_seconds, second = night(
+            env, "crm.journey.run", today + timedelta(days=7)
+        )
         after_second = counts(env)
         return {
             "lifecycle_seconds": lifecycle_seconds,
@@ -226,9 +236,7 @@ def main():
     parser.add_argument("--template", default="crm_bench_template")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--measure", help="only measure this database")
-    parser.add_argument(
-        "--out", default=str(ROOT / "docs" / "BENCHMARKS_JOURNEYS.md")
-    )
+    parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS_JOURNEYS.md"))
     args = parser.parse_args()
     if args.measure:
         benchlib.emit(measure(args.measure, args.addons_path))

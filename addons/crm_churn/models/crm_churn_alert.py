@@ -367,9 +367,11 @@ class CrmChurnAlert(models.Model):
         team = self._team_for(partner, company)
         owner = partner.user_id or team.user_id
         if candidate["level"] == "critical":
-            deadline = scoring.add_working_days(today, 1)
+            deadline = company._lifecycle_add_working_days(today, 1)
         else:
-            deadline = scoring.add_working_days(today, company.churn_high_deadline_days)
+            deadline = company._lifecycle_add_working_days(
+                today, company.churn_high_deadline_days
+            )
         return {
             "name": partner.display_name,
             "partner_id": partner.id,
@@ -859,7 +861,7 @@ class CrmChurnAlert(models.Model):
                     boss = self.with_context(lang=manager.lang or self.env.lang)
                     alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
                         "mail.mail_activity_data_todo",
-                        date_deadline=scoring.add_working_days(today, 1),
+                        date_deadline=company._lifecycle_add_working_days(today, 1),
                         summary=boss.env._(
                             "Escalated churn alert: %(customer)s",
                             customer=alert.partner_id.name,

@@ -11,3 +11,4 @@ from . import test_first_hour
 from . import test_channels
 from . import test_backtest
 from . import test_journey
+from . import test_preset

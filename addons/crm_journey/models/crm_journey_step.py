@@ -52,7 +52,7 @@ class CrmJourneyStep(models.Model):
     )
     activity_summary = fields.Char("Activity title", translate=True)
     activity_note = fields.Html("Instructions", translate=True)
-    activity_days = fields.Integer("Due in (days)", default=1)
+    activity_days = fields.Integer("Due in (working days)", default=1)
     coupon_program_id = fields.Many2one(
         "loyalty.program",
         "Coupon program",
@@ -284,7 +284,9 @@ class CrmJourneyStep(models.Model):
         responsible when the customer has none), due in the step's days."""
         journey = self.journey_id
         model_id = self.env["ir.model"]._get_id("res.partner")
-        deadline = as_of + timedelta(days=max(self.activity_days, 0))
+        deadline = journey.company_id._lifecycle_add_working_days(
+            as_of, max(self.activity_days, 0)
+        )
         note = self.activity_note or Markup("<p>%s</p>") % self.env._(
             "Journey: %(journey)s", journey=journey.name
         )

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import ormcache
 
-from ..tools import stages
+from ..tools import stages, workdays
 
 # A hundred years: longer periods are typos, and out of the date arithmetic's
 # range once subtracted from today.
@@ -177,3 +177,11 @@ class ResCompany(models.Model):
             .with_context(active_test=False)
             .search_count([("lifecycle_count_invoices", "=", False)], limit=1)
         )
+
+    def _lifecycle_add_working_days(self, day, days):
+        """``day`` plus ``days`` working days of this company: Monday to
+        Friday, or the Chinese calendar of holidays and adjusted working
+        days (调休) for a company in China (``tools/workdays.py``)."""
+        self.ensure_one()
+        rule = workdays.workday_rule(self.country_id.code)
+        return workdays.add_working_days(day, days, rule)

@@ -6,3 +6,4 @@ from . import rfm
 from . import snapshot
 from . import stages
 from . import xlsx_report
+from . import workdays

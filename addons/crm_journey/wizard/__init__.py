@@ -1,0 +1,1 @@
+from . import crm_retail_china_preset
