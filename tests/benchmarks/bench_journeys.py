@@ -85,7 +85,8 @@ def measure(db, addons_path):
             UPDATE res_partner
                SET email = 'customer' || id || '@example.com',
                    email_normalized = 'customer' || id || '@example.com'
-             WHERE email IS NULL AND id IN (SELECT partner_id FROM crm_lifecycle_profile)
+             WHERE email IS NULL
+               AND id IN (SELECT partner_id FROM crm_lifecycle_profile)
             """
         )
         env.cr.commit()
