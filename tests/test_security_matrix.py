@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from test_code_audit import sudo_keys
 
-SUITE = ("crm_lifecycle", "crm_loyalty", "crm_churn")
+SUITE = ("crm_lifecycle", "crm_loyalty", "crm_churn", "crm_journey")
 ROLES = ("portal", "salesman", "manager", "other_company")
 OPS = ("read", "write", "create", "unlink")
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,6 +308,49 @@ TABLE = {
         "access": ("----", "rwcu", "rwcu", "rwcu"),
         "field": "file_name",
         "create": lambda ctx: {"min_level": "high"},
+    },
+    # crm_loyalty's preset, extended by crm_journey and crm_churn: managers
+    # of any company configure their own.
+    "crm.retail.china.preset": {
+        "kind": "wizard",
+        "access": ("----", "----", "rwcu", "rwcu"),
+        "field": "member_weekday",
+        "create": lambda ctx: {"member_weekday": "2"},
+    },
+    # crm_journey -----------------------------------------------------------
+    # Journeys are configured by managers and read by salespeople.
+    "crm.journey": {
+        "access": ("----", "r---", "rwcu", "----"),
+        "field": "sequence",
+        "create": lambda ctx: {
+            "name": _name("Matrix journey"),
+            "trigger": "stage",
+            "company_id": ctx.company_a,
+        },
+    },
+    "crm.journey.step": {
+        "access": ("----", "r---", "rwcu", "----"),
+        "field": "sequence",
+        "create": lambda ctx: {
+            "journey_id": ctx.sample("crm.journey"),
+            "kind": "wait",
+            "wait_days": 3,
+        },
+    },
+    # Runs and traces are written by the night (sudo): salespeople read their
+    # own customers' (this one is another's), managers all.
+    "crm.journey.participant": {
+        "access": ("----", "----", "rw--", "----"),
+        "field": "next_date",
+    },
+    "crm.journey.trace": {
+        "access": ("----", "----", "r---", "----"),
+        "field": "note",
+    },
+    "crm.journey.run": {
+        "access": ("----", "----", "rwc-", "rwc-"),
+        "field": "forced",
+        "create": lambda ctx: {"as_of": ctx.today, "state": "done"},
     },
 }
 

@@ -25,6 +25,7 @@
         "views/res_config_settings_views.xml",
         "views/crm_journey_menus.xml",
     ],
+    "demo": ["demo/crm_journey_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "crm_journey/static/src/tours/*.js",

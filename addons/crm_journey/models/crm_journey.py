@@ -354,6 +354,13 @@ class CrmJourney(models.Model):
         """Run tonight's journey step now (the lifecycle figures as they are)."""
         return self.env["crm.journey.run"].action_run_now()
 
+    @api.model
+    def _load_demo_data(self):
+        """Demo members and journeys: see demo/demo_loader.py."""
+        from ..demo import demo_loader
+
+        return demo_loader.load(self.env)
+
     def action_open_participants(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
