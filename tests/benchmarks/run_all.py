@@ -759,6 +759,11 @@ def render(r):
             "backtest (`tests/benchmarks/bench_backtest.py`)."
         ),
         (
+            "- [`BENCHMARKS_JOURNEYS.md`](BENCHMARKS_JOURNEYS.md): the journeys' "
+            "night when a journey takes every customer "
+            "(`tests/benchmarks/bench_journeys.py`)."
+        ),
+        (
             "- [`BENCHMARKS_ENGINE_AB.md`](BENCHMARKS_ENGINE_AB.md): the nightly "
             "engine against the code before it, one right after the other."
         ),
