@@ -86,6 +86,12 @@ class CrmJourneyStep(models.Model):
         compute="_compute_counts",
         help="Customers this step did not reach: no consent or no address.",
     )
+    converted_count = fields.Integer(
+        "Ordered after",
+        compute="_compute_counts",
+        help="Customers this step reached who then ordered within the journey's "
+        "conversion window.",
+    )
 
     @api.depends("kind", "wait_days")
     def _compute_name(self):
@@ -126,9 +132,21 @@ class CrmJourneyStep(models.Model):
         counts = {}
         for step, state, count in groups:
             counts[(step.id, state)] = count
+        converted = dict(
+            self.env["crm.journey.trace"]._read_group(
+                [
+                    ("step_id", "in", self.ids),
+                    ("state", "=", "done"),
+                    ("participant_id.converted", "=", True),
+                ],
+                ["step_id"],
+                ["__count"],
+            )
+        )
         for step in self:
             step.reached_count = counts.get((step.id, "done"), 0)
             step.skipped_count = counts.get((step.id, "skipped"), 0)
+            step.converted_count = converted.get(step, 0)
 
     # ------------------------------------------------------------------
     # Execution

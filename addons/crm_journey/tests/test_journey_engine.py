@@ -103,6 +103,10 @@ class TestJourneyEngine(JourneyCommon):
         self.assertAlmostEqual(run.revenue, 250.0)
         self.assertEqual(journey.converted_count, 1)
         self.assertAlmostEqual(journey.revenue, 250.0)
+        # Per step: the coupon and the wait reached him before he ordered.
+        self.assertEqual(
+            journey.step_ids.sorted("sequence").mapped("converted_count"), [1, 1, 0]
+        )
         # The call never comes.
         self._night(TODAY + timedelta(days=14))
         self.assertFalse(
