@@ -365,13 +365,13 @@ class CrmChurnAlert(models.Model):
         company = self.env["res.company"].browse(candidate["company_id"])
         partner = self.env["res.partner"].browse(candidate["partner_id"])
         team = self._team_for(partner, company)
-        owner = partner.user_id or team.user_id
-        if candidate["level"] == "critical":
-            deadline = company._lifecycle_add_working_days(today, 1)
-        else:
-            deadline = company._lifecycle_add_working_days(
-                today, company.churn_high_deadline_days
-            )
+        days = (
+            1 if candidate["level"] == "critical" else company.churn_high_deadline_days
+        )
+        # The tier's service level (account manager, response time) first.
+        owner, deadline = partner._loyalty_service(
+            company, today, days, partner.user_id or team.user_id
+        )
         return {
             "name": partner.display_name,
             "partner_id": partner.id,

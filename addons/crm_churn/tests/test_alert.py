@@ -1,3 +1,4 @@
+from ast import literal_eval
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -114,6 +115,39 @@ class TestChurnAlert(ChurnCommon):
         self.assertTrue(
             alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
         )
+
+    def test_the_tier_service_level_sets_owner_and_deadline(self):
+        """星级管理: a Gold member's alert goes to the tier's account manager,
+        due the same working day (4-hour response time)."""
+        gold = self.env.ref("crm_loyalty.tier_gold")
+        gold.write(
+            {
+                "service_response_hours": 4,
+                "service_dedicated": True,
+                "service_manager_id": self.leader.id,
+            }
+        )
+        self.silent.sudo().with_company(self.company).loyalty_tier_id = gold
+        alert = self._alert()
+        self.assertEqual(alert.user_id, self.leader)
+        self.assertEqual(alert.deadline, TODAY)
+        # With an account manager of his own, the member's alert is his.
+        self.silent.loyalty_account_manager_id = self.other_salesman
+        user, deadline = self.silent._loyalty_service(
+            self.company, TODAY, 3, self.salesman
+        )
+        self.assertEqual((user, deadline), (self.other_salesman, TODAY))
+        # Without a tier: the given user, in the given working days.
+        other = self._customer("No Tier Customer", self.salesman)
+        self.assertEqual(
+            other._loyalty_service(self.company, TODAY, 3, self.salesman),
+            (self.salesman, self.company._lifecycle_add_working_days(TODAY, 3)),
+        )
+        # The members the tier promises a manager to, who have none.
+        self.silent.loyalty_account_manager_id = False
+        action = self.env.ref("crm_loyalty.crm_loyalty_members_to_assign_action")
+        members = self.env["res.partner"].search(literal_eval(action.domain))
+        self.assertIn(self.silent, members)
 
     def test_auto_send_and_skip(self):
         self.company.churn_auto_send = True

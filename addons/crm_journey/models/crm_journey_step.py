@@ -299,31 +299,37 @@ class CrmJourneyStep(models.Model):
 
     def _execute_activity(self, participants, as_of):
         """An activity for each customer's salesperson (the journey's
-        responsible when the customer has none), due in the step's days."""
+        responsible when the customer has none), due in the step's working
+        days; the tier's service level (account manager, response time)
+        comes first."""
         journey = self.journey_id
         model_id = self.env["ir.model"]._get_id("res.partner")
-        deadline = journey.company_id._lifecycle_add_working_days(
-            as_of, max(self.activity_days, 0)
-        )
         note = self.activity_note or Markup("<p>%s</p>") % self.env._(
             "Journey: %(journey)s", journey=journey.name
         )
-        # sudo: the run creates the salespeople's activities, whoever runs it.
-        self.env["mail.activity"].sudo().create(
-            [
+        vals_list = []
+        for participant in participants:
+            partner = participant.partner_id
+            # The tier's service level (account manager, response time).
+            user, deadline = partner._loyalty_service(
+                journey.company_id,
+                as_of,
+                max(self.activity_days, 0),
+                partner.user_id or journey.user_id or self.env.user,
+            )
+            vals_list.append(
                 {
                     "res_model_id": model_id,
-                    "res_id": participant.partner_id.id,
+                    "res_id": partner.id,
                     "activity_type_id": self.activity_type_id.id,
                     "summary": self.activity_summary or journey.name,
                     "note": note,
                     "date_deadline": deadline,
-                    "user_id": (participant.partner_id.user_id or journey.user_id).id
-                    or self.env.user.id,
+                    "user_id": user.id,
                 }
-                for participant in participants
-            ]
-        )
+            )
+        # sudo: the run creates the salespeople's activities, whoever runs it.
+        self.env["mail.activity"].sudo().create(vals_list)
         return dict.fromkeys(participants.ids, "done")
 
     def _execute_coupon(self, participants, as_of):

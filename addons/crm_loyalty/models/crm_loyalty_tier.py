@@ -63,6 +63,31 @@ class CrmLoyaltyTier(models.Model):
     )
     perks = fields.Text(translate=True)
     member_count = fields.Integer(compute="_compute_member_count")
+    # Service level by star (星级管理).
+    service_response_hours = fields.Integer(
+        "Response time (hours)",
+        help="Activities the suite creates for a member of this tier (churn "
+        "alerts, journeys...) are due within this many hours: under a day, "
+        "the same working day; otherwise one working day per 24 hours. 0: "
+        "each activity's own delay.",
+    )
+    service_dedicated = fields.Boolean(
+        "Dedicated account manager",
+        help="Members of this tier have an account manager of their own; those "
+        "without one are listed under Loyalty > Members to Assign.",
+    )
+    service_manager_id = fields.Many2one(
+        "res.users",
+        "Default account manager",
+        help="Gets the activities of members of this tier who have no account "
+        "manager of their own. Empty: the leader of the member's sales team.",
+    )
+    service_channels = fields.Char(
+        "Service channels",
+        translate=True,
+        help="How members of this tier reach the company, e.g. a hotline, "
+        "WeChat, a personal advisor in store.",
+    )
 
     @api.constrains("threshold", "retention_threshold", "multiplier")
     def _check_thresholds(self):

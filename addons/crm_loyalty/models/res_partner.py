@@ -30,6 +30,12 @@ class ResPartner(models.Model):
     loyalty_tier_stars = fields.Selection(
         related="loyalty_tier_id.stars", string="Tier"
     )
+    loyalty_account_manager_id = fields.Many2one(
+        "res.users",
+        "Account manager",
+        help="The member's dedicated account manager: gets the activities the "
+        "suite creates for this member.",
+    )
     loyalty_tier_history_ids = fields.One2many(
         "crm.loyalty.tier.history",
         "partner_id",
@@ -61,6 +67,34 @@ class ResPartner(models.Model):
         compute="_compute_loyalty_ledger",
         groups="sales_team.group_sale_salesman",
     )
+
+    # ------------------------------------------------------------------
+    # Service by star (星级管理)
+    # ------------------------------------------------------------------
+
+    def _loyalty_service(self, company, today, days, user=None):
+        """Who does an activity the suite creates for this customer, and by
+        when: the tier's service level when it has one (the member's
+        account manager, else the tier's, else the sales team's leader for
+        a dedicated tier; due within the tier's response time if that is
+        sooner than ``days`` working days), else ``user`` in ``days``
+        working days of ``company``. Returns ``(user, deadline)``."""
+        self.ensure_one()
+        customer = self.commercial_partner_id.with_company(company)
+        tier = customer.sudo().loyalty_tier_id
+        deadline = company._lifecycle_add_working_days(today, days)
+        owner = customer.loyalty_account_manager_id or user
+        if not tier:
+            return owner, deadline
+        if tier.service_response_hours:
+            tier_deadline = company._lifecycle_add_working_days(
+                today, tier.service_response_hours // 24
+            )
+            deadline = min(deadline, tier_deadline)
+        if not customer.loyalty_account_manager_id and tier.service_dedicated:
+            team = customer.user_id.sale_team_id
+            owner = tier.service_manager_id or team.user_id or owner
+        return owner, deadline
 
     # ------------------------------------------------------------------
     # Personal data on request (crm_lifecycle's export and anonymisation)
