@@ -263,8 +263,12 @@ def main():
             ],
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout
+            check=False,
+        )
+        if output.returncode:
+            sys.stderr.write(output.stderr[-5000:])
+            raise SystemExit(f"measure of {db} failed")
+        output = output.stdout
         rows.append({"data": data, "measure": benchlib.parse(output)})
         if not args.keep:
             run_all.drop(db)
