@@ -41,6 +41,13 @@ RECORD_METHODS = [
     ("crm.loyalty.adjust.wizard", "action_adjust"),
     ("crm.loyalty.behaviour.wizard", "action_grant"),
     ("loyalty.card.update.balance", "action_update_card_point"),
+    ("res.partner", "action_lifecycle_email_campaign"),
+    ("res.partner", "action_lifecycle_sms_campaign"),
+    ("crm.lifecycle.profile", "action_lifecycle_email_campaign"),
+    ("crm.lifecycle.profile", "action_lifecycle_sms_campaign"),
+    ("res.partner", "action_lifecycle_export_personal_data"),
+    ("res.partner", "action_lifecycle_anonymise"),
+    ("crm.retail.china.preset", "action_apply"),
 ]
 # Model-level buttons and services (their ids, if any, are ignored).
 MODEL_METHODS = [
@@ -456,6 +463,10 @@ def test_salesperson_has_no_manager_rights(admin, world):
             "create",
             {"name": "x", "threshold": 1, "retention_threshold": 0},
         ),
+        # Personal data and the preset are the managers'.
+        ("res.partner", "action_lifecycle_export_personal_data", [world.customer]),
+        ("res.partner", "action_lifecycle_anonymise", [world.customer]),
+        ("crm.retail.china.preset", "create", {"member_weekday": "2"}),
         # Another salesperson's order (here admin's) is out of reach.
         ("sale.order", "action_confirm", [world.admin_order]),
     ]
@@ -899,4 +910,4 @@ def test_every_public_method_is_covered():
     covered = {method for _model, method in RECORD_METHODS + MODEL_METHODS + OVERRIDES}
     # init() is called by Odoo when the module is installed, not over RPC.
     assert defined - {"init"} <= covered, defined - covered
-    assert len(RECORD_METHODS + MODEL_METHODS + OVERRIDES) == 31
+    assert len(RECORD_METHODS + MODEL_METHODS + OVERRIDES) == 38

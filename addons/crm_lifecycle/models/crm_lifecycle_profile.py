@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..rpc_guards import ensure_existing
 from ..tools import profile as profile_tools
 from ..tools import snapshot
 
@@ -1116,7 +1117,9 @@ class CrmLifecycleProfile(models.Model):
     # ------------------------------------------------------------------
 
     def action_lifecycle_email_campaign(self):
+        ensure_existing(self)
         return self.partner_id.action_lifecycle_email_campaign()
 
     def action_lifecycle_sms_campaign(self):
+        ensure_existing(self)
         return self.partner_id.action_lifecycle_sms_campaign()

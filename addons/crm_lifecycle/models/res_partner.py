@@ -445,8 +445,7 @@ class ResPartner(models.Model):
         return self._lifecycle_campaign("sms")
 
     def _lifecycle_campaign(self, mailing_type):
-        if not self:
-            raise UserError(self.env._("Select the customers to send a campaign to."))
+        ensure_existing(self)
         return self._lifecycle_open_mailing(mailing_type)
 
     def _lifecycle_open_mailing(self, mailing_type):

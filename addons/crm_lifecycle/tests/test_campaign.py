@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import MissingError, UserError
 from odoo.tests import TransactionCase, tagged
 
 
@@ -20,5 +20,5 @@ class TestCampaignWithoutMailing(TransactionCase):
             partners.action_lifecycle_email_campaign()
         with self.assertRaisesRegex(UserError, "SMS Marketing is not installed"):
             partners.action_lifecycle_sms_campaign()
-        with self.assertRaisesRegex(UserError, "Select the customers"):
+        with self.assertRaises(MissingError):
             partners.browse().action_lifecycle_email_campaign()

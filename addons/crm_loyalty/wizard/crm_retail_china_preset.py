@@ -1,6 +1,8 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.crm_lifecycle.rpc_guards import ensure_existing
+
 # Bronze, Silver (9折), Gold (8折): (stars, threshold and keep threshold in
 # yuan spent in the calendar year, discount in per cent).
 CHINA_TIERS = [
@@ -40,6 +42,7 @@ class CrmRetailChinaPreset(models.TransientModel):
     result = fields.Text(readonly=True)
 
     def action_apply(self):
+        ensure_existing(self)
         self.ensure_one()
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise UserError(self.env._("Only sales managers can apply the preset."))
