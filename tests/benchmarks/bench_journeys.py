@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 
@@ -251,25 +250,8 @@ def main():
     for size in (int(size) for size in args.sizes.split(",")):
         db = f"crm_bench_journeys_{size}"
         data = run_all.filled(args.template, db, size)
-        # A process of its own: Odoo parses its configuration once a process.
-        output = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--addons-path",
-                args.addons_path,
-                "--measure",
-                db,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if output.returncode:
-            sys.stderr.write(output.stderr[-5000:])
-            raise SystemExit(f"measure of {db} failed")
-        output = output.stdout
-        rows.append({"data": data, "measure": benchlib.parse(output)})
+        measured = benchlib.measure_in_process(__file__, args.addons_path, db)
+        rows.append({"data": data, "measure": measured})
         if not args.keep:
             run_all.drop(db)
         m = rows[-1]["measure"]

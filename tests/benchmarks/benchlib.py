@@ -178,6 +178,22 @@ def parse(output):
     raise ValueError("no figures in the output")
 
 
+def measure_in_process(script, addons_path, db):
+    """Run ``script --measure db`` in a process of its own (Odoo parses its
+    configuration once a process) and return the figures it emits; its
+    error output is shown when it fails."""
+    done = subprocess.run(
+        [sys.executable, script, "--addons-path", addons_path, "--measure", db],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        sys.stderr.write(done.stderr[-5000:])
+        raise SystemExit(f"measure of {db} failed")
+    return parse(done.stdout)
+
+
 def machine():
     """The machine the figures were taken on."""
     cpu = platform.processor() or platform.machine()

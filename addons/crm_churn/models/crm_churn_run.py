@@ -86,13 +86,7 @@ class CrmChurnRun(models.Model):
     def _customers_query(self, after, limit=None, until=None):
         """Every customer with a profile: one whose profiles lost their
         orders is still taken, so that his score is deleted."""
-        return SQL(
-            "SELECT DISTINCT partner_id FROM crm_lifecycle_profile"
-            " WHERE partner_id > %s %s %s",
-            after,
-            SQL("AND partner_id <= %s", until) if until is not None else SQL(),
-            SQL("ORDER BY partner_id LIMIT %s", limit) if limit else SQL(),
-        )
+        return self._profile_customers_query(after, limit, until)
 
     def _run_batch(self, partner_ids):
         written, _risen = self.env["crm.churn.risk"]._score_partners(

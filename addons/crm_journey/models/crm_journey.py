@@ -397,30 +397,22 @@ class CrmJourney(models.Model):
         since = self._since(as_of)
         trigger = self.trigger
         if trigger == "stage":
-            return SQL(
-                """pr.stage = %(stage)s AND EXISTS (
-                       SELECT 1 FROM crm_lifecycle_stage_history h
-                        WHERE h.partner_id = pr.partner_id
-                          AND h.company_id = pr.company_id
-                          AND h.stage = %(stage)s
-                          AND h.date_start > %(since)s
-                          AND h.date_start <= %(as_of)s)""",
-                stage=self.trigger_stage,
-                since=since,
-                as_of=as_of,
+            return self._entered_condition(
+                "crm_lifecycle_stage_history",
+                "stage",
+                "stage",
+                self.trigger_stage,
+                since,
+                as_of,
             )
         if trigger == "segment":
-            return SQL(
-                """pr.rfm_segment = %(segment)s AND EXISTS (
-                       SELECT 1 FROM crm_rfm_segment_history h
-                        WHERE h.partner_id = pr.partner_id
-                          AND h.company_id = pr.company_id
-                          AND h.segment = %(segment)s
-                          AND h.date_start > %(since)s
-                          AND h.date_start <= %(as_of)s)""",
-                segment=self.trigger_segment,
-                since=since,
-                as_of=as_of,
+            return self._entered_condition(
+                "crm_rfm_segment_history",
+                "segment",
+                "rfm_segment",
+                self.trigger_segment,
+                since,
+                as_of,
             )
         if trigger == "days_since_order":
             # One entry per silence: the days count from the last order,
@@ -476,6 +468,25 @@ class CrmJourney(models.Model):
         if trigger == "tier_at_risk":
             return self._tier_at_risk_condition(as_of, partner_ids)
         return self._trigger_condition_other(as_of, since, partner_ids)
+
+    def _entered_condition(self, table, column, profile_column, value, since, as_of):
+        """Customers still in ``value`` (their profile's ``profile_column``)
+        who entered it in ``(since, as_of]`` by the history ``table``."""
+        return SQL(
+            """pr.%(profile_column)s = %(value)s AND EXISTS (
+                   SELECT 1 FROM %(table)s h
+                    WHERE h.partner_id = pr.partner_id
+                      AND h.company_id = pr.company_id
+                      AND h.%(column)s = %(value)s
+                      AND h.date_start > %(since)s
+                      AND h.date_start <= %(as_of)s)""",
+            profile_column=SQL.identifier(profile_column),
+            column=SQL.identifier(column),
+            table=SQL.identifier(table),
+            value=value,
+            since=since,
+            as_of=as_of,
+        )
 
     def _tier_at_risk_condition(self, as_of, partner_ids):
         """Members of the batch below their tier's keep threshold while the

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 
 class CrmJourneyRun(models.Model):
@@ -42,21 +41,9 @@ class CrmJourneyRun(models.Model):
             count=self.customers_total,
         )
 
-    def _count_customers(self):
-        self.env["crm.lifecycle.profile"].flush_model()
-        return self.env.execute_query(
-            SQL("SELECT COUNT(DISTINCT partner_id) FROM crm_lifecycle_profile")
-        )[0][0]
-
     @api.model
     def _customers_query(self, after, limit=None, until=None):
-        return SQL(
-            "SELECT DISTINCT partner_id FROM crm_lifecycle_profile"
-            " WHERE partner_id > %s %s %s",
-            after,
-            SQL("AND partner_id <= %s", until) if until is not None else SQL(),
-            SQL("ORDER BY partner_id LIMIT %s", limit) if limit else SQL(),
-        )
+        return self._profile_customers_query(after, limit, until)
 
     def _journeys(self):
         # sudo: the night runs every company's journeys, whoever started it.

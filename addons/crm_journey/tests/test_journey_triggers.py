@@ -97,6 +97,29 @@ class TestJourneyTriggers(JourneyCommon):
         self.assertEqual(self._runs(journey).partner_id, newcomer)
         self.assertTrue(self._mails_to(newcomer))
 
+    def test_segment_trigger(self):
+        """Enters an RFM segment: the customers still in it who entered it
+        since the journey's last night, by the segment history."""
+        journey = self._journey("segment", self._email(), trigger_segment="champions")
+        self._night()
+        Profile = self.env["crm.lifecycle.profile"]
+        for partner, segment in ((self.member, "champions"), (self.other, "lost")):
+            Profile.search([("partner_id", "=", partner.id)]).write(
+                {"rfm_segment": segment}
+            )
+            self.env["crm.rfm.segment.history"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "segment": segment,
+                    "date_start": TODAY + timedelta(days=1),
+                }
+            )
+        self.env["crm.journey.run"]._process_partners(
+            self.partners.ids, TODAY + timedelta(days=1)
+        )
+        self.assertEqual(self._runs(journey).partner_id, self.member)
+
     def test_no_second_order(self):
         once = self._customer("Bought Once", (7,))
         twice = self._customer("Bought Twice", (7, 3))

@@ -212,6 +212,19 @@ class CrmLifecycleBatchRun(models.AbstractModel):
             SQL("ORDER BY id LIMIT %s", limit) if limit else SQL(),
         )
 
+    @api.model
+    def _profile_customers_query(self, after, limit=None, until=None):
+        """``_customers_query`` of the steps that go through the customers
+        with a lifecycle profile in some company (profiles exist for the
+        customers with a purchase or a quotation)."""
+        return SQL(
+            "SELECT DISTINCT partner_id FROM crm_lifecycle_profile"
+            " WHERE partner_id > %s %s %s",
+            after,
+            SQL("AND partner_id <= %s", until) if until is not None else SQL(),
+            SQL("ORDER BY partner_id LIMIT %s", limit) if limit else SQL(),
+        )
+
     def _run_batch(self, partner_ids):
         """Process these customers; return how many rows were written."""
         raise NotImplementedError
