@@ -166,7 +166,6 @@ PUBLIC_METHODS = [
     ("crm.churn.alert", "action_open_partner"),
     ("crm.churn.alert.lost", "action_confirm"),
     ("crm.churn.risk", "action_open_partner"),
-    ("crm.churn.playbook", "action_view_alerts"),
     ("crm.churn.signal", "action_reset_weights"),
     ("crm.churn.export", "action_export"),
     ("res.partner", "action_view_churn_alerts"),

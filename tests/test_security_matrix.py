@@ -246,15 +246,6 @@ TABLE = {
         "access": ("----", "----", "r---", "----"),
         "field": "score",
     },
-    "crm.churn.playbook": {
-        "access": ("----", "r---", "rwcu", "----"),
-        "field": "sequence",
-        "create": lambda ctx: {
-            "name": _name("Matrix playbook"),
-            "company_id": ctx.company_a,
-            "active": False,
-        },
-    },
     # Signal weights and churn reasons are configuration shared by all
     # companies.
     "crm.churn.signal": {

@@ -4,7 +4,6 @@ from . import crm_churn_signal
 from . import crm_churn_reason
 from . import crm_churn_risk
 from . import crm_churn_risk_history
-from . import crm_churn_playbook
 from . import crm_churn_alert
 from . import crm_churn_run
 from . import crm_churn_backtest
@@ -14,3 +13,4 @@ from . import crm_loyalty_lot
 from . import res_partner
 from . import sale_order
 from . import crm_journey
+from . import crm_journey_step

@@ -49,7 +49,8 @@ PROTECTED_FIELDS = {
     "historic_clv",
     "escalated",
     "escalated_on",
-    "playbook_id",
+    "journey_id",
+    "offer_step_id",
     "is_control",
     "offer_type",
     "offer_state",
@@ -149,7 +150,21 @@ class CrmChurnAlert(models.Model):
         "up.",
     )
     escalated_on = fields.Date("Escalated on", readonly=True)
-    playbook_id = fields.Many2one("crm.churn.playbook", readonly=True)
+    journey_id = fields.Many2one(
+        "crm.journey",
+        readonly=True,
+        index="btree_not_null",
+        help="The journey this alert follows: the first running journey "
+        "triggered by a churn alert (by sequence) whose audience takes the "
+        "customer. Its activity steps word the alert's activity, its offer "
+        "step makes the alert's win-back offer.",
+    )
+    offer_step_id = fields.Many2one(
+        "crm.journey.step",
+        "Offer step",
+        readonly=True,
+        help="The journey step that made the offer: program, points and email.",
+    )
     is_control = fields.Boolean(
         "Control group",
         readonly=True,
@@ -172,20 +187,20 @@ class CrmChurnAlert(models.Model):
         default="none",
         readonly=True,
         tracking=True,
-        help="Where the playbook's offer and email stand. An offer still "
+        help="Where the journey's offer and email stand. An offer still "
         "waiting when the alert is closed (won back or lost) is not sent.",
     )
     offer_group = fields.Selection(
         [
             ("offer", "With offer"),
             ("control", "Without offer (control group)"),
-            ("none", "No offer in the playbook"),
+            ("none", "No offer in the journey"),
         ],
         "Offer group",
         compute="_compute_offer_group",
         store=True,
         help="The two groups the win-back results compare: the alerts whose "
-        "playbook makes an offer, and those drawn into the control group, "
+        "journey makes an offer, and those drawn into the control group, "
         "who get none.",
     )
     offer_sent_on = fields.Date("Offer sent on", readonly=True)
@@ -290,7 +305,7 @@ class CrmChurnAlert(models.Model):
 
     @api.depends("offer_state")
     def _compute_offer_group(self):
-        """Drawn into the control group counts only where the playbook had an
+        """Drawn into the control group counts only where the journey had an
         offer to hold back: those are the customers the offers compare with."""
         for alert in self:
             if alert.offer_state in ("control", "none"):
@@ -357,7 +372,10 @@ class CrmChurnAlert(models.Model):
                     "Churn alert for partner %s already opened by another transaction",
                     vals["partner_id"],
                 )
-        alerts._apply_playbooks()
+        alerts._schedule_alert_activity()
+        # The journeys a churn alert triggers start at once: the alert's
+        # offer waits for approval from the moment it opens.
+        self.env["crm.journey"]._enter_churn_alerts(alerts, today)
         return alerts
 
     @api.model
@@ -418,62 +436,74 @@ class CrmChurnAlert(models.Model):
             }
         )
 
-    def _apply_playbooks(self):
-        """Activity, email and offer of each alert's playbook (or a plain call)."""
-        matches = self.env["crm.churn.playbook"]._match(self)
+    def _schedule_alert_activity(self):
+        """The salesperson's call for each new alert, with why the customer
+        may leave. A journey triggered by the alert words it its own way
+        (``_word_activity``)."""
         call = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
-        for alert in self:
-            playbook = matches.get(alert, self.env["crm.churn.playbook"])
-            offer_type = playbook.offer_type if playbook else "none"
-            has_offer = offer_type != "none" or bool(playbook.mail_template_id)
-            if not has_offer:
-                offer_state = "none"
-            elif alert.is_control:
-                offer_state = "control"
-            else:
-                offer_state = "to_approve"
-            alert.with_context(**{SYSTEM_POST: TRUSTED}).write(
-                {
-                    "playbook_id": playbook.id,
-                    "offer_type": offer_type,
-                    "offer_state": offer_state,
-                }
-            )
-            if alert.user_id:
-                activity_type = playbook.activity_type_id or call
-                alert._schedule_playbook_activity(playbook, activity_type)
-            if offer_state == "to_approve" and alert.company_id.churn_auto_send:
-                alert._send_offer()
+        for alert in self.filtered("user_id"):
+            alert._word_activity(call)
 
-    def _schedule_playbook_activity(self, playbook, activity_type):
-        """The playbook's activity for the alert's salesperson."""
+    def _word_activity(
+        self, activity_type, summary=None, note=None, reword=True, deadline=None
+    ):
+        """Schedule the alert's activity for its salesperson (due on the
+        alert's deadline unless given), or word the open one again
+        (``reword``): one call per alert, not one per journey step."""
         self.ensure_one()
         # An activity keeps its text as written, and the nightly run writes
         # in its own user's language: word it in the salesperson's.
         alert = self.with_context(lang=self.user_id.lang or self.env.lang)
         env = alert.env
-        playbook = playbook.with_env(env)
         reasons = [
             env["crm.churn.risk"]._reason_text(code, params, on=alert.alert_date)
             for code, params in (alert.reason_data or [])
         ]
-        note = playbook.activity_note
         if not note and reasons:
             note = Markup("<p>%s</p><ul>%s</ul>") % (
                 env._("Why this customer may leave:"),
                 Markup().join(Markup("<li>%s</li>") % reason for reason in reasons),
             )
-        summary = playbook.activity_summary or env._(
+        summary = summary or env._(
             "Churn risk: call %(customer)s", customer=alert.partner_id.name
         )
-        alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
+        current = alert.activity_ids.filtered(lambda a: a.user_id == alert.user_id)[:1]
+        if reword and current:
+            current.write(
+                {
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": note or False,
+                }
+            )
+            return current
+        return alert.with_context(**{SYSTEM_POST: TRUSTED}).activity_schedule(
             act_type_xmlid=False,
             activity_type_id=activity_type.id if activity_type else False,
-            date_deadline=alert.deadline,
+            date_deadline=deadline or alert.deadline,
             summary=summary,
             note=note or False,
             user_id=alert.user_id.id,
         )
+
+    def _prepare_offer(self, step):
+        """The offer of the journey's step on these alerts: waiting for the
+        salesperson's approval, or sent at once when offers need none. The
+        alerts drawn into the win-back control group get none. Returns the
+        alerts whose customer was emailed."""
+        emailed = self.browse()
+        for alert in self:
+            state = "control" if alert.is_control else "to_approve"
+            alert._write_internal(
+                {
+                    "offer_step_id": step.id,
+                    "offer_type": step.alert_offer_type,
+                    "offer_state": state,
+                }
+            )
+            if state == "to_approve" and alert.company_id.churn_auto_send:
+                emailed |= alert._send_offer()
+        return emailed
 
     # ------------------------------------------------------------------
     # Offers
@@ -509,12 +539,15 @@ class CrmChurnAlert(models.Model):
         return True
 
     def _send_offer(self):
+        """Make the offer and email it; returns the alerts whose customer
+        was emailed."""
+        emailed = self.browse()
         for alert in self:
             if alert.offer_type == "coupon":
                 alert._write_internal({"coupon_id": alert._create_coupon().id})
             elif alert.offer_type == "points":
                 alert._write_internal({"bonus_entry_id": alert._post_bonus_points().id})
-            template = alert.playbook_id.mail_template_id
+            template = alert.offer_step_id.alert_mail_template_id
             if template and alert.partner_id._lifecycle_email_opted_out():
                 # The customer opted out of emails: the offer is made, the
                 # salesperson hands it over another way.
@@ -526,7 +559,8 @@ class CrmChurnAlert(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
             elif template:
-                # The template belongs to a manager-made playbook; sending it as
+                emailed |= alert
+                # The template belongs to a manager-made journey; sending it as
                 # superuser lets a salesperson email the customer of his alert
                 # without the right to edit templates.
                 alert.with_context(**{SYSTEM_POST: TRUSTED}).message_post_with_source(
@@ -539,24 +573,25 @@ class CrmChurnAlert(models.Model):
                     "offer_sent_on": fields.Date.context_today(alert),
                 }
             )
+        return emailed
 
     def _create_coupon(self):
         self.ensure_one()
         program = (
-            self.playbook_id.coupon_program_id
+            self.offer_step_id.coupon_program_id
             or self.company_id.churn_coupon_program_id
         )
         if not program:
             raise UserError(
                 self.env._(
                     "No coupon program is set for win-back offers: choose one in "
-                    "the playbook %(playbook)s or in the settings.",
-                    playbook=self.playbook_id.name,
+                    "the journey %(journey)s or in the settings.",
+                    journey=self.offer_step_id.journey_id.name,
                 )
             )
         points = min(program.reward_ids.mapped("required_points") or [1.0]) or 1.0
         # Salespeople may not create loyalty cards; the program and the value
-        # come from a manager's playbook, the caller approved his own alert.
+        # come from a manager's journey, the caller approved his own alert.
         return (
             self.env["loyalty.card"]
             .sudo()
@@ -573,7 +608,7 @@ class CrmChurnAlert(models.Model):
 
     def _post_bonus_points(self):
         self.ensure_one()
-        program = self.playbook_id.points_program_id
+        program = self.offer_step_id.points_program_id
         card = (
             self.env["crm.loyalty.behaviour"]
             .sudo()
@@ -585,7 +620,7 @@ class CrmChurnAlert(models.Model):
         return self.env["crm.loyalty.entry"]._post(
             card,
             "bonus",
-            self.playbook_id.bonus_points,
+            self.offer_step_id.points,
             f"crm_churn.alert:{self.id}:bonus",
             reason_code="winback",
             reason_params={},

@@ -101,8 +101,8 @@ class ResCompany(models.Model):
         string="Default win-back coupon program",
         domain="[('program_type', 'in', ('coupons', 'next_order_coupons')),"
         " ('company_id', 'in', (False, id))]",
-        help="Coupon program used by playbooks offering a coupon without a "
-        "program of their own.",
+        help="Coupon program of the win-back offers on churn alerts whose "
+        "journey step names none.",
     )
 
     @api.constrains(

@@ -12,3 +12,4 @@ from . import test_channels
 from . import test_backtest
 from . import test_journey
 from . import test_preset
+from . import test_playbook_migration

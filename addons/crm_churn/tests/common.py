@@ -10,7 +10,7 @@ class ChurnCommon(TransactionCase):
     """Customers with a sales history, scored on chosen days.
 
     Demo data may be installed: every assertion looks at the test's own
-    customers, the cap is lifted and other playbooks are archived.
+    customers, the cap is lifted and the demo win-back journeys are stopped.
     """
 
     @classmethod
@@ -25,7 +25,9 @@ class ChurnCommon(TransactionCase):
                 "churn_auto_send": False,
             }
         )
-        cls.env["crm.churn.playbook"].search([]).write({"active": False})
+        cls.env["crm.journey"].search([("trigger", "=", "churn_alert")]).write(
+            {"state": "stopped"}
+        )
         # Demo customers would compete for the nightly cap and fill the runs:
         # the tests score their own customers only.
         cls.env["crm.churn.alert"].search([]).unlink()
@@ -106,6 +108,39 @@ class ChurnCommon(TransactionCase):
             ]
         )
         return orders
+
+    @classmethod
+    def _winback_journey(cls, name, offer=None, level="high", domain="[]", **kw):
+        """A running journey a churn alert triggers, as a manager makes one:
+        the salesperson's call, then the win-back offer ``offer`` (the
+        alert-offer step's values) when given."""
+        steps = [
+            Command.create(
+                {
+                    "sequence": 10,
+                    "kind": "activity",
+                    "activity_summary": kw.pop("activity_summary", False),
+                }
+            )
+        ]
+        if offer is not None:
+            steps.append(
+                Command.create({"sequence": 20, "kind": "alert_offer", **offer})
+            )
+        journey = cls.env["crm.journey"].create(
+            {
+                "name": name,
+                "company_id": cls.env.company.id,
+                "trigger": "churn_alert",
+                "trigger_churn_level": level,
+                "partner_domain": domain,
+                "control_share": 0.0,
+                "step_ids": steps,
+                **kw,
+            }
+        )
+        journey.action_start()
+        return journey
 
     def _score(self, day=TODAY, partners=None):
         """Lifecycle then churn, as the two nightly crons do."""

@@ -39,14 +39,13 @@ class TestChurnAlert(ChurnCommon):
             }
         )
         cls.template = cls.env.ref("crm_churn.mail_template_churn_winback")
-        cls.coupon_playbook = cls.env["crm.churn.playbook"].create(
+        cls.coupon_journey = cls._winback_journey(
+            "Coupon for everyone",
             {
-                "name": "Coupon for everyone",
-                "min_level": "high",
-                "offer_type": "coupon",
+                "alert_offer_type": "coupon",
                 "coupon_program_id": cls.coupon_program.id,
-                "mail_template_id": cls.template.id,
-            }
+                "alert_mail_template_id": cls.template.id,
+            },
         )
 
     def _alert(self, day=TODAY):
@@ -57,7 +56,10 @@ class TestChurnAlert(ChurnCommon):
 
     def test_coupon_offer_waits_for_approval(self):
         alert = self._alert()
-        self.assertEqual(alert.playbook_id, self.coupon_playbook)
+        self.assertEqual(alert.journey_id, self.coupon_journey)
+        self.assertEqual(
+            alert.offer_step_id, self.coupon_journey.step_ids.sorted("sequence")[1]
+        )
         self.assertEqual(alert.offer_type, "coupon")
         self.assertEqual(alert.offer_state, "to_approve")
         self.assertFalse(alert.coupon_id, "nothing is created before approval")
@@ -101,19 +103,21 @@ class TestChurnAlert(ChurnCommon):
             alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
         )
 
-    def test_an_offer_to_a_customer_who_asked_for_no_marketing_is_not_emailed(self):
+    def test_a_customer_who_asked_for_no_marketing_gets_a_call_no_offer(self):
+        """Journeys leave out customers who asked for no marketing: their
+        alert keeps the salesperson's call and makes no offer."""
         self.silent.write(
             {"email": "silent@example.com", "lifecycle_no_marketing": True}
         )
         alert = self._alert()
-        alert.with_user(self.salesman).action_approve_offer()
-        self.assertEqual(alert.offer_state, "sent")
-        self.assertTrue(alert.coupon_id)
+        self.assertFalse(alert.journey_id)
+        self.assertEqual(alert.offer_state, "none")
+        self.assertEqual(len(alert.activity_ids), 1)
+        self.assertEqual(alert.activity_ids.user_id, self.salesman)
+        with self.assertRaises(UserError):
+            alert.with_user(self.salesman).action_approve_offer()
         self.assertFalse(
             self.env["mail.mail"].search([("recipient_ids", "in", self.silent.ids)])
-        )
-        self.assertTrue(
-            alert.message_ids.filtered(lambda m: "opted out" in (m.body or ""))
         )
 
     def test_the_tier_service_level_sets_owner_and_deadline(self):
@@ -188,14 +192,14 @@ class TestChurnAlert(ChurnCommon):
             }
         )
         self.assertTrue(program.crm_ledger_managed)
-        self.coupon_playbook.active = False
-        self.env["crm.churn.playbook"].create(
+        self.coupon_journey.action_stop()
+        self._winback_journey(
+            "Points",
             {
-                "name": "Points",
-                "offer_type": "points",
+                "alert_offer_type": "points",
                 "points_program_id": program.id,
-                "bonus_points": 250,
-            }
+                "points": 250,
+            },
         )
         alert = self._alert()
         alert.action_approve_offer()
@@ -210,27 +214,96 @@ class TestChurnAlert(ChurnCommon):
         self.assertEqual(alert._post_bonus_points(), entry)
         self.assertEqual(entry.card_id.points, 250)
 
-    def test_points_playbook_needs_program(self):
-        with self.assertRaises(ValidationError):
-            self.env["crm.churn.playbook"].create(
-                {"name": "Broken", "offer_type": "points", "bonus_points": 10}
-            )
-
-    def test_playbook_conditions(self):
-        self.coupon_playbook.partner_domain = "[('lifecycle_stage', '=', 'loyal')]"
-        fallback = self.env["crm.churn.playbook"].create(
-            {
-                "name": "At risk only",
-                "sequence": 50,
-                "min_level": "high",
-                "partner_domain": "[('lifecycle_stage', '=', 'at_risk')]",
-            }
+    def test_offer_steps_need_what_they_offer(self):
+        journey = self.coupon_journey
+        for vals in (
+            {"alert_offer_type": "points", "points": 10},
+            {"alert_offer_type": "none", "alert_mail_template_id": False},
+        ):
+            with self.assertRaises(ValidationError):
+                journey.step_ids = [Command.create({"kind": "alert_offer", **vals})]
+        # An offer on the alert needs an alert to be made on.
+        birthday = self.env["crm.journey"].create(
+            {"name": "Birthday", "trigger": "birthday_month"}
         )
+        with self.assertRaises(ValidationError):
+            birthday.step_ids = [
+                Command.create({"kind": "alert_offer", "alert_offer_type": "coupon"})
+            ]
+
+    def test_an_alert_follows_the_first_journey_that_takes_it(self):
+        """As the playbooks did: by sequence, the first journey whose
+        audience takes the customer gives the alert its call and offer;
+        the others do not enrol the customer."""
+        self.coupon_journey.partner_domain = "[('lifecycle_stage', '=', 'loyal')]"
+        fallback = self._winback_journey(
+            "At risk only",
+            sequence=50,
+            domain="[('lifecycle_stage', '=', 'at_risk')]",
+            activity_summary="Call the at-risk customer",
+        )
+        later = self._winback_journey("Anyone, later", sequence=60)
         alert = self._alert()
-        self.assertEqual(alert.playbook_id, fallback)
+        self.assertEqual(self.silent.lifecycle_stage, "at_risk")
+        self.assertEqual(alert.journey_id, fallback)
         self.assertEqual(alert.offer_state, "none")
+        self.assertEqual(alert.offer_group, "none")
+        # One activity, worded by the journey, due on the alert's deadline.
+        self.assertEqual(len(alert.activity_ids), 1)
+        self.assertEqual(alert.activity_ids.summary, "Call the at-risk customer")
+        self.assertEqual(alert.activity_ids.date_deadline, alert.deadline)
+        self.assertEqual(alert.activity_ids.user_id, self.salesman)
+        participants = self.env["crm.journey.participant"].search(
+            [("partner_id", "=", self.silent.id)]
+        )
+        self.assertEqual(participants.journey_id, fallback)
+        self.assertFalse(later.participant_ids)
+        self.assertEqual(fallback.step_ids.reached_count, 1)
         with self.assertRaises(ValidationError):
             fallback.partner_domain = "[('no_such_field', '=', 1)]"
+
+    def test_a_later_activity_step_adds_a_call_and_a_closed_alert_skips(self):
+        """After a wait, a second activity step adds a call on the alert,
+        due in its working days; once the alert is closed, the steps skip."""
+        journey = self.coupon_journey
+        journey.step_ids = [
+            Command.create({"sequence": 30, "kind": "wait", "wait_days": 7}),
+            Command.create(
+                {
+                    "sequence": 40,
+                    "kind": "activity",
+                    "activity_summary": "Call again",
+                    "activity_days": 2,
+                }
+            ),
+            Command.create({"sequence": 50, "kind": "wait", "wait_days": 7}),
+            Command.create(
+                {"sequence": 60, "kind": "activity", "activity_summary": "Last try"}
+            ),
+        ]
+        alert = self._alert()
+        self.assertEqual(len(alert.activity_ids), 1)
+        Run = self.env["crm.journey.run"]
+        Run._process_partners(self.silent.ids, TODAY + timedelta(days=7))
+        second = alert.activity_ids.filtered(lambda a: a.summary == "Call again")
+        self.assertEqual(len(alert.activity_ids), 2)
+        self.assertEqual(
+            second.date_deadline,
+            self.company._lifecycle_add_working_days(TODAY + timedelta(days=7), 2),
+        )
+        alert._set_lost(self.env.ref("crm_churn.crm_churn_reason_price"))
+        Run._process_partners(self.silent.ids, TODAY + timedelta(days=14))
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "crm.churn.alert"),
+                    ("res_id", "=", alert.id),
+                    ("summary", "=", "Last try"),
+                ]
+            )
+        )
+        last = journey.step_ids.filtered(lambda s: s.activity_summary == "Last try")
+        self.assertEqual((last.reached_count, last.skipped_count), (0, 1))
 
     def test_control_group_gets_no_offer_and_is_stable(self):
         self.company.churn_control_share = 50.0

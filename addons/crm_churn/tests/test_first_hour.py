@@ -213,7 +213,7 @@ class TestFirstHour(ChurnCommon):
         )
         self.assertEqual([g["level"] for g in groups], ["critical", "high"])
 
-    def _coupon_playbook(self):
+    def _coupon_journey(self):
         program = self.env["loyalty.program"].create(
             {
                 "name": "First hour coupon",
@@ -222,17 +222,12 @@ class TestFirstHour(ChurnCommon):
                 "applies_on": "current",
             }
         )
-        return self.env["crm.churn.playbook"].create(
-            {
-                "name": "Coupon",
-                "min_level": "high",
-                "offer_type": "coupon",
-                "coupon_program_id": program.id,
-            }
+        return self._winback_journey(
+            "Coupon", {"alert_offer_type": "coupon", "coupon_program_id": program.id}
         )
 
     def test_closed_alerts_offer_nothing_and_say_so(self):
-        self._coupon_playbook()
+        self._coupon_journey()
         self._run(TODAY, partners=self.big | self.small)
         alert = self._alerts(self.big)
         self.assertEqual(alert.offer_state, "to_approve")

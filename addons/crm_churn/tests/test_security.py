@@ -99,7 +99,6 @@ class TestChurnSecurity(ChurnCommon):
             "crm.churn.alert",
             "crm.churn.risk",
             "crm.churn.risk.history",
-            "crm.churn.playbook",
             "crm.churn.signal",
             "crm.churn.reason",
             "crm.churn.run",
@@ -125,8 +124,8 @@ class TestChurnSecurity(ChurnCommon):
         signal.with_user(self.manager).weight = 30
         self.assertEqual(self.env["crm.churn.signal"]._weights()["overdue"], 30)
         with self.assertRaises(AccessError):
-            self.env["crm.churn.playbook"].with_user(self.salesman).create(
-                {"name": "Mine"}
+            self.env["crm.journey"].with_user(self.salesman).create(
+                {"name": "Mine", "trigger": "churn_alert"}
             )
         with self.assertRaises(AccessError):
             self.env["crm.churn.run"].with_user(self.salesman).action_run_now()
@@ -140,11 +139,13 @@ class TestChurnSecurity(ChurnCommon):
         program = self.env["loyalty.program"].create(
             {"name": "Win-back coupon", "program_type": "coupons"}
         )
-        self.env["crm.churn.playbook"].create(
-            {"name": "Coupon", "offer_type": "coupon", "coupon_program_id": program.id}
+        journey = self._winback_journey(
+            "Coupon",
+            {"alert_offer_type": "coupon", "coupon_program_id": program.id},
         )
-        self.my_alert._apply_playbooks()
-        self.their_alert._apply_playbooks()
+        journey._enrol(self.partners.ids, TODAY)
+        self.env["crm.journey.participant"]._advance(self.partners.ids, TODAY)
+        self.assertEqual(self.their_alert.offer_state, "to_approve")
         self.my_alert.with_user(self.salesman).action_approve_offer()
         self.assertTrue(self.my_alert.coupon_id)
         with (

@@ -28,16 +28,16 @@ class TestSudoGuard(ChurnCommon):
         cls.points_program = cls.env["loyalty.program"].create(
             {"name": "Guard points", "program_type": "loyalty"}
         )
-        cls.env["crm.churn.playbook"].create(
+        cls._winback_journey(
+            "Guard bonus points",
             {
-                "name": "Guard bonus points",
-                "offer_type": "points",
+                "alert_offer_type": "points",
                 "points_program_id": cls.points_program.id,
-                "bonus_points": 50,
-                "mail_template_id": cls.env.ref(
+                "points": 50,
+                "alert_mail_template_id": cls.env.ref(
                     "crm_churn.mail_template_churn_winback"
                 ).id,
-            }
+            },
         )
 
     def setUp(self):
@@ -55,7 +55,7 @@ class TestSudoGuard(ChurnCommon):
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_offers_serve_the_alert_owner_only(self):
-        """_send_offer (the playbook's template as superuser) and
+        """_send_offer (the journey's template as superuser) and
         _post_bonus_points (card and ledger entry as superuser)."""
         messages = len(self.their_alert.message_ids)
         for user in (self.salesman, self.portal):

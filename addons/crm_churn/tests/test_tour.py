@@ -36,8 +36,10 @@ class TestChurnTour(HttpCase):
         )
 
     def test_churn_tour(self):
-        # The demo playbooks would give the activity their own summary.
-        self.env["crm.churn.playbook"].search([]).write({"active": False})
+        # The demo win-back journeys would word the activity their own way.
+        self.env["crm.journey"].search([("trigger", "=", "churn_alert")]).write(
+            {"state": "stopped"}
+        )
         salesman = new_test_user(
             self.env,
             login="churn_tour_salesman",

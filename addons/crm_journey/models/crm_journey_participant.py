@@ -218,21 +218,23 @@ class CrmJourneyParticipant(models.Model):
         return left
 
     @api.model
-    def _advance(self, partner_ids, as_of):
-        """Run the due steps of these customers' runs, a step at a time for
-        all the runs that stand on it, until every run waits for a later
-        day. Returns the number of steps run."""
+    def _advance(self, partner_ids, as_of, journeys=None):
+        """Run the due steps of these customers' runs (in ``journeys`` only,
+        when given), a step at a time for all the runs that stand on it,
+        until every run waits for a later day. Returns the number of steps
+        run."""
         ran = 0
+        domain = [
+            ("partner_id", "in", list(partner_ids)),
+            ("state", "=", "running"),
+            ("next_date", "<=", as_of),
+            ("step_id", "!=", False),
+            ("journey_id.state", "=", "running"),
+        ]
+        if journeys is not None:
+            domain.append(("journey_id", "in", journeys.ids))
         for _round in range(MAX_STEPS_PER_NIGHT):
-            due = self.search(
-                [
-                    ("partner_id", "in", list(partner_ids)),
-                    ("state", "=", "running"),
-                    ("next_date", "<=", as_of),
-                    ("step_id", "!=", False),
-                    ("journey_id.state", "=", "running"),
-                ]
-            )
+            due = self.search(domain)
             if not due:
                 break
             for step, runs in due.grouped("step_id").items():
