@@ -23,6 +23,7 @@ ADDONS = (
     "crm_lifecycle_pos",
     "crm_lifecycle_automation",
     "crm_lifecycle_mass_mailing",
+    "crm_lifecycle_survey",
     "crm_loyalty_pos",
     "crm_loyalty_website_sale",
 )

@@ -1,0 +1,70 @@
+from odoo import fields, models
+
+from .crm_nps_answer import CATEGORY_SELECTION
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Company-dependent (one jsonb column each): the latest NPS answer in the
+    # current company, searchable by a journey's audience or a list filter.
+    # Written by the answers only; salespeople's information, not the
+    # customer's.
+    nps_last_score = fields.Integer(
+        "Last NPS score",
+        company_dependent=True,
+        readonly=True,
+        groups="sales_team.group_sale_salesman",
+        help="0-10, the customer's latest answer to an NPS survey of this "
+        "company. 0 also when the customer never answered: filter on the "
+        "category or the date to tell.",
+    )
+    nps_category = fields.Selection(
+        CATEGORY_SELECTION,
+        "NPS category",
+        company_dependent=True,
+        readonly=True,
+        groups="sales_team.group_sale_salesman",
+        help="Promoter (9-10), passive (7-8) or detractor (0-6) by the latest "
+        "NPS answer in this company.",
+    )
+    nps_last_date = fields.Date(
+        "Last NPS answer",
+        company_dependent=True,
+        readonly=True,
+        groups="sales_team.group_sale_salesman",
+    )
+    nps_answer_count = fields.Integer(
+        "NPS answers",
+        compute="_compute_nps_answer_count",
+        groups="sales_team.group_sale_salesman",
+    )
+
+    def _compute_nps_answer_count(self):
+        counts = dict(
+            self.env["crm.nps.answer"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.nps_answer_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_open_nps_answers(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_lifecycle_survey.crm_nps_answer_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def _lifecycle_personal_data(self):
+        data = super()._lifecycle_personal_data()
+        data["survey_answers"] = self._lifecycle_export_rows(
+            "crm.nps.answer",
+            [("partner_id", "=", self.commercial_partner_id.id)],
+            ["date", "company_id", "survey_id", "kind", "score", "comment"],
+        )
+        return data
