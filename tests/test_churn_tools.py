@@ -780,3 +780,22 @@ def test_score_is_bounded_for_any_weights(scoring, facts, weights):
     assert result.level == scoring.level_for(result.score, scoring.Thresholds())
     used = {c for c in result.strengths if weights.get(c, 0.0) > 0}
     assert {r.code for r in result.reasons} <= used
+
+
+def test_signals_another_addon_measures_are_weighted_and_worded(scoring):
+    """``extra_signals`` (crm.churn.risk._add_extra_facts) join the score
+    like the built-in signals, with their own figures for the reason."""
+    facts = {
+        "stage": "active",
+        "extra_signals": {"nps_detractor": (1.5, {"score": 0, "comment": "late"})},
+    }
+    assert scoring.strengths(facts) == {"stage": 0.0, "nps_detractor": 1.0}
+    result = scoring.score(facts, weights={"stage": 10.0, "nps_detractor": 30.0})
+    assert result.score == 75
+    [reason] = result.reasons
+    assert (reason.code, reason.params) == (
+        "nps_detractor",
+        {"score": 0, "comment": "late"},
+    )
+    # Without a weight, the signal is measured but does not count.
+    assert scoring.score(facts, weights={"stage": 10.0}).score == 0

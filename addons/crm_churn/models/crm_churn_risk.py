@@ -340,6 +340,17 @@ class CrmChurnRisk(models.Model):
             fact.update(settings[fact["company_id"]])
             facts.append(fact)
         self._add_tier_facts(facts, as_of)
+        self._add_extra_facts(facts, as_of, replay=replay)
+        return facts
+
+    @api.model
+    def _add_extra_facts(self, facts, as_of, replay=None):
+        """Hook for the signals another addon measures (survey answers,
+        helpdesk tickets...): add ``fact["extra_signals"][code] =
+        (strength, params)`` to the customers' facts, from what was known
+        on ``as_of`` (``replay`` is set for a backtest's past day). Their
+        weight is their ``crm.churn.signal`` record's (a ``selection_add``
+        on its code and a data record); ``_reason_text`` words them."""
         return facts
 
     @api.model
@@ -702,7 +713,17 @@ class CrmChurnRisk(models.Model):
             signal_weights = self.env["crm.churn.signal"]._weights()
         learned = company.churn_learned_weights
         if company.churn_weights_source == "learned" and learned:
-            return {code: float(learned.get(code, 0.0)) for code in scoring.SIGNALS}
+            # The backtest learns the built-in signals; those another addon
+            # adds keep the weight the managers set.
+            extra = {
+                code: weight
+                for code, weight in signal_weights.items()
+                if code not in scoring.SIGNALS
+            }
+            return {
+                **extra,
+                **{code: float(learned.get(code, 0.0)) for code in scoring.SIGNALS},
+            }
         return dict(signal_weights)
 
     @api.model

@@ -49,7 +49,7 @@ class CrmChurnSignal(models.Model):
     @api.depends("code")
     def _compute_default_weight(self):
         for signal in self:
-            signal.default_weight = scoring.DEFAULT_WEIGHTS.get(signal.code, 0.0)
+            signal.default_weight = self._default_weights().get(signal.code, 0.0)
 
     @api.constrains("weight")
     def _check_weight(self):
@@ -60,9 +60,14 @@ class CrmChurnSignal(models.Model):
                 )
 
     @api.model
+    def _default_weights(self):
+        """Default weight by code; an addon adding a signal adds its own."""
+        return dict(scoring.DEFAULT_WEIGHTS)
+
+    @api.model
     def _weights(self):
         """Weights by code; signals missing from the table keep their default."""
-        weights = dict(scoring.DEFAULT_WEIGHTS)
+        weights = self._default_weights()
         # Weights are configuration, read by the cron and by any salesperson
         # whose order confirmation refreshes a score.
         for signal in self.sudo().search([]):
@@ -71,4 +76,4 @@ class CrmChurnSignal(models.Model):
 
     def action_reset_weights(self):
         for signal in self:
-            signal.weight = scoring.DEFAULT_WEIGHTS.get(signal.code, 0.0)
+            signal.weight = self._default_weights().get(signal.code, 0.0)

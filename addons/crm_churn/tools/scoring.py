@@ -204,6 +204,11 @@ def strengths(facts):
     progress = get("tier_progress")
     if progress is not None and (get("period_elapsed") or 0.0) >= 0.25:
         out["tier_at_risk"] = _clamp(1.0 - progress / get("period_elapsed"))
+
+    # Signals another addon measures (``crm.churn.risk._add_extra_facts``):
+    # ``{code: (strength, params)}``, weighted like the others.
+    for code, (strength, _params) in (get("extra_signals") or {}).items():
+        out[code] = _clamp(strength)
     return out
 
 
@@ -243,7 +248,9 @@ _PARAMS = {
 
 def signal_params(code, strength, facts):
     """The figures of one signal that applies, for wording it as a reason."""
-    return _PARAMS[code](strength, facts.get)
+    if code in _PARAMS:
+        return _PARAMS[code](strength, facts.get)
+    return dict((facts.get("extra_signals") or {})[code][1])
 
 
 def signal_strengths(facts):

@@ -1,0 +1,2 @@
+from . import crm_churn_signal
+from . import crm_churn_risk
