@@ -165,6 +165,7 @@ PUBLIC_METHODS = [
     ("crm.churn.alert", "action_reopen"),
     ("crm.churn.alert", "action_open_partner"),
     ("crm.churn.alert.lost", "action_confirm"),
+    ("crm.churn.complaint", "action_confirm"),
     ("crm.churn.risk", "action_open_partner"),
     ("crm.churn.signal", "action_reset_weights"),
     ("crm.churn.export", "action_export"),

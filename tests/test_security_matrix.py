@@ -294,6 +294,12 @@ TABLE = {
         "field": "lost_note",
         "create": lambda ctx: {"lost_reason_id": ctx.reason},
     },
+    "crm.churn.complaint": {
+        "kind": "wizard",
+        "access": ("----", "rwcu", "rwcu", "rwcu"),
+        "field": "summary",
+        "create": lambda ctx: {"partner_id": ctx.customer, "summary": _name("Late")},
+    },
     "crm.churn.export": {
         "kind": "wizard",
         "access": ("----", "rwcu", "rwcu", "rwcu"),

@@ -8,6 +8,11 @@
     "author": "CRM Lifecycle Suite",
     "license": "LGPL-3",
     "depends": ["crm_lifecycle", "mass_mailing"],
+    "assets": {
+        "web.assets_tests": [
+            "crm_lifecycle_mass_mailing/static/src/tours/*.js",
+        ],
+    },
     "auto_install": True,
     "installable": True,
 }

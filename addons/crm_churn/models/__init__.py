@@ -12,5 +12,6 @@ from . import crm_loyalty_entry
 from . import crm_loyalty_lot
 from . import res_partner
 from . import sale_order
+from . import mail_activity
 from . import crm_journey
 from . import crm_journey_step

@@ -23,6 +23,8 @@ LEVEL_SELECTION = [
 # A history row is written when the level changes or the score moved this much
 # since the last row: the trend without a row per customer per night.
 HISTORY_MIN_MOVE = 5
+# Days a settled complaint still counts as a sign.
+COMPLAINT_RECENT_DAYS = 90
 
 
 def level_order_sql(level_sql):
@@ -263,6 +265,16 @@ class CrmChurnRisk(models.Model):
             return _(
                 "%(tier)s tier at risk: %(percent)s%% of what keeping it needs", **p
             )
+        if code == "complaints":
+            if p.get("critical"):
+                return _("critical complaint still open: %(summary)s", **p)
+            if p.get("open"):
+                return _("%(open)s open complaints; the last: %(summary)s", **p)
+            return _(
+                "%(recent)s complaints in the last %(days)s days",
+                recent=p.get("recent"),
+                days=COMPLAINT_RECENT_DAYS,
+            )
         if code == "no_redemption":
             return _(
                 "no points redeemed for %(days)s days", days=self._days_since(p, on)
@@ -350,8 +362,63 @@ class CrmChurnRisk(models.Model):
         (strength, params)`` to the customers' facts, from what was known
         on ``as_of`` (``replay`` is set for a backtest's past day). Their
         weight is their ``crm.churn.signal`` record's (a ``selection_add``
-        on its code and a data record); ``_reason_text`` words them."""
+        on its code and a data record); ``_reason_text`` words them.
+
+        The complaints signal comes this way too (``_complaint_facts``)."""
+        complaints = self._complaint_facts(
+            list({fact["partner_id"] for fact in facts}), as_of
+        )
+        for fact in facts:
+            found = complaints.get((fact["partner_id"], fact["company_id"]))
+            signal = found and scoring.complaint_signal(*found)
+            if signal:
+                fact.setdefault("extra_signals", {})["complaints"] = signal
         return facts
+
+    @api.model
+    def _complaint_facts(self, partner_ids, as_of):
+        """``{(commercial partner, company): [open, recent, critical open,
+        last summary]}`` of the complaints logged on these customers (the
+        *Complaint* activities, kept when done), as they stood on
+        ``as_of``. An addon with another source of complaints (helpdesk
+        tickets) adds its counts here."""
+        complaint = self.env.ref(
+            "crm_churn.mail_activity_type_complaint", raise_if_not_found=False
+        )
+        if not complaint or not partner_ids:
+            return {}
+        self.env["mail.activity"].flush_model()
+        since = as_of - timedelta(days=COMPLAINT_RECENT_DAYS)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT rp.commercial_partner_id, a.churn_company_id,
+                       COUNT(*) FILTER (WHERE a.date_done IS NULL
+                                           OR a.date_done > %(as_of)s),
+                       COUNT(*) FILTER (WHERE a.churn_complaint_date > %(since)s),
+                       COUNT(*) FILTER (WHERE (a.date_done IS NULL
+                                               OR a.date_done > %(as_of)s)
+                                          AND a.churn_complaint_severity = 'high'),
+                       (ARRAY_AGG(a.summary ORDER BY a.churn_complaint_date DESC,
+                                                     a.id DESC))[1]
+                  FROM mail_activity a
+                  JOIN res_partner rp ON rp.id = a.res_id
+                 WHERE a.res_model = 'res.partner'
+                   AND a.activity_type_id = %(type)s
+                   AND a.churn_company_id IS NOT NULL
+                   AND rp.commercial_partner_id = ANY(%(partners)s)
+                   AND a.churn_complaint_date <= %(as_of)s
+                   AND (a.date_done IS NULL OR a.date_done > %(since)s
+                        OR a.churn_complaint_date > %(since)s)
+                 GROUP BY rp.commercial_partner_id, a.churn_company_id
+                """,
+                as_of=as_of,
+                since=since,
+                type=complaint.id,
+                partners=partner_ids,
+            )
+        )
+        return {(row[0], row[1]): list(row[2:]) for row in rows}
 
     @api.model
     def _gather_query(self, partner_ids, as_of, companies, replay=None):

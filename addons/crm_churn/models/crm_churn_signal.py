@@ -30,6 +30,7 @@ class CrmChurnSignal(models.Model):
             ("points_expiring", "Points expiring unused"),
             ("tier_at_risk", "Tier at risk of dropping"),
             ("no_redemption", "No redemption for a long time"),
+            ("complaints", "Complaints"),
         ],
         required=True,
         readonly=True,
@@ -62,7 +63,7 @@ class CrmChurnSignal(models.Model):
     @api.model
     def _default_weights(self):
         """Default weight by code; an addon adding a signal adds its own."""
-        return dict(scoring.DEFAULT_WEIGHTS)
+        return {**scoring.DEFAULT_WEIGHTS, **scoring.EXTRA_DEFAULT_WEIGHTS}
 
     @api.model
     def _weights(self):

@@ -1,9 +1,14 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .crm_churn_alert import OPEN_STAGES
 from .crm_churn_risk import LEVEL_SELECTION, by_severity
+
+# Working days to answer a complaint, by severity, before the tier's
+# response time (when sooner).
+COMPLAINT_DAYS = {"high": 0, "medium": 1, "low": 3}
 
 
 class ResPartner(models.Model):
@@ -147,6 +152,40 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_open": 0}
         return action
+
+    def _churn_log_complaint(self, severity, summary, note=False, user=None):
+        """Log a complaint on the customer: an activity of the type
+        *Complaint* for the member's service level (account manager and
+        response time: critical the same working day, serious the next,
+        minor within three), kept when done, feeding the churn signal."""
+        self.ensure_one()
+        if severity not in COMPLAINT_DAYS or not (summary or "").strip():
+            raise UserError(
+                self.env._("A complaint needs a severity and what it is about.")
+            )
+        customer = self.commercial_partner_id
+        customer.check_access("read")
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        owner, deadline = customer._loyalty_service(
+            company,
+            today,
+            COMPLAINT_DAYS[severity],
+            user or customer.user_id or self.env.user,
+        )
+        # sudo: any salesperson who may read the customer logs what the
+        # customer said; an activity needs write access to its document,
+        # which salespeople do not have on contacts.
+        return customer.sudo().activity_schedule(
+            "crm_churn.mail_activity_type_complaint",
+            date_deadline=deadline,
+            summary=summary.strip(),
+            note=note or False,
+            user_id=owner.id,
+            churn_complaint_severity=severity,
+            churn_complaint_date=today,
+            churn_company_id=company.id,
+        )
 
     def _lifecycle_personal_data(self):
         data = super()._lifecycle_personal_data()

@@ -13,3 +13,4 @@ from . import test_backtest
 from . import test_journey
 from . import test_preset
 from . import test_playbook_migration
+from . import test_complaint

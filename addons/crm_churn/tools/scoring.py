@@ -49,6 +49,10 @@ DEFAULT_WEIGHTS = {
     "no_redemption": 3.0,
 }
 
+# Signals measured outside the purchase facts (``extra_signals``), with
+# their default weight; the backtest does not learn them.
+EXTRA_DEFAULT_WEIGHTS = {"complaints": 10.0}
+
 LEVELS = ("low", "medium", "high", "critical")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 ALERT_LEVELS = ("high", "critical")
@@ -244,6 +248,25 @@ _PARAMS = {
         "percent": round(100 * get("tier_progress")),
     },
 }
+
+
+def complaint_signal(open_count, recent_count, critical_open, last_summary):
+    """``(strength, params)`` of the complaints signal, or None when the
+    customer has no open complaint and none in the recent window.
+
+    An open complaint weighs more than a settled one, and a critical one
+    still open is by itself a strong sign."""
+    if not open_count and not recent_count:
+        return None
+    strength = _clamp(
+        0.35 * open_count + 0.15 * recent_count + (0.5 if critical_open else 0.0)
+    )
+    return strength, {
+        "open": int(open_count),
+        "recent": int(recent_count),
+        "critical": int(critical_open),
+        "summary": last_summary or "",
+    }
 
 
 def signal_params(code, strength, facts):

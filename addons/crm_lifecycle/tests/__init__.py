@@ -16,3 +16,4 @@ from . import test_own_customers
 from . import test_batch_engine
 from . import test_campaign
 from . import test_personal_data
+from . import test_tour_screens
