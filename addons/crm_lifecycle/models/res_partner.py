@@ -375,31 +375,29 @@ class ResPartner(models.Model):
         )
 
     def action_lifecycle_export_personal_data(self):
-        """Managers: the customer's data as a JSON file, on request."""
+        """Managers: the customer's data as a JSON file, on request. The
+        file is made when downloaded and kept nowhere: an attachment would
+        stay on the customer, readable by salespeople and after an
+        anonymisation."""
         ensure_existing(self)
         self.ensure_one()
-        self.env["crm.lifecycle.profile"].check_access("write")
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"personal-data-{self.commercial_partner_id.id}.json",
-                "raw": self._lifecycle_personal_data_json().encode(),
-                "mimetype": "application/json",
-                "res_model": "res.partner",
-                "res_id": self.commercial_partner_id.id,
-            }
-        )
+        self._lifecycle_check_personal_data_access()
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
+            "url": f"/crm_lifecycle/personal-data/{self.commercial_partner_id.id}",
             "target": "self",
         }
+
+    def _lifecycle_check_personal_data_access(self):
+        """Exports and erasures of personal data are the managers'."""
+        self.env["crm.lifecycle.profile"].check_access("write")
 
     def action_lifecycle_anonymise(self):
         """Managers: erase the customer's personal data on request. The
         purchases, figures, ledger entries and balances stay (nothing posted
         is edited): they belong to a customer without a name."""
         ensure_existing(self)
-        self.env["crm.lifecycle.profile"].check_access("write")
+        self._lifecycle_check_personal_data_access()
         for partner in self:
             partner.commercial_partner_id._lifecycle_anonymise()
         return True
@@ -415,7 +413,9 @@ class ResPartner(models.Model):
             for name in self._lifecycle_identity_fields()
             if name in self._fields and name != "name"
         }
-        for person in people:
+        # No tracking: its message would keep the old name, email and phone.
+        untracked = people.with_context(tracking_disable=True, mail_notrack=True)
+        for person in untracked:
             person.write(
                 {
                     **blank,
@@ -429,6 +429,11 @@ class ResPartner(models.Model):
         # users' notes); all of them name the customer.
         self.env["mail.message"].sudo().search(
             [("model", "=", "res.partner"), ("res_id", "in", people.ids)]
+        ).unlink()
+        # sudo: files attached to the customer (earlier exports, scans) may
+        # belong to other users; they identify the customer too.
+        self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", "res.partner"), ("res_id", "in", people.ids)]
         ).unlink()
 
     # ------------------------------------------------------------------

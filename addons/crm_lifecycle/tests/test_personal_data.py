@@ -4,6 +4,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import TODAY, LifecycleCommon
 
@@ -60,7 +61,9 @@ class TestPersonalData(LifecycleCommon):
         action = self.customer.with_user(
             self.manager
         ).action_lifecycle_export_personal_data()
-        self.assertIn("/web/content/", action["url"])
+        self.assertEqual(
+            action["url"], f"/crm_lifecycle/personal-data/{self.customer.id}"
+        )
         with self.assertRaises(AccessError):
             self.customer.with_user(
                 self.salesman
@@ -115,3 +118,31 @@ class TestPortalPersonalData(HttpCase):
         # The security page links to it.
         page = self.url_open("/my/security")
         self.assertIn('href="/my/personal-data"', page.text)
+
+    def test_a_manager_downloads_a_customers_data_stored_nowhere(self):
+        manager = new_test_user(
+            self.env,
+            login="pipl_http_manager",
+            groups="sales_team.group_sale_manager",
+            name="PIPL Manager",
+        )
+        new_test_user(
+            self.env,
+            login="pipl_http_salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        customer = self.env["res.partner"].create({"name": "Sun Li"})
+        attachments = self.env["ir.attachment"].search_count([])
+        url = f"/crm_lifecycle/personal-data/{customer.id}"
+        self.authenticate("pipl_http_manager", "pipl_http_manager")
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        self.assertEqual(
+            {row["name"] for row in response.json()["customer"]}, {"Sun Li"}
+        )
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+        self.assertTrue(manager)
+        self.authenticate("pipl_http_salesman", "pipl_http_salesman")
+        with mute_logger("odoo.http"):
+            self.assertNotEqual(self.url_open(url).status_code, 200)

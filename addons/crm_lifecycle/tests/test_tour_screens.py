@@ -74,17 +74,26 @@ class TestPersonalDataTour(ScreensTourCase):
                 fields.Date.context_today(person.with_user(manager)),
             )
         self.assertFalse(customer.phone or customer.street or customer.city)
-        # The chatter that named the customer is gone. (Not checked here:
-        # the tracking message of the anonymisation itself, written when the
-        # request commits, after the chatter was erased, still holds the old
-        # name, email, phone and address in its tracking values.)
+        # Nothing is left in the chatter that could name the customer: the
+        # erased messages, and no tracking of the erasure itself (written
+        # when the request commits, it would hold the old name and email).
         self.assertFalse(
             self.env["mail.message"].search(
                 [
                     ("model", "=", "res.partner"),
                     ("res_id", "in", (customer | contact).ids),
-                    ("body", "ilike", "at home"),
                 ]
+            )
+        )
+        self.assertFalse(
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search([("old_value_char", "ilike", "PIPL Tour")])
+        )
+        # Nor a file: the export was made when downloaded, stored nowhere.
+        self.assertFalse(
+            self.env["ir.attachment"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", customer.id)]
             )
         )
         # The purchases and figures stay, without a name.

@@ -96,7 +96,7 @@ registry.category("web_tour.tours").add("crm_lifecycle_personal_data_tour", {
                     configurable: true,
                 });
                 delete document.body.dataset.crmLifecycleDownload;
-                if (!/^\/web\/content\/\d+\?download=true$/.test(url)) {
+                if (!/^\/crm_lifecycle\/personal-data\/\d+$/.test(url)) {
                     throw new Error(`The export went to ${url}, not to a download`);
                 }
                 const response = await fetch(url);
