@@ -68,3 +68,23 @@ class ResPartner(models.Model):
             ["date", "company_id", "survey_id", "kind", "score", "comment"],
         )
         return data
+
+    def _lifecycle_anonymise(self):
+        """The customer's own words go with his name: the comments of his
+        NPS answers and his survey responses' free text (the scores stay,
+        for the NPS figures)."""
+        res = super()._lifecycle_anonymise()
+        people = self | self.child_ids
+        # sudo: answers are the system's records (nobody writes them) and
+        # survey responses the survey officers'; the caller checked the
+        # manager's right to erase.
+        self.env["crm.nps.answer"].sudo().search(
+            [("partner_id", "=", self.id), ("comment", "!=", False)]
+        ).write({"comment": False})
+        self.env["survey.user_input.line"].sudo().search(
+            [
+                ("user_input_id.partner_id", "in", people.ids),
+                ("answer_type", "in", ("text_box", "char_box")),
+            ]
+        ).write({"value_text_box": False, "value_char_box": False})
+        return res

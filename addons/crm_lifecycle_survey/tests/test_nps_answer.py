@@ -202,3 +202,14 @@ class TestNpsAnswer(SurveyCommon):
         self._answer(self.customer, 7, "Fine")
         rows = self.customer._lifecycle_personal_data()["survey_answers"]
         self.assertEqual([(r["score"], r["comment"]) for r in rows], [(7, "Fine")])
+
+    def test_anonymising_erases_the_customers_words_keeps_the_score(self):
+        answer = self._answer(self.customer, 3, "Wang from Chaoyang: late again")
+        self.customer._lifecycle_anonymise()
+        self.assertFalse(answer.comment)
+        self.assertEqual((answer.score, answer.category), (3, "detractor"))
+        lines = answer.user_input_id.user_input_line_ids
+        self.assertFalse(
+            lines.filtered(lambda line: "Chaoyang" in (line.value_text_box or ""))
+        )
+        self.assertTrue(lines.filtered(lambda line: line.value_scale == 3))
