@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .crm_nps_answer import CATEGORY_SELECTION
 
@@ -34,11 +34,44 @@ class ResPartner(models.Model):
         readonly=True,
         groups="sales_team.group_sale_salesman",
     )
+    nps_score_change = fields.Integer(
+        "NPS change",
+        compute="_compute_nps_trend",
+        groups="sales_team.group_sale_salesman",
+        help="The last NPS score in this company against the one before.",
+    )
+    nps_trend = fields.Char(
+        "NPS trend",
+        compute="_compute_nps_trend",
+        groups="sales_team.group_sale_salesman",
+        help="The customer's last NPS answers in this company, oldest first.",
+    )
     nps_answer_count = fields.Integer(
         "NPS answers",
         compute="_compute_nps_answer_count",
         groups="sales_team.group_sale_salesman",
     )
+
+    @api.depends_context("company")
+    def _compute_nps_trend(self):
+        """The last three NPS answers in the current company, for the form:
+        one search for all the partners shown."""
+        customers = self.commercial_partner_id
+        answers = self.env["crm.nps.answer"].search(
+            [
+                ("partner_id", "in", customers.ids),
+                ("company_id", "=", self.env.company.id),
+                ("kind", "=", "nps"),
+            ],
+            order="date desc, id desc",
+        )
+        scores = {}
+        for answer in answers:
+            scores.setdefault(answer.partner_id.id, []).append(answer.score)
+        for partner in self:
+            last = scores.get(partner.commercial_partner_id.id, [])[:3]
+            partner.nps_score_change = last[0] - last[1] if len(last) > 1 else 0
+            partner.nps_trend = " → ".join(str(score) for score in reversed(last))
 
     def _compute_nps_answer_count(self):
         counts = dict(

@@ -213,3 +213,16 @@ class TestNpsAnswer(SurveyCommon):
             lines.filtered(lambda line: "Chaoyang" in (line.value_text_box or ""))
         )
         self.assertTrue(lines.filtered(lambda line: line.value_scale == 3))
+
+    def test_the_trend_of_the_last_answers_in_the_company(self):
+        self._answer(self.customer, 9)
+        self._answer(self.customer, 0, company=self.company_b)
+        self._answer(self.customer, 6)
+        in_a = self.customer.with_company(self.company)
+        self.assertEqual((in_a.nps_trend, in_a.nps_score_change), ("9 → 6", -3))
+        self._answer(self.customer, 3)
+        self._answer(self.customer, 8)
+        in_a.invalidate_recordset(["nps_trend", "nps_score_change"])
+        self.assertEqual((in_a.nps_trend, in_a.nps_score_change), ("6 → 3 → 8", 5))
+        in_b = self.customer.with_company(self.company_b)
+        self.assertEqual((in_b.nps_trend, in_b.nps_score_change), ("0", 0))
