@@ -740,7 +740,10 @@ def test_score_is_bounded_and_consistent(scoring, facts):
         weights = scoring.DEFAULT_WEIGHTS
         total = sum(weights[c] * s for c, s in result.strengths.items())
         total_weight = sum(weights[c] for c in result.strengths)
-        assert result.score == round(100 * total / total_weight)
+        # The weighted mean in per cent, rounded: floating point may put an
+        # exact half (57.5) a hair either side, so half a point is allowed.
+        assert abs(result.score - 100 * total / total_weight) <= 0.5 + 1e-9
+        assert result.exact == round(100 * total / total_weight, 4)
     else:
         assert result.score == 0
 
@@ -763,7 +766,8 @@ def test_riskier_input_never_lowers_the_score(scoring, facts, steps):
         # with no order), never unavailable, and weakens no signal.
         assert set(after.strengths) >= set(before.strengths), key
         for code, strength in before.strengths.items():
-            assert after.strengths[code] >= strength, (code, key)
+            # Within floating point: 1 - 1e-12 computed two ways.
+            assert after.strengths[code] >= strength - 1e-9, (code, key)
 
 
 @settings(max_examples=300, deadline=None)
