@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ADDONS="${ADDONS:-crm_lifecycle,crm_loyalty,crm_churn,crm_journey}"
-GLUE_ADDONS="${GLUE_ADDONS:-crm_lifecycle_pos,crm_loyalty_pos,crm_loyalty_website_sale,crm_lifecycle_automation,crm_lifecycle_mass_mailing,crm_lifecycle_survey,crm_churn_survey,crm_lifecycle_dashboard}"
+GLUE_ADDONS="${GLUE_ADDONS:-crm_lifecycle_pos,crm_loyalty_pos,crm_loyalty_website_sale,crm_lifecycle_automation,crm_lifecycle_mass_mailing,crm_lifecycle_survey,crm_churn_survey,crm_lifecycle_dashboard,crm_churn_helpdesk}"
 OUT="$ROOT/.ci/out"
 rm -rf "$OUT" && mkdir -p "$OUT"
 PASSED=0

@@ -25,6 +25,7 @@ ADDONS = (
     "crm_lifecycle_mass_mailing",
     "crm_lifecycle_survey",
     "crm_churn_survey",
+    "crm_churn_helpdesk",
     "crm_lifecycle_dashboard",
     "crm_loyalty_pos",
     "crm_loyalty_website_sale",

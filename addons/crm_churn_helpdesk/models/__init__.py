@@ -1,0 +1,2 @@
+from . import helpdesk_ticket
+from . import crm_churn_risk
