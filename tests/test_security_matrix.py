@@ -211,6 +211,19 @@ TABLE = {
         "access": ("----", "----", "r---", "----"),
         "field": "reason",
     },
+    # The activities the tiers' service levels created: written by the
+    # system (mail.activity overrides), read by settings administrators only;
+    # the report shows a salesperson his own (this one is another's),
+    # managers all of their companies'.
+    "crm.loyalty.service.task": {
+        "access": ("----", "----", "----", "----"),
+        "field": "summary",
+    },
+    "crm.loyalty.service.report": {
+        "kind": "view",
+        "access": ("----", "----", "r---", "----"),
+        "field": "activity_count",
+    },
     "crm.loyalty.adjust.wizard": {
         "kind": "wizard",
         "access": ("----", "----", "rwcu", "rwcu"),

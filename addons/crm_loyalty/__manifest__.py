@@ -2,7 +2,7 @@
     "name": "Loyalty Points Ledger",
     "summary": "An append-only points ledger with per-lot expiry on Odoo's "
     "loyalty programs",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",
@@ -23,6 +23,7 @@
         "views/crm_loyalty_tier_views.xml",
         "views/crm_loyalty_tier_history_views.xml",
         "views/crm_loyalty_mall_item_views.xml",
+        "views/crm_loyalty_service_report_views.xml",
         "wizard/crm_retail_china_preset_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
@@ -33,7 +34,10 @@
         "views/portal_templates.xml",
         "views/unsubscribe_templates.xml",
     ],
-    "demo": ["demo/crm_loyalty_demo.xml"],
+    "demo": [
+        "demo/crm_loyalty_demo.xml",
+        "demo/crm_loyalty_service_task_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "crm_loyalty/static/src/tours/*.js",

@@ -105,3 +105,72 @@ def load(env, program_id=None, months=18, seed=7):
     env["crm.loyalty.lot"]._cron_expire(limit=100000)
     env["crm.loyalty.tier"]._update_members(env["res.partner"].browse(list(cards)))
     return program
+
+
+def load_service_levels(env, seed=11):
+    """Demo of the Service Levels report: activities created through the
+    service level over the last weeks for members and a few customers
+    without a tier, most done in time, some late, some still open past
+    their due date. The tiers' service levels are left as they are (other
+    addons' demo runs compute deadlines with them). Loaded once: nothing
+    happens when the report already has rows."""
+    Task = env["crm.loyalty.service.task"]
+    if Task.search_count([], limit=1):
+        return Task
+    rng = random.Random(seed)
+    company = env.company
+    Partner = env["res.partner"].with_company(company)
+    members = Partner.search([("loyalty_tier_id", "!=", False)], order="id", limit=40)
+    others = Partner.search(
+        [
+            ("loyalty_tier_id", "=", False),
+            ("is_company", "=", True),
+            ("sale_order_ids", "!=", False),
+        ],
+        order="id",
+        limit=8,
+    )
+    # Customers without a salesperson are shared by the demo's two users.
+    sellers = [
+        user
+        for user in (
+            env.ref("base.user_admin", raise_if_not_found=False),
+            env.ref("base.user_demo", raise_if_not_found=False),
+        )
+        if user
+    ]
+    today = fields.Date.context_today(Task)
+    now = fields.Datetime.now()
+    quiet = env["mail.activity"].with_context(mail_activity_quick_update=True)
+    call = env.ref("mail.mail_activity_data_call")
+    for index, partner in enumerate(members | others):
+        day = today - relativedelta(days=3 + index % 35)
+        seller = partner.user_id or sellers[index % len(sellers)]
+        owner, deadline = partner._loyalty_service(company, day, 3, seller)
+        activity = quiet.create(
+            {
+                "res_model_id": env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "activity_type_id": call.id,
+                "summary": env._("Call to keep in touch"),
+                "date_deadline": deadline,
+                "user_id": owner.id,
+            }
+        )
+        task = activity.loyalty_service_task_id
+        start = fields.Datetime.to_datetime(day) + relativedelta(
+            hours=8 + rng.randint(0, 9)
+        )
+        task.date_start = start
+        draw = rng.random()
+        if draw < 0.15 and deadline < today:
+            continue  # still open, past its due date
+        if draw < 0.65:
+            done = start + relativedelta(hours=rng.randint(1, 20))
+        else:
+            done = fields.Datetime.to_datetime(deadline) + relativedelta(
+                days=rng.randint(1, 4), hours=10
+            )
+        task._mark_done(min(done, now))
+        activity.unlink()
+    return Task.search([])

@@ -18,3 +18,6 @@ from . import account_move
 from . import res_partner
 from . import ir_module_module
 from . import crm_loyalty_mall_item
+from . import crm_loyalty_service_task
+from . import crm_loyalty_service_report
+from . import mail_activity

@@ -78,22 +78,25 @@ class ResPartner(models.Model):
         account manager, else the tier's, else the sales team's leader for
         a dedicated tier; due within the tier's response time if that is
         sooner than ``days`` working days), else ``user`` in ``days``
-        working days of ``company``. Returns ``(user, deadline)``."""
+        working days of ``company``. Returns ``(user, deadline)``.
+
+        The activity then created for the customer with this deadline, in
+        the same transaction, is measured by the Service Levels report
+        (``crm.loyalty.service.task``), with the tier of the day."""
         self.ensure_one()
         customer = self.commercial_partner_id.with_company(company)
         tier = customer.sudo().loyalty_tier_id
         deadline = company._lifecycle_add_working_days(today, days)
         owner = customer.loyalty_account_manager_id or user
-        if not tier:
-            return owner, deadline
-        if tier.service_response_hours:
+        if tier and tier.service_response_hours:
             tier_deadline = company._lifecycle_add_working_days(
                 today, tier.service_response_hours // 24
             )
             deadline = min(deadline, tier_deadline)
-        if not customer.loyalty_account_manager_id and tier.service_dedicated:
+        if tier and not customer.loyalty_account_manager_id and tier.service_dedicated:
             team = customer.user_id.sale_team_id
             owner = tier.service_manager_id or team.user_id or owner
+        self.env["crm.loyalty.service.task"]._expect(customer, company, tier, deadline)
         return owner, deadline
 
     # ------------------------------------------------------------------

@@ -16,4 +16,5 @@ from . import test_preview
 from . import test_unsubscribe
 from . import test_mall
 from . import test_personal_data
+from . import test_service_levels
 from . import test_tour_screens

@@ -5,3 +5,4 @@ from . import periods
 from . import tiers
 from . import statement
 from . import unsubscribe
+from . import service_levels
