@@ -183,7 +183,7 @@ class TestNpsAnswer(SurveyCommon):
         self.assertEqual(answer.lifecycle_stage, stage)
         self.assertEqual(answer.rfm_segment, self.customer.rfm_segment or False)
 
-    def test_a_skipped_score_or_an_anonymous_answer_is_not_recorded(self):
+    def test_a_missing_score_or_an_anonymous_answer_is_not_recorded(self):
         anonymous = self.nps_survey.sudo()._create_answer(
             email="someone@example.com", check_attempts=False
         )
