@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.mail_activity import COMPLAINT_SEVERITY
+
 
 class CrmChurnComplaint(models.TransientModel):
     """Log a complaint on a customer (Action menu of the customer): what
@@ -14,7 +16,7 @@ class CrmChurnComplaint(models.TransientModel):
         "res.partner", "Customer", required=True, ondelete="cascade"
     )
     severity = fields.Selection(
-        [("low", "Minor"), ("medium", "Serious"), ("high", "Critical")],
+        COMPLAINT_SEVERITY,
         required=True,
         default="medium",
         help="Critical: answered the same working day and a strong churn sign "
