@@ -472,6 +472,50 @@ def test_choose_weights_needs_a_real_gain(backtest):
     assert not backtest.choose_weights(0.7, None)
 
 
+def test_choose_weighting_takes_the_best_candidate_of_the_later_window(backtest):
+    choose = backtest.choose_weighting
+    # The purchase model alone ranks the later window best: it scores.
+    aucs = {"current": 0.636, "learned": 0.704, "purchase_model": 0.750}
+    assert choose(aucs) == "purchase_model"
+    # Learned weights that beat it are adopted.
+    assert choose(dict(aucs, learned=0.760)) == "learned"
+    # Both must beat the weights in force by the minimum gain.
+    assert choose({"current": 0.70, "learned": 0.704, "purchase_model": 0.703}) == (
+        "current"
+    )
+    assert choose({"current": 0.70, "purchase_model": 0.705}) == "purchase_model"
+    # Alike: the simpler score, the purchase model alone.
+    assert choose({"current": 0.6, "learned": 0.7, "purchase_model": 0.7}) == (
+        "purchase_model"
+    )
+    # A candidate without an AUC, or no AUC in force, changes nothing.
+    assert choose({"current": 0.6, "learned": None, "purchase_model": None}) == (
+        "current"
+    )
+    assert choose({"current": None, "learned": 0.9}) == "current"
+    assert choose({"current": 0.6, "learned": 0.9}, min_gain=0.5) == "current"
+
+
+def test_purchase_model_weights_rank_as_the_expected_purchases(backtest, scoring):
+    """The candidate "purchase model alone" scores customers in the order of
+    their expected purchases, whatever the other signals say."""
+    rng = np.random.default_rng(3)
+    expected = rng.gamma(0.5, 1.0, 500)
+    facts = [
+        {
+            "expected_purchases_90": e,
+            "prob_alive": float(rng.uniform()),
+            "stage": "dormant" if i % 3 else "active",
+        }
+        for i, e in enumerate(expected)
+    ]
+    X, _signals = backtest.signal_matrix([scoring.strengths(f) for f in facts])
+    raw = backtest.raw_scores(X, backtest.PURCHASE_MODEL_WEIGHTS)
+    y = (rng.uniform(size=500) < np.exp(-expected)).astype(float)
+    assert backtest.auc(raw, y) == pytest.approx(backtest.auc(-expected, y))
+    assert np.allclose(backtest.signal_column(X, "few_purchases_90"), np.exp(-expected))
+
+
 def test_meaningful(backtest):
     assert backtest.meaningful(1000, 300, 700) == (True, None)
     assert backtest.meaningful(199, 100, 99) == (False, "too_few_customers")

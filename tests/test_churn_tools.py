@@ -259,6 +259,32 @@ def test_prob_alive_signal(scoring):
     }
 
 
+def test_few_purchases_signal_ranks_as_the_purchase_model(scoring):
+    """Scored alone, the signal orders customers exactly as their expected
+    purchases do (the fewer, the riskier), where no_purchase_90 saturates."""
+    assert strength(scoring, {}, "few_purchases_90") is None
+    assert strength(scoring, {"expected_purchases_90": 0.0}, "few_purchases_90") == 1.0
+    assert strength(
+        scoring, {"expected_purchases_90": 1.0}, "few_purchases_90"
+    ) == pytest.approx(exp(-1.0))
+    # A negative expectation (rounding of a model) counts as none.
+    assert strength(scoring, {"expected_purchases_90": -0.2}, "few_purchases_90") == 1.0
+    assert params(scoring, {"expected_purchases_90": 0.349}, "few_purchases_90") == {
+        "expected": 0.3
+    }
+    expected = [3.0, 0.05, 0.8, 0.04, 1.7]
+    weights = {"few_purchases_90": 100.0}
+    scores = [
+        scoring.score({"expected_purchases_90": e}, weights).exact for e in expected
+    ]
+    assert sorted(range(5), key=scores.__getitem__) == sorted(
+        range(5), key=lambda i: -expected[i]
+    )
+    # Off in the hand-set weights: it repeats no_purchase_90.
+    assert scoring.DEFAULT_WEIGHTS["few_purchases_90"] == 0.0
+    assert scoring.score({"expected_purchases_90": 0.0}).score == 0
+
+
 def test_prob_no_purchase(scoring):
     f = scoring.prob_no_purchase
     assert f(None, 1.0) is None
@@ -373,9 +399,13 @@ def test_zero_weight_removes_signal_and_reason(scoring):
 
 def test_default_weights(scoring):
     assert set(scoring.DEFAULT_WEIGHTS) == set(scoring.SIGNALS)
-    assert len(scoring.SIGNALS) == len(set(scoring.SIGNALS)) == 12
+    assert len(scoring.SIGNALS) == len(set(scoring.SIGNALS)) == 13
     assert sum(scoring.DEFAULT_WEIGHTS.values()) == 100
-    assert all(w > 0 for w in scoring.DEFAULT_WEIGHTS.values())
+    # Every signal counts by hand but few_purchases_90, which repeats
+    # no_purchase_90 and serves the backtest's purchase-model candidate.
+    assert [c for c, w in scoring.DEFAULT_WEIGHTS.items() if w <= 0] == [
+        "few_purchases_90"
+    ]
 
 
 def test_signal_strengths_only_uses_known_codes(scoring):
@@ -704,6 +734,7 @@ SIGNALS_FOR_WEIGHTS = (
     "points_expiring",
     "tier_at_risk",
     "no_redemption",
+    "few_purchases_90",
 )
 
 # How to make each input riskier, everything else fixed.
@@ -736,10 +767,10 @@ def test_score_is_bounded_and_consistent(scoring, facts):
     assert all(r.strength >= scoring.REASON_MIN_STRENGTH for r in result.reasons)
     contributions = [r.contribution for r in result.reasons]
     assert contributions == sorted(contributions, reverse=True)
-    if result.strengths:
-        weights = scoring.DEFAULT_WEIGHTS
+    weights = scoring.DEFAULT_WEIGHTS
+    total_weight = sum(weights[c] for c in result.strengths)
+    if total_weight:
         total = sum(weights[c] * s for c, s in result.strengths.items())
-        total_weight = sum(weights[c] for c in result.strengths)
         # The weighted mean in per cent, rounded: floating point may put an
         # exact half (57.5) a hair either side, so half a point is allowed.
         assert abs(result.score - 100 * total / total_weight) <= 0.5 + 1e-9
@@ -774,7 +805,7 @@ def test_riskier_input_never_lowers_the_score(scoring, facts, steps):
 @given(
     facts=facts_strategy,
     weights=st.dictionaries(
-        st.sampled_from(SIGNALS_FOR_WEIGHTS), floats(-10.0, 100.0), max_size=12
+        st.sampled_from(SIGNALS_FOR_WEIGHTS), floats(-10.0, 100.0), max_size=13
     ),
 )
 def test_score_is_bounded_for_any_weights(scoring, facts, weights):

@@ -2,7 +2,7 @@
     "name": "Churn Warning",
     "summary": "Nightly churn risk scores with reasons, alerts and activities for "
     "salespeople, win-back offers through journeys and measured results",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-lifecycle-suite/crm-lifecycle-suite",
     "author": "CRM Lifecycle Suite",

@@ -233,6 +233,10 @@ def churn_floor_statement(env, as_of, returning=None):
                 )
             ),
         ),
+        "few_purchases_90": SQL(
+            "CASE WHEN f.expected_purchases_90 IS NOT NULL THEN"
+            " exp(GREATEST(-700.0, -GREATEST(f.expected_purchases_90, 0.0))) END"
+        ),
         "overdue": when(
             "f.purchase_days >= 2 AND f.gap > 0 AND f.days IS NOT NULL",
             "(f.days / f.gap - 1.0) / 2.0",
@@ -254,9 +258,12 @@ def churn_floor_statement(env, as_of, returning=None):
             "f.balance > 0 AND f.since IS NOT NULL", "(f.since - f.half) / f.half"
         ),
     }
+    # Every strength is written, as the step writes them (a signal of
+    # weight 0 too: the backtest reads it); the weighted ones make the score.
+    every = list(strengths.items())
     used = [
         (code, expr, max(float(weights.get(code, 0.0)), 0.0))
-        for code, expr in strengths.items()
+        for code, expr in every
         if weights.get(code, 0.0) > 0
     ]
     year_start = as_of - timedelta(days=365)
@@ -395,7 +402,7 @@ def churn_floor_statement(env, as_of, returning=None):
         as_of=as_of,
         columns=SQL(", ").join(
             SQL("%s AS %s", expr, SQL.identifier(f"s_{code}"))
-            for code, expr, _weight in used
+            for code, expr in every
         ),
         total=SQL(" + ").join(
             SQL("COALESCE(%s * s.%s, 0)", weight, SQL.identifier(f"s_{code}"))
@@ -415,7 +422,7 @@ def churn_floor_statement(env, as_of, returning=None):
                 code,
                 SQL.identifier(f"s_{code}"),
             )
-            for code, _expr, _weight in used
+            for code, _expr in every
         ),
         uid=env.uid,
         returning=SQL("RETURNING %s", returning) if returning else SQL(),

@@ -96,14 +96,34 @@ class CrmChurnBacktest(models.Model):
     auc_learned = fields.Float(
         "AUC of the learned weights", digits=(16, 3), readonly=True
     )
+    auc_purchase_model = fields.Float(
+        "AUC of the purchase model alone",
+        digits=(16, 3),
+        readonly=True,
+        help="The customers ranked by the purchase model's expected purchases "
+        "in the next 90 days alone (the signal Few purchases expected).",
+    )
+    weights_choice = fields.Selection(
+        [
+            ("current", "The weights in force"),
+            ("learned", "The learned weights"),
+            ("purchase_model", "The purchase model alone"),
+        ],
+        "Scores by",
+        readonly=True,
+        help="Of the weights in force, the weights learned on the earlier day "
+        "and the purchase model alone, the one that ranked the customers of "
+        "the replayed day best, when it beat the weights in force by half a "
+        "point of AUC and the company lets the backtest choose.",
+    )
     weights_current = fields.Json("Weights in force", readonly=True)
     weights_learned = fields.Json("Learned weights", readonly=True)
     weights_adopted = fields.Boolean(
-        "Learned weights adopted",
+        "New weights adopted",
         readonly=True,
-        help="The learned weights ranked the customers of the replayed day "
-        "better than the weights in force, and the company lets the backtest "
-        "choose them.",
+        help="The learned weights, or the purchase model alone, ranked the "
+        "customers of the replayed day better than the weights in force, and "
+        "the company lets the backtest choose.",
     )
     weights_text = fields.Text("Weights in words", compute="_compute_texts")
     calibration = fields.Json("Calibration curve", readonly=True)
@@ -176,6 +196,8 @@ class CrmChurnBacktest(models.Model):
         "weights_current",
         "weights_learned",
         "weights_adopted",
+        "weights_choice",
+        "auc_purchase_model",
         "flap_rate",
         "flap_data",
     )
@@ -241,7 +263,32 @@ class CrmChurnBacktest(models.Model):
                     lead=run.alert_lead_days,
                 ),
             ]
-            if run.weights_learned:
+            verdicts = {
+                "learned": _("the learned weights are adopted."),
+                "purchase_model": _(
+                    "the score follows the purchase model alone, which ranked best."
+                ),
+            }
+            verdict = verdicts.get(
+                run.weights_choice, _("the weights in force are kept.")
+            )
+            if run.auc_purchase_model:
+                lines.append(
+                    _(
+                        "On the replayed day the weights in force rank at "
+                        "%(current)s%%, the weights learned on %(fit_day)s at "
+                        "%(learned)s%% and the purchase model alone at "
+                        "%(model)s%%: %(verdict)s",
+                        current=round(100 * run.auc_current, 1),
+                        fit_day=format_date(self.env, run.fit_day),
+                        learned=round(100 * run.auc_learned, 1)
+                        if run.weights_learned
+                        else "-",
+                        model=round(100 * run.auc_purchase_model, 1),
+                        verdict=verdict,
+                    )
+                )
+            elif run.weights_learned:
                 lines.append(
                     _(
                         "Weights learned on %(fit_day)s rank %(learned)s%% "
@@ -249,9 +296,7 @@ class CrmChurnBacktest(models.Model):
                         fit_day=format_date(self.env, run.fit_day),
                         learned=round(100 * run.auc_learned),
                         current=round(100 * run.auc_current),
-                        verdict=_("adopted.")
-                        if run.weights_adopted
-                        else _("the weights in force are kept."),
+                        verdict=verdict,
                     )
                 )
             flaps = sorted(
@@ -354,8 +399,9 @@ class CrmChurnBacktest(models.Model):
     # ------------------------------------------------------------------
 
     def _run(self):
-        """Replay the learning day and the checked day, measure, and keep
-        (or not) the learned weights and the calibration."""
+        """Replay the learning day and the checked day, measure, choose the
+        weighting (in force, learned, or the purchase model alone) on the
+        checked day, and store it with its calibration."""
         self.ensure_one()
         company = self.company_id
         horizon = self.horizon_days
@@ -387,7 +433,20 @@ class CrmChurnBacktest(models.Model):
             auc_prob_alive=self._auc_where_known(1.0 - checked["prob_alive"], y),
             auc_expected=self._auc_where_known(-checked["expected"], y),
         )
-        weights = current
+        candidates = {"current": current}
+        aucs = {"current": vals["auc_current"]}
+        model_column = backtest.signal_column(
+            checked["X"], next(iter(backtest.PURCHASE_MODEL_WEIGHTS))
+        )
+        # Only when the purchase model predicts for every customer: scored
+        # alone, a customer without its signal would rank as the safest.
+        if not np.isnan(model_column).any():
+            model_raw = backtest.raw_scores(
+                checked["X"], backtest.PURCHASE_MODEL_WEIGHTS
+            )
+            vals["auc_purchase_model"] = backtest.auc(model_raw, y) or 0.0
+            candidates["purchase_model"] = dict(backtest.PURCHASE_MODEL_WEIGHTS)
+            aucs["purchase_model"] = vals["auc_purchase_model"]
         learning = self._replay(fit_day, horizon)
         learnable, _code = backtest.meaningful(
             len(learning["y"]),
@@ -398,23 +457,25 @@ class CrmChurnBacktest(models.Model):
             learned = backtest.fit_weights(learning["X"], learning["y"])
             if learned.get("weights"):
                 learned_raw = backtest.raw_scores(checked["X"], learned["weights"])
-                auc_learned = backtest.auc(learned_raw, y) or 0.0
-                adopt = company.churn_weights_source == "learned" and (
-                    backtest.choose_weights(vals["auc_current"], auc_learned)
-                )
                 vals.update(
                     weights_learned=learned["weights"],
-                    auc_learned=auc_learned,
-                    weights_adopted=adopt,
+                    auc_learned=backtest.auc(learned_raw, y) or 0.0,
                 )
-                if adopt:
-                    weights = learned["weights"]
+                candidates["learned"] = learned["weights"]
+                aucs["learned"] = vals["auc_learned"]
+        choice = "current"
+        if company.churn_weights_source == "learned":
+            choice = backtest.choose_weighting(aucs)
+        weights = candidates[choice]
+        vals.update(weights_choice=choice, weights_adopted=choice != "current")
+        if learnable:
             learning_raw = backtest.raw_scores(learning["X"], weights)
             # Measured out of sample: the curve of the earlier day on the
             # later day's customers.
             curve = backtest.fit_calibration(learning_raw, learning["y"])
         else:
-            learning_raw, curve = None, backtest.fit_calibration(raw_current, y)
+            raw_adopted = backtest.raw_scores(checked["X"], weights)
+            learning_raw, curve = None, backtest.fit_calibration(raw_adopted, y)
         checked_raw = backtest.raw_scores(checked["X"], weights)
         probabilities = backtest.calibrate(checked_raw, curve)
         # The curve the nights will use is fitted on both days: the later

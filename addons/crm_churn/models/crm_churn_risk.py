@@ -233,6 +233,8 @@ class CrmChurnRisk(models.Model):
             return _("only %(percent)s%% likely to still be a customer", **p)
         if code == "no_purchase_90":
             return _("%(percent)s%% likely to buy nothing in the next 90 days", **p)
+        if code == "few_purchases_90":
+            return _("expected to buy %(expected)s times in the next 90 days", **p)
         if code == "overdue":
             return _(
                 "no order for %(days)s days; usually orders every %(gap)s days",
@@ -266,20 +268,24 @@ class CrmChurnRisk(models.Model):
                 "%(tier)s tier at risk: %(percent)s%% of what keeping it needs", **p
             )
         if code == "complaints":
-            if p.get("critical"):
-                return _("critical complaint still open: %(summary)s", **p)
-            if p.get("open"):
-                return _("%(open)s open complaints; the last: %(summary)s", **p)
-            return _(
-                "%(recent)s complaints in the last %(days)s days",
-                recent=p.get("recent"),
-                days=COMPLAINT_RECENT_DAYS,
-            )
+            return self._complaint_reason_text(p)
         if code == "no_redemption":
             return _(
                 "no points redeemed for %(days)s days", days=self._days_since(p, on)
             )
         return code
+
+    def _complaint_reason_text(self, p):
+        _ = self.env._
+        if p.get("critical"):
+            return _("critical complaint still open: %(summary)s", **p)
+        if p.get("open"):
+            return _("%(open)s open complaints; the last: %(summary)s", **p)
+        return _(
+            "%(recent)s complaints in the last %(days)s days",
+            recent=p.get("recent"),
+            days=COMPLAINT_RECENT_DAYS,
+        )
 
     # ------------------------------------------------------------------
     # Gathering inputs: one query per batch, plus one per company for tiers

@@ -30,6 +30,7 @@ class CrmChurnSignal(models.Model):
             ("points_expiring", "Points expiring unused"),
             ("tier_at_risk", "Tier at risk of dropping"),
             ("no_redemption", "No redemption for a long time"),
+            ("few_purchases_90", "Few purchases expected in the next 90 days"),
             ("complaints", "Complaints"),
         ],
         required=True,

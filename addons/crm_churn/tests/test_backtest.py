@@ -1,9 +1,13 @@
 from datetime import timedelta
+from unittest.mock import patch
+
+import numpy as np
 
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
+from ..tools import backtest, scoring
 from .common import TODAY, ChurnCommon
 
 
@@ -142,6 +146,79 @@ class TestChurnBacktest(ChurnCommon):
             self.env["crm.churn.risk"]._company_weights(self.shop),
             self.env["crm.churn.signal"]._weights(),
         )
+
+    def _replays(self, expected_missing=False):
+        """Two replays of 400 customers where the purchase model's expected
+        purchases tell the lost apart on both days, while the lifecycle
+        stage does on the earlier day only (a young clientele ages): the
+        weights learned there lean on the stage and fail on the later day."""
+        rng = np.random.default_rng(11)
+
+        def replay(stage_informative):
+            expected = rng.gamma(0.6, 1.0, 400)
+            y = (rng.uniform(size=400) < np.exp(-2 * expected)).astype(float)
+            stage = np.where(
+                y == 1 if stage_informative else rng.uniform(size=400) < 0.5,
+                "dormant",
+                "active",
+            )
+            facts = [
+                {"expected_purchases_90": e, "stage": st}
+                for e, st in zip(expected, stage, strict=True)
+            ]
+            if expected_missing:
+                facts[0]["expected_purchases_90"] = None
+            X, _signals = backtest.signal_matrix([scoring.strengths(f) for f in facts])
+            return {
+                "X": X,
+                "y": y,
+                "prob_alive": np.full(400, np.nan),
+                "expected": expected,
+                "silent": np.full(400, 30.0),
+                "lost": np.zeros(400, dtype=bool),
+            }
+
+        days = {self.as_of: replay(False), self.fit_day: replay(True)}
+        return lambda run, day, horizon: days[day]
+
+    def test_the_purchase_model_alone_scores_when_it_ranks_best(self):
+        """Of the weights in force, the learned ones and the purchase model
+        alone, the later day's best ranking scores the customers: here the
+        purchase model, so the score is never worse than the model it is
+        built on."""
+        Backtest = type(self.env["crm.churn.backtest"])
+        with patch.object(Backtest, "_replay", self._replays()):
+            run = self._run()
+        self.assertEqual(run.state, "done")
+        self.assertGreater(run.weights_learned["stage"], 50)
+        self.assertGreater(run.auc_purchase_model, run.auc_learned + 0.05)
+        self.assertGreater(run.auc_purchase_model, run.auc_current)
+        self.assertEqual(run.weights_choice, "purchase_model")
+        self.assertTrue(run.weights_adopted)
+        self.assertEqual(self.shop.churn_learned_weights, {"few_purchases_90": 100.0})
+        weights = self.env["crm.churn.risk"]._company_weights(self.shop)
+        self.assertEqual(weights["few_purchases_90"], 100.0)
+        self.assertEqual(weights["stage"], 0.0)
+        self.assertEqual(
+            self.env["crm.churn.risk"]._company_calibration(self.shop, weights),
+            self.shop.churn_calibration["curve"],
+        )
+        # The stored score ranks as the purchase model does.
+        self.assertAlmostEqual(run.auc_score, run.auc_purchase_model, places=2)
+        self.assertIn("purchase model alone", run.summary)
+        # The managers may keep their own weights.
+        self.shop.churn_weights_source = "manual"
+        with patch.object(Backtest, "_replay", self._replays()):
+            run = self._run()
+        self.assertEqual(run.weights_choice, "current")
+        self.assertIn("the weights in force are kept", run.summary)
+
+    def test_no_purchase_model_candidate_without_a_prediction_for_everyone(self):
+        Backtest = type(self.env["crm.churn.backtest"])
+        with patch.object(Backtest, "_replay", self._replays(expected_missing=True)):
+            run = self._run()
+        self.assertFalse(run.auc_purchase_model)
+        self.assertNotEqual(run.weights_choice, "purchase_model")
 
     def test_too_few_customers_is_not_meaningful(self):
         small = self.env["res.company"].create({"name": "Backtest Small Co"})

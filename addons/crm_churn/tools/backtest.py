@@ -37,6 +37,11 @@ MAX_CURVE_POINTS = 50
 # A step of the calibration curve backed by fewer customers would promise
 # "100 %" on the strength of three of them.
 MIN_CURVE_COUNT = 20
+# The weighting that scores by the purchase model alone (the lifecycle's
+# expected purchases): a candidate of every backtest, so that the score the
+# backtest adopts never ranks the later window worse than the model the
+# score is built on.
+PURCHASE_MODEL_WEIGHTS = {"few_purchases_90": 100.0}
 # Quantile bins of the calibration table hold at least this many customers,
 # else the observed rate of a bin is too noisy to compare with anything.
 MIN_BIN_COUNT = 20
@@ -196,6 +201,11 @@ def signal_matrix(strength_dicts, signals=SIGNALS):
             count=len(rows),
         )
     return matrix, signals
+
+
+def signal_column(X, code, signals=SIGNALS):
+    """The strengths of one signal in a matrix of ``signal_matrix``."""
+    return np.asarray(X, dtype=float)[:, tuple(signals).index(code)]
 
 
 def _weight_vector(weights, signals):
@@ -522,6 +532,32 @@ def choose_weights(auc_current, auc_learned, min_gain=MIN_AUC_GAIN):
         return False
     # The tolerance keeps a gain of exactly min_gain from failing on rounding.
     return auc_learned - auc_current >= min_gain - 1e-12
+
+
+def choose_weighting(aucs, min_gain=MIN_AUC_GAIN):
+    """Which candidate weighting scores the customers from now on, judged on
+    the later (validation) window, which no candidate was fitted on.
+
+    :param aucs: ``{candidate: AUC on the later window}`` with ``"current"``
+        (the weights in force) and any of ``"learned"`` (fitted on the
+        earlier window) and ``"purchase_model"`` (the purchase model alone);
+        ``None`` where a candidate has no AUC
+    :return: the best candidate when it beats the weights in force by
+        ``min_gain`` (else ``"current"``, so that the weights do not flap
+        from one month to the next on noise); of two candidates ranking
+        alike the purchase model alone, the simpler score
+    """
+    current = aucs.get("current")
+    if current is None:
+        return "current"
+    best, best_auc = "current", current
+    for name in ("purchase_model", "learned"):
+        value = aucs.get(name)
+        if value is None or value - current < min_gain - 1e-12:
+            continue
+        if value > best_auc + 1e-12:
+            best, best_auc = name, value
+    return best
 
 
 def meaningful(

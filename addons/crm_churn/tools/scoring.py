@@ -30,6 +30,7 @@ SIGNALS = (
     "points_expiring",
     "tier_at_risk",
     "no_redemption",
+    "few_purchases_90",
 )
 
 # Documented in readme/CONFIGURE.md; they add up to 100 so that a weight reads
@@ -47,6 +48,10 @@ DEFAULT_WEIGHTS = {
     "points_expiring": 4.0,
     "tier_at_risk": 3.0,
     "no_redemption": 3.0,
+    # Off by hand: it says what no_purchase_90 says. The backtest scores by
+    # it alone when the purchase model alone ranks the company's later
+    # window best (``backtest.PURCHASE_MODEL_WEIGHTS``).
+    "few_purchases_90": 0.0,
 }
 
 # Signals measured outside the purchase facts (``extra_signals``), with
@@ -170,6 +175,15 @@ def strengths(facts):
         if no_purchase is not None:
             out["no_purchase_90"] = no_purchase
 
+    expected = get("expected_purchases_90")
+    if expected is not None:
+        # A strictly falling function of the expected purchases, so that
+        # scored alone it ranks the customers exactly as the purchase model
+        # does: 1 when nothing is expected, 0.37 for one purchase. Unlike
+        # no_purchase_90 it does not saturate for customers the model finds
+        # likely gone, whose expected purchases still tell them apart.
+        out["few_purchases_90"] = exp(-max(expected, 0.0))
+
     gap = get("avg_days_between_orders")
     days = get("days_since_last_order")
     if (get("purchase_days") or 0) >= 2 and gap and gap > 0 and days is not None:
@@ -220,6 +234,9 @@ def strengths(facts):
 _PARAMS = {
     "prob_alive": lambda s, get: {"percent": round(100 * _clamp(get("prob_alive")))},
     "no_purchase_90": lambda s, get: {"percent": round(100 * s)},
+    "few_purchases_90": lambda s, get: {
+        "expected": round(max(get("expected_purchases_90"), 0.0), 1)
+    },
     # Dates rather than day counts: a count would change the reason, and so
     # rewrite the score row, every night; the reader counts the days.
     "overdue": lambda s, get: {
