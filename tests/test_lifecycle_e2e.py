@@ -5,6 +5,7 @@ import io
 import threading
 import uuid
 import xmlrpc.client
+from datetime import datetime, timezone
 
 import psycopg2
 import pytest
@@ -73,7 +74,9 @@ def test_confirming_an_order_over_rpc_updates_the_stage(admin):
     # triggered; the cron's run updates it.
     [queued] = admin("res.partner", "read", [partner], ["lifecycle_stage"])
     assert queued["lifecycle_stage"] is False
-    assert _triggers(admin, cron) == triggers + 1
+    # One due trigger: the confirmation's, or one already due, which the
+    # queue does not repeat.
+    assert _triggers(admin, cron) == max(triggers, 1)
     admin("ir.cron", "method_direct_trigger", [cron])
     [after] = admin(
         "res.partner",
@@ -167,7 +170,13 @@ def _queue_cron(admin):
 
 
 def _triggers(admin, cron):
-    return admin("ir.cron.trigger", "search_count", [("cron_id", "=", cron)])
+    """The cron's due triggers."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return admin(
+        "ir.cron.trigger",
+        "search_count",
+        [("cron_id", "=", cron), ("call_at", "<=", now)],
+    )
 
 
 def test_salesman_reads_but_cannot_write(admin, demo_server):

@@ -401,8 +401,7 @@ def churn_floor_statement(env, as_of, returning=None):
         until=as_of + timedelta(days=1),
         as_of=as_of,
         columns=SQL(", ").join(
-            SQL("%s AS %s", expr, SQL.identifier(f"s_{code}"))
-            for code, expr in every
+            SQL("%s AS %s", expr, SQL.identifier(f"s_{code}")) for code, expr in every
         ),
         total=SQL(" + ").join(
             SQL("COALESCE(%s * s.%s, 0)", weight, SQL.identifier(f"s_{code}"))

@@ -752,7 +752,8 @@ def render(r):
         (
             "- [`BENCHMARKS_POS.md`](BENCHMARKS_POS.md): the till's calls with and "
             "without the suite, and the nightly run with customers buying at the "
-            "till (`scripts/bench_pos.sh`)."
+            "till (`scripts/bench_pos.sh`; `scripts/bench.sh` runs it after "
+            "this report unless `--no-pos`)."
         ),
         (
             "- [`BENCHMARKS_BACKTEST.md`](BENCHMARKS_BACKTEST.md): the monthly churn "

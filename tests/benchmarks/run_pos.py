@@ -357,17 +357,17 @@ def sync_section(rows):
     for f in rows:
         info = f.get("member_info")
         if info:
-            total = f["paired_with_commits_ms"] + info["with_commit_ms"]
-            stock = f["stock"]["with_commits_ms"]
             lines.append(
-                f"- {f['product']}, with the suite's till's third call after "
-                f"the sale (`pos.config.crm_loyalty_member_info`, the member's "
-                f"new balance for the receipt; stock `pos_loyalty` makes no "
-                f"such call): {info['median_ms']:.1f} ms / "
-                f"{info['median_queries']:.0f} queries, "
-                f"{info['with_commit_ms']:.1f} ms with its commit; the three "
-                f"calls together {total:+.1f} ms ({100 * total / stock:+.1f}%) "
-                f"against the stock till's two {verdict(100 * total / stock <= 10)}."
+                f"- {f['product']}: the suite's call when the cashier selects "
+                "the member (`pos.config.crm_loyalty_member_info`: tier, "
+                "balance, points expiring within 30 days, today's multipliers; "
+                "stock `pos_loyalty` reads the member's cards then too), "
+                f"{info['median_ms']:.1f} ms / {info['median_queries']:.0f} "
+                f"queries, {info['with_commit_ms']:.1f} ms with its commit. It is "
+                "not on the sale's path: after the sale the till works the "
+                "receipt's balance and expiring points out from the "
+                "confirmation's answer, with no third call (the tour "
+                "`crm_loyalty_pos_tour` counts the calls)."
             )
     first = rows[0]
     if first.get("parts"):

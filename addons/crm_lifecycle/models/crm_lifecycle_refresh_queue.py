@@ -42,6 +42,13 @@ class CrmLifecycleRefreshQueue(models.Model):
         confirmation; the trigger rides in the queue's statement instead,
         with the same rule (an inactive cron gets no trigger) and the same
         wake-up of the cron workers after the commit.
+
+        Unlike ``_trigger``, no second trigger is added while one is due:
+        the cron is already woken and takes every queued row when it runs
+        (it deletes its due triggers only when done). That spares the
+        wake-up after the commit, a connection of its own to the
+        ``postgres`` database, on all but the first of a burst of
+        confirmations, and on the till's second call for the same sale.
         """
         if not orders:
             return
@@ -71,6 +78,9 @@ class CrmLifecycleRefreshQueue(models.Model):
                   FROM ir_cron c
                  WHERE c.id = %(cron)s AND c.active
                    AND EXISTS (SELECT 1 FROM queued)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM ir_cron_trigger t
+                         WHERE t.cron_id = c.id AND t.call_at <= %(now)s)
                 RETURNING id
                 """,
                 partners=[partner_id for partner_id, _company_id in pairs],

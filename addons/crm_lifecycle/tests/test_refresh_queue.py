@@ -16,6 +16,8 @@ class TestRefreshQueue(LifecycleCommon):
         super().setUpClass()
         cls.Queue = cls.env["crm.lifecycle.refresh.queue"]
         cls.cron = cls.env.ref(CRON_XMLID)
+        # The demo's confirmations left the cron due (no cron worker ran).
+        cls.env["ir.cron.trigger"].search([("cron_id", "=", cls.cron.id)]).unlink()
 
     def _queued(self):
         return {(row.partner_id, row.company_id) for row in self.Queue.search([])}
@@ -111,6 +113,26 @@ class TestRefreshQueue(LifecycleCommon):
         self._process()
         for partner in partners:
             self.assertEqual(partner.lifecycle_stage, "new")
+
+    def test_a_due_trigger_is_not_repeated(self):
+        """While the cron is due, later confirmations queue their customers
+        without a trigger (nor a wake-up) of their own; once the cron has
+        run (and deleted its due triggers), the next one triggers again."""
+        first, second, third = (self._customer(f"Burst {i}", []) for i in range(3))
+        triggers = self._triggers()
+        self._order(first, TODAY, state="draft").action_confirm()
+        self.assertEqual(self._triggers(), triggers + 1)
+        self._order(second, TODAY, state="draft").action_confirm()
+        self.assertEqual(self._triggers(), triggers + 1)
+        self.assertEqual(
+            self._queued(), {(first, self.company), (second, self.company)}
+        )
+        self._process()
+        self.assertEqual(second.lifecycle_stage, "new")
+        # As ir.cron._reschedule_later does after the run.
+        self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]).unlink()
+        self._order(third, TODAY, state="draft").action_confirm()
+        self.assertEqual(self._triggers(), triggers + 1)
 
     def test_an_inactive_cron_gets_no_trigger(self):
         """As Odoo's own ir.cron._trigger: the queue still fills, and the

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields, models
 
 
@@ -32,9 +34,10 @@ class PosConfig(models.Model):
         ledger balance, points expiring within 30 days, and for each ledger
         program of this till the multipliers that apply today, so that the
         order's points are announced as the ledger will post them
-        ("120 x 2 (member day) = 240 points"). One call when the cashier
-        selects a customer and one after each sale; the till keeps selling
-        without it (offline)."""
+        ("120 x 2 (member day) = 240 points"). Called when the cashier
+        selects a customer; after a sale the till works out the new balance
+        and expiring points from the confirmation's answer (payment_screen.js),
+        and it keeps selling without this call (offline)."""
         self.ensure_one()
         self.check_access("read")
         partner = self.env["res.partner"].browse(int(partner_id)).exists()
@@ -65,7 +68,14 @@ class PosConfig(models.Model):
             factor, factors = program._crm_multiplier_factors(
                 partner, day, company, member=facts
             )
+            expiry = program._crm_expiry_date(day)
             multipliers[str(program.id)] = {
+                # Points earned today count among those expiring within 30
+                # days on the receipt (the till works the receipt out
+                # without asking the server again).
+                "expires_within_30": bool(
+                    expiry and expiry <= day + timedelta(days=30)
+                ),
                 "factor": factor,
                 "factors": [
                     {

@@ -31,12 +31,29 @@ class PosOrder(models.Model):
         serialization conflict, which Odoo retries) and is answered from
         what the first posted, as the till expects, never refused and never
         posted twice.
+
+        The flag is set by the statement that locks the row, before the
+        points are posted, and rolls back with them if anything fails: one
+        statement instead of a lock and an ORM write (the till waits for
+        each). Automation rules on the order do not see this technical
+        flag change; they see the order's own writes.
         """
         self.ensure_one()
-        self.env.execute_query(
-            SQL("SELECT id FROM pos_order WHERE id = %s FOR UPDATE", self.id)
+        self.flush_recordset(["crm_loyalty_confirmed"])
+        first = self.env.execute_query(
+            SQL(
+                """
+                UPDATE pos_order
+                   SET crm_loyalty_confirmed = true, write_uid = %s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                 WHERE id = %s AND crm_loyalty_confirmed IS NOT TRUE
+             RETURNING id
+                """,
+                self.env.uid,
+                self.id,
+            )
         )
-        self.invalidate_recordset(["crm_loyalty_confirmed"])
+        self.invalidate_recordset(["crm_loyalty_confirmed", "write_uid", "write_date"])
         data = {int(key): value for key, value in coupon_data.items()}
         if any(key < 0 and vals.get("partner_id") for key, vals in data.items()):
             # A till that did not know the member's card sends a new card's
@@ -44,7 +61,7 @@ class PosOrder(models.Model):
             # (on its own copy of the keys). The same on ours, so that those
             # points reach the ledger of that card.
             self._check_existing_loyalty_cards(data)
-        if self.crm_loyalty_confirmed:
+        if not first:
             return self._crm_loyalty_answer(data)
         result = super(
             PosOrder, self.with_context(**{ORDER_FLOW: True})
@@ -59,9 +76,6 @@ class PosOrder(models.Model):
                 # moments later. sudo: the queue is derived data the cashier
                 # never writes.
                 self.env["crm.lifecycle.refresh.queue"].sudo()._enqueue(self)
-        # The flag is the order's: the cashier saved the order, the flag
-        # says its points are posted (pos users may write their orders).
-        self.crm_loyalty_confirmed = True
         return result
 
     def _crm_loyalty_cards(self, data, result):

@@ -258,6 +258,14 @@ class TestPosLedger(TestPoSCommon):
         rule = info["programs"][str(self.program.id)]
         self.assertEqual(rule["factor"], 2.0)
         self.assertEqual(rule["factors"], [{"value": 2.0, "label": "member day"}])
+        # Points earned today last a year: they do not expire within 30 days
+        # (the till adds them to the receipt's expiring points only if so).
+        self.assertFalse(rule["expires_within_30"])
+        # Points that lapse at the year's end, earned on 9 December, do.
+        self.program.crm_expiry_policy = "year_end"
+        info = self.config.with_user(cashier).crm_loyalty_member_info(self.member.id)
+        self.assertTrue(info["programs"][str(self.program.id)]["expires_within_30"])
+        self.program.crm_expiry_policy = "months"
         # Whoever may not use the till may not read members through it.
         salesman = new_test_user(
             self.env,

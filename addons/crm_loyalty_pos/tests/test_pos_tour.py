@@ -1,9 +1,12 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+
+from ..models.pos_config import PosConfig
 
 
 @tagged("post_install", "-at_install")
@@ -65,9 +68,23 @@ class TestPosTour(TestPointOfSaleHttpCommon):
                 {"program_id": program.id, "partner_id": member.id, "points": 100}
             )
         self.assertEqual(member.loyalty_points_expiring_30, 100)
-
+        # Points earned from now on last two months: whatever today's date,
+        # the sale's points do not join those expiring within 30 days.
+        program.crm_expiry_months = 2
         self.main_pos_config.with_user(self.pos_user).open_ui()
-        self.start_pos_tour("crm_loyalty_pos_tour", login="pos_user")
+        calls = []
+        member_info = PosConfig.crm_loyalty_member_info
+
+        def counted(config, partner_id):
+            calls.append(partner_id)
+            return member_info(config, partner_id)
+
+        with patch.object(PosConfig, "crm_loyalty_member_info", counted):
+            self.start_pos_tour("crm_loyalty_pos_tour", login="pos_user")
+        # Asked once, when the cashier chose the member; the receipt's
+        # balance and expiring points are worked out by the till after the
+        # sale, with no third call to the server.
+        self.assertEqual(calls, [member.id])
 
         order = env["pos.order"].search([("partner_id", "=", member.id)])
         self.assertEqual(len(order), 1)

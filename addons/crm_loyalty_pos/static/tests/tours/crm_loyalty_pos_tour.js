@@ -47,6 +47,12 @@ registry.category("web_tour.tours").add("crm_loyalty_pos_tour", {
                 content: "the receipt shows the member's stars and the ledger's new balance",
                 trigger: '.crm-loyalty-receipt:contains("★★★"):contains("196")',
             },
+            {
+                content:
+                    "the receipt keeps the points expiring within 30 days, worked out by the till",
+                trigger:
+                    '.crm-loyalty-receipt div:contains("Expiring within 30 days"):contains("100")',
+            },
             ReceiptScreen.clickNextOrder(),
         ].flat(),
 });
