@@ -25,5 +25,6 @@ for arg in "$@"; do
 done
 "$PYTHON" tests/benchmarks/run_all.py --addons-path "$(odoo_addons_path)" "${args[@]}"
 if [ -n "$pos" ]; then
-    "$PYTHON" tests/benchmarks/run_pos.py --addons-path "$(odoo_addons_path)"
+    "$PYTHON" tests/benchmarks/run_pos.py --addons-path "$(odoo_addons_path)" \
+        --json docs/benchmarks_pos.json
 fi

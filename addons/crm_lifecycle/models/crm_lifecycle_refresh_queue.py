@@ -16,7 +16,8 @@ class CrmLifecycleRefreshQueue(models.Model):
 
     Rows are only ever inserted by confirmations and deleted by the cron,
     never updated: the cron deletes the rows its transaction sees, so a row
-    committed while it runs is left for the run its own trigger starts.
+    committed while it runs is left for its next run (the next
+    confirmation's trigger, or the hourly call).
     """
 
     _name = "crm.lifecycle.refresh.queue"
@@ -57,20 +58,40 @@ class CrmLifecycleRefreshQueue(models.Model):
         # a join of sale_order and res_partner, whose planning cost more than
         # the insert. The cron resolves their commercial partners.
         pairs = sorted({(order.partner_id.id, order.company_id.id) for order in orders})
+        [(woken,)] = self.env.execute_query(
+            SQL(
+                "WITH %s SELECT COUNT(*) FROM woken",
+                self._enqueue_ctes(
+                    SQL(
+                        "SELECT * FROM unnest(%s::int[], %s::int[])",
+                        [partner_id for partner_id, _company_id in pairs],
+                        [company_id for _partner_id, company_id in pairs],
+                    )
+                ),
+            )
+        )
+        self._enqueue_woken(woken)
+
+    @api.model
+    def _enqueue_ctes(self, pairs):
+        """The common table expressions that queue the rows of ``pairs`` (a
+        ``SELECT`` of partner and company ids) and add the cron's trigger
+        (``woken``, the ids of the triggers added), for a caller that
+        queues within a statement of its own; it then passes the number of
+        triggers added to ``_enqueue_woken``."""
         self.env["ir.cron"].flush_model(["active"])
         # The id alone, cached: env.ref would also check that the cron exists.
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             CRON_XMLID, raise_if_not_found=False
         )
         now = fields.Datetime.now()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH queued AS (
-                    INSERT INTO crm_lifecycle_refresh_queue (partner_id, company_id)
-                    SELECT * FROM unnest(%(partners)s::int[], %(companies)s::int[])
-                 RETURNING id
-                )
+        return SQL(
+            """
+            queued AS (
+                INSERT INTO crm_lifecycle_refresh_queue (partner_id, company_id)
+                %(pairs)s
+             RETURNING id
+            ), woken AS (
                 INSERT INTO ir_cron_trigger
                        (cron_id, call_at, create_uid, create_date,
                         write_uid, write_date)
@@ -81,16 +102,21 @@ class CrmLifecycleRefreshQueue(models.Model):
                    AND NOT EXISTS (
                         SELECT 1 FROM ir_cron_trigger t
                          WHERE t.cron_id = c.id AND t.call_at <= %(now)s)
-                RETURNING id
-                """,
-                partners=[partner_id for partner_id, _company_id in pairs],
-                companies=[company_id for _partner_id, company_id in pairs],
-                now=now,
-                uid=self.env.uid,
-                cron=cron_id or 0,
+             RETURNING id
             )
+            """,
+            pairs=pairs,
+            now=now,
+            uid=self.env.uid,
+            cron=cron_id or 0,
         )
-        if rows:
+
+    @api.model
+    def _enqueue_woken(self, woken):
+        """Wake the cron workers after the commit when a statement of
+        ``_enqueue_ctes`` added a trigger."""
+        if woken:
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(CRON_XMLID)
             self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
 
     @api.model
