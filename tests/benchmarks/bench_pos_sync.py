@@ -108,7 +108,7 @@ PARTS = [
         "_crm_loyalty_update_answer",
     ),
     (
-        "both: refresh queue statement",
+        "sync: refresh queue statement",
         "crm_lifecycle",
         "crm_lifecycle_refresh_queue",
         "CrmLifecycleRefreshQueue",
