@@ -434,6 +434,7 @@ class CrmChurnBacktest(models.Model):
             auc_expected=self._auc_where_known(-checked["expected"], y),
         )
         candidates = {"current": current}
+        raws = {"current": raw_current}
         aucs = {"current": vals["auc_current"]}
         model_column = backtest.signal_column(
             checked["X"], next(iter(backtest.PURCHASE_MODEL_WEIGHTS))
@@ -446,6 +447,7 @@ class CrmChurnBacktest(models.Model):
             )
             vals["auc_purchase_model"] = backtest.auc(model_raw, y) or 0.0
             candidates["purchase_model"] = dict(backtest.PURCHASE_MODEL_WEIGHTS)
+            raws["purchase_model"] = model_raw
             aucs["purchase_model"] = vals["auc_purchase_model"]
         learning = self._replay(fit_day, horizon)
         learnable, _code = backtest.meaningful(
@@ -462,11 +464,14 @@ class CrmChurnBacktest(models.Model):
                     auc_learned=backtest.auc(learned_raw, y) or 0.0,
                 )
                 candidates["learned"] = learned["weights"]
+                raws["learned"] = learned_raw
                 aucs["learned"] = vals["auc_learned"]
         choice = "current"
         if company.churn_weights_source == "learned":
             choice = backtest.choose_weighting(aucs)
         weights = candidates[choice]
+        # The chosen weighting's scores of the checked day, computed above.
+        checked_raw = raws[choice]
         vals.update(weights_choice=choice, weights_adopted=choice != "current")
         if learnable:
             learning_raw = backtest.raw_scores(learning["X"], weights)
@@ -474,9 +479,7 @@ class CrmChurnBacktest(models.Model):
             # later day's customers.
             curve = backtest.fit_calibration(learning_raw, learning["y"])
         else:
-            raw_adopted = backtest.raw_scores(checked["X"], weights)
-            learning_raw, curve = None, backtest.fit_calibration(raw_adopted, y)
-        checked_raw = backtest.raw_scores(checked["X"], weights)
+            learning_raw, curve = None, backtest.fit_calibration(checked_raw, y)
         probabilities = backtest.calibrate(checked_raw, curve)
         # The curve the nights will use is fitted on both days: the later
         # one is closer to the customers it will score (a young clientele

@@ -21,6 +21,14 @@ registry.category("web_tour.tours").add("crm_churn_backtest_tour", {
             trigger: ".o_form_view .o_crm_churn_backtest_summary:contains('probability alive alone: 74%')",
         },
         {
+            content: "Which weighting scores the customers, and why",
+            trigger: ".o_form_view .o_crm_churn_backtest_summary:contains('the purchase model alone at 77.0%: the score follows the purchase model alone')",
+        },
+        {
+            content: "The choice in the weights group",
+            trigger: ".o_form_view .o_field_widget[name='weights_choice']:contains('The purchase model alone')",
+        },
+        {
             content: "Where customers go back and forth between stages",
             trigger: ".o_form_view .o_crm_churn_backtest_summary:contains('most often out of: At risk (180 changes, 150 customers)')",
         },
