@@ -309,7 +309,11 @@ def sync_section(rows):
             "loyalty programme (a point per currency unit) with a card, at the demo "
             "till *Furniture Shop*, one line paid in cash; in the suite's database "
             "the programme is ledger-managed, the company counts POS orders and "
-            "updates its customers in the background (the default)."
+            "updates its customers in the background (the default). Both databases "
+            "hold as many sale order lines: the stock one gets quotations for the "
+            "suite's demo orders, which stock `sale_loyalty` would otherwise scan "
+            "in the suite's database only, on every confirmation (a programme's "
+            "order count)."
         ),
         "",
         (

@@ -7,29 +7,36 @@ from ..tools import scoring
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    # Read by the nightly run and the settings page only: a prefetch group of
+    # their own keeps them out of the company's fetches on every sale.
     churn_medium_threshold = fields.Integer(
-        string="Medium risk from (score)", default=40
+        string="Medium risk from (score)", default=40, prefetch="crm_churn"
     )
-    churn_high_threshold = fields.Integer(string="High risk from (score)", default=60)
+    churn_high_threshold = fields.Integer(
+        string="High risk from (score)", default=60, prefetch="crm_churn"
+    )
     churn_critical_threshold = fields.Integer(
-        string="Critical risk from (score)", default=80
+        string="Critical risk from (score)", default=80, prefetch="crm_churn"
     )
     churn_period_months = fields.Integer(
         string="Compare periods of (months)",
         default=6,
         help="Order frequency and spending of this many recent months are "
         "compared with the same length of time before.",
+        prefetch="crm_churn",
     )
     churn_redemption_days = fields.Integer(
         string="No redemption warning after (days)",
         default=365,
         help="Members holding points who redeemed nothing for this long are a "
         "risk signal; it starts counting at half this time.",
+        prefetch="crm_churn",
     )
     churn_expiry_warning_days = fields.Integer(
         string="Points expiring within (days)",
         default=30,
         help="Points whose lot expires within this many days count as expiring unused.",
+        prefetch="crm_churn",
     )
     churn_alert_cap = fields.Integer(
         string="New alerts per night (at most)",
@@ -37,30 +44,35 @@ class ResCompany(models.Model):
         help="A bad night cannot flood the sales team: beyond this number the "
         "remaining customers wait for the next nights, critical and most "
         "valuable first.",
+        prefetch="crm_churn",
     )
     churn_high_deadline_days = fields.Integer(
-        string="High risk: deadline (working days)", default=3
+        string="High risk: deadline (working days)", default=3, prefetch="crm_churn"
     )
     churn_escalation_days = fields.Integer(
         string="Escalate untouched alerts after (days)",
         default=7,
         help="An alert still New after this many days is escalated to the sales "
         "team leader (or the escalation manager below).",
+        prefetch="crm_churn",
     )
     churn_escalation_user_id = fields.Many2one(
         "res.users",
         string="Escalation manager",
         help="Receives escalations when the salesperson's team has no leader.",
+        prefetch="crm_churn",
     )
     churn_winback_days = fields.Integer(
         string="Win-back window (days)",
         default=90,
         help="An order confirmed within this many days after the alert marks it "
         "won back; coupons offered expire after the same time.",
+        prefetch="crm_churn",
     )
     churn_auto_send = fields.Boolean(
         string="Send offers without approval",
         help="When off, offers and emails wait for the salesperson's approval.",
+        prefetch="crm_churn",
     )
     churn_control_share = fields.Float(
         string="Control group (%)",
@@ -68,12 +80,14 @@ class ResCompany(models.Model):
         help="Share of alerted customers, drawn by a stable hash of the customer, "
         "who get no offer so the win-back rate with and without offer can be "
         "compared.",
+        prefetch="crm_churn",
     )
     churn_backtest_days = fields.Integer(
         string="Backtest: days checked",
         default=180,
         help="The backtest replays the score as it was this many days ago "
         "and counts as lost the customers who bought nothing since.",
+        prefetch="crm_churn",
     )
     churn_weights_source = fields.Selection(
         [
@@ -86,15 +100,16 @@ class ResCompany(models.Model):
         help="Learned weights are adopted only when they ranked the "
         "customers of the last backtest better than the weights in force; "
         "choose the managers' weights to keep your own.",
+        prefetch="crm_churn",
     )
     # Written by the backtest (crm.churn.backtest._run), read by the nightly
     # scoring: the learned weights, and the calibration curve with the
     # weights it was fitted for (it only applies to scores made with them).
     churn_learned_weights = fields.Json(
-        "Learned signal weights", readonly=True, copy=False
+        "Learned signal weights", readonly=True, copy=False, prefetch="crm_churn"
     )
     churn_calibration = fields.Json(
-        "Churn score calibration", readonly=True, copy=False
+        "Churn score calibration", readonly=True, copy=False, prefetch="crm_churn"
     )
     churn_coupon_program_id = fields.Many2one(
         "loyalty.program",
@@ -103,6 +118,7 @@ class ResCompany(models.Model):
         " ('company_id', 'in', (False, id))]",
         help="Coupon program of the win-back offers on churn alerts whose "
         "journey step names none.",
+        prefetch="crm_churn",
     )
 
     @api.constrains(

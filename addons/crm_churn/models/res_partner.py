@@ -22,6 +22,7 @@ class ResPartner(models.Model):
         readonly=True,
         groups="sales_team.group_sale_salesman",
         help="0-100, higher means more likely to leave; recomputed every night.",
+        prefetch="crm_churn",
     )
     churn_risk_level = fields.Selection(
         LEVEL_SELECTION,
@@ -30,6 +31,7 @@ class ResPartner(models.Model):
         readonly=True,
         groups="sales_team.group_sale_salesman",
         group_expand="_group_expand_churn_risk_level",
+        prefetch="crm_churn",
     )
     churn_risk_id = fields.Many2one(
         "crm.churn.risk",
@@ -73,6 +75,7 @@ class ResPartner(models.Model):
         compute="_compute_churn_alert_open",
         store=True,
         groups="base.group_user",
+        prefetch="crm_churn",
     )
     churn_alert_count = fields.Integer(
         compute="_compute_churn_alert_count",

@@ -12,47 +12,59 @@ MAX_DAYS = 36500
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    # The settings below are read by the nightly run and the settings page,
+    # not by the orders: their own prefetch group keeps them out of every
+    # fetch of the company (a sale, a till's sync and confirmation each
+    # fetch it). The switches an order reads stay in the default group.
     lifecycle_new_days = fields.Integer(
         string="New for (days)",
         default=90,
         help="A customer whose first order is this recent is New.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_won_back_days = fields.Integer(
         string="Won back for (days)",
         default=90,
         help="A customer who bought again after being Dormant or Churned stays "
         "Won back for this many days.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_loyal_min_orders = fields.Integer(
         string="Loyal after (orders)",
         default=5,
         help="Orders needed, together with the tenure below, to become Loyal.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_loyal_min_days = fields.Integer(
         string="Loyal after (days of tenure)",
         default=365,
         help="Days since the first order needed to become Loyal.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_at_risk_factor = fields.Float(
         string="At risk when overdue by (x usual gap)",
         default=1.5,
         help="A customer silent for longer than this factor times their usual "
         "gap between orders is At risk.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_dormant_days = fields.Integer(
         string="Dormant after (days)",
         default=180,
         help="Days without an order after which a customer is Dormant.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_churned_days = fields.Integer(
         string="Churned after (days)",
         default=365,
         help="Days without an order after which a customer is Churned.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_rfm_window_days = fields.Integer(
         string="RFM analysis window (days)",
         default=730,
         help="Only orders of this many past days count for RFM scores.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_rfm_monetary = fields.Selection(
         [("revenue", "Net revenue"), ("margin", "Margin")],
@@ -61,12 +73,14 @@ class ResCompany(models.Model):
         required=True,
         help="Margin needs the Sales Margin app (sale_margin); without it net "
         "revenue is used.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_refit_days = fields.Integer(
         string="Refit purchase model every (days)",
         default=7,
         help="The nightly run fits a new purchase model when the latest fit is "
         "older than this.",
+        prefetch="crm_lifecycle",
     )
     lifecycle_count_invoices = fields.Boolean(
         string="Count invoices without a sale order",

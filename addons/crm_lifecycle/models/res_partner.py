@@ -46,6 +46,7 @@ class ResPartner(models.Model):
         "birthday or win-back email, text message or reminder of the suite "
         "reaches them, whatever their address. Messages they asked for (a "
         "points statement) still do.",
+        prefetch="crm_lifecycle",
     )
 
     lifecycle_anonymised_on = fields.Date(
@@ -54,6 +55,7 @@ class ResPartner(models.Model):
         copy=False,
         help="The customer's personal data was erased on request on this day; "
         "their purchases, figures and points stay, without a name.",
+        prefetch="crm_lifecycle",
     )
 
     def _lifecycle_email_opted_out(self):
@@ -65,6 +67,9 @@ class ResPartner(models.Model):
 
     # Company-dependent: one jsonb column each, so the value read is the one of
     # the current company, and the partner list can search and group on it.
+    # This addon's partner fields form a prefetch group of their own, out of
+    # Odoo's company-dependent group: a sale or a till's sync reads one of
+    # Odoo's (an account, a pricelist) and does not fetch these with it.
     lifecycle_stage = fields.Selection(
         STAGE_SELECTION,
         string="Lifecycle stage",
@@ -74,18 +79,21 @@ class ResPartner(models.Model):
         group_expand="_group_expand_lifecycle_stage",
         help="Lifecycle stage of the customer in the current company, computed "
         "from confirmed sale orders.",
+        prefetch="crm_lifecycle",
     )
     rfm_segment = fields.Selection(
         SEGMENT_SELECTION,
         string="RFM segment",
         company_dependent=True,
         readonly=True,
+        prefetch="crm_lifecycle",
     )
     lifecycle_value_class = fields.Selection(
         VALUE_CLASS_SELECTION,
         string="Value class",
         company_dependent=True,
         readonly=True,
+        prefetch="crm_lifecycle",
     )
     lifecycle_profile_id = fields.Many2one(
         "crm.lifecycle.profile",

@@ -8,23 +8,27 @@ class ResCompany(models.Model):
 
     _inherit = "res.company"
 
+    # Read by the snapshot cron only: kept out of the company's fetches.
     lifecycle_kpi_churn_warning = fields.Float(
         "Churn warning line (%)",
         default=5.0,
         help="Yearly churn rate (overall and of high-value customers) above "
         "which the sales managers are told. 0 turns the warning off.",
+        prefetch="crm_lifecycle_dashboard",
     )
     lifecycle_kpi_repurchase_healthy = fields.Float(
         "Healthy repurchase rate (%)",
         default=30.0,
         help="12-month repurchase rate below which the sales managers are "
         "told. 0 turns the warning off.",
+        prefetch="crm_lifecycle_dashboard",
     )
     lifecycle_kpi_nps_good = fields.Float(
         "Good NPS",
         default=50.0,
         help="NPS (last 90 days) below which the sales managers are told. "
         "-100 turns the warning off.",
+        prefetch="crm_lifecycle_dashboard",
     )
     lifecycle_kpi_point_value = fields.Float(
         "Value of one point",
@@ -33,6 +37,7 @@ class ResCompany(models.Model):
         help="What one loyalty point is worth to its holder in the company's "
         "currency (100 points for 1.00 by default): the points outstanding "
         "times this value is the programme's liability.",
+        prefetch="crm_lifecycle_dashboard",
     )
 
     @api.constrains(

@@ -29,9 +29,14 @@ class LoyaltyCard(models.Model):
         readonly=True,
         index="btree_not_null",
         ondelete="restrict",
+        prefetch="crm_loyalty",
     )
     crm_mall_entry_id = fields.Many2one(
-        "crm.loyalty.entry", "Paid by", readonly=True, index="btree_not_null"
+        "crm.loyalty.entry",
+        "Paid by",
+        readonly=True,
+        index="btree_not_null",
+        prefetch="crm_loyalty",
     )
 
     crm_entry_ids = fields.One2many("crm.loyalty.entry", "card_id", "Ledger entries")

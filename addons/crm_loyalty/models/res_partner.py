@@ -15,10 +15,12 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     # Same name and type as OCA's partner_contact_birthdate, so that both
-    # modules share one column when installed together.
-    birthdate_date = fields.Date("Birthdate")
+    # modules share one column when installed together. This addon's plain
+    # partner fields have a prefetch group of their own: read by the crons
+    # and the forms, they stay out of the partner's fetches at every sale.
+    birthdate_date = fields.Date("Birthdate", prefetch="crm_loyalty")
     loyalty_birthday_mail_year = fields.Integer(
-        readonly=True, groups="base.group_system", copy=False
+        readonly=True, groups="base.group_system", copy=False, prefetch="crm_loyalty"
     )
     loyalty_tier_id = fields.Many2one(
         "crm.loyalty.tier",
@@ -26,6 +28,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         help="Tier of the customer in the current company.",
+        prefetch="crm_loyalty",
     )
     loyalty_tier_stars = fields.Selection(
         related="loyalty_tier_id.stars", string="Tier"
@@ -35,6 +38,7 @@ class ResPartner(models.Model):
         "Account manager",
         help="The member's dedicated account manager: gets the activities the "
         "suite creates for this member.",
+        prefetch="crm_loyalty",
     )
     loyalty_tier_history_ids = fields.One2many(
         "crm.loyalty.tier.history",
