@@ -8,6 +8,9 @@
   ``env.execute_query`` or ``execute_values`` is an ``odoo.tools.SQL`` object
   (or a constant string), and the first argument of ``SQL()`` is a constant
   string whose placeholders receive the values.
+* The suite's stored fields on the models every sale and till call fetches
+  (``res.company``, ``res.partner``) sit in a prefetch group of their own,
+  except the switches an order reads (``DEFAULT_PREFETCH_ALLOWED``).
 """
 
 import ast
@@ -344,3 +347,128 @@ def test_the_sql_check_catches_formatting(source):
 @pytest.mark.parametrize("source", GOOD_SNIPPETS)
 def test_the_sql_check_accepts_sql_objects(source):
     assert not _problems_in(source)
+
+
+# ---------------------------------------------------------------------------
+# Prefetch groups on the models every sale and till call fetches
+# ---------------------------------------------------------------------------
+
+# A sale's confirmation and the till's two calls fetch the company and the
+# customer: a field in Odoo's default prefetch group is read, converted and
+# cached by each of those fetches, whoever needs it. The suite's stored
+# fields on these models sit in a prefetch group of their own (fetched when
+# one of them is read), except the switches an order reads, listed here with
+# who reads them (docs/BENCHMARKS_POS.md measures the till).
+HOT_MODELS = {"res.company", "res.partner"}
+DEFAULT_PREFETCH_ALLOWED = {
+    ("res.company", "lifecycle_refresh_on_order"): (
+        "read by every order confirmation and paid POS order (queue or refresh)"
+    ),
+    ("res.company", "lifecycle_count_invoices"): (
+        "read with the switch above when an invoice is posted"
+    ),
+    ("res.company", "lifecycle_count_pos"): "read by every paid POS order's sync",
+}
+# Field types without a column of their own.
+NO_COLUMN_TYPES = {"One2many", "Many2many"}
+
+
+def _inherited_model(node):
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and any(
+                isinstance(target, ast.Name) and target.id == "_inherit"
+                for target in stmt.targets
+            )
+            and isinstance(stmt.value, ast.Constant)
+        ):
+            return stmt.value.value
+    return None
+
+
+def default_prefetched_fields(sources):
+    """``{(model, field): path}`` of the stored fields that the classes
+    extending ``HOT_MODELS`` declare without a ``prefetch`` group."""
+    found = {}
+    for path, tree in sources:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            model = _inherited_model(node)
+            if model not in HOT_MODELS:
+                continue
+            for stmt in node.body:
+                if not (
+                    isinstance(stmt, ast.Assign)
+                    and isinstance(stmt.targets[0], ast.Name)
+                    and isinstance(stmt.value, ast.Call)
+                    and isinstance(stmt.value.func, ast.Attribute)
+                    and isinstance(stmt.value.func.value, ast.Name)
+                    and stmt.value.func.value.id == "fields"
+                ):
+                    continue
+                if stmt.value.func.attr in NO_COLUMN_TYPES:
+                    continue
+                kwargs = {keyword.arg: keyword.value for keyword in stmt.value.keywords}
+                store = kwargs.get("store")
+                stored = (
+                    store.value
+                    if isinstance(store, ast.Constant)
+                    else not ("compute" in kwargs or "related" in kwargs)
+                )
+                if stored and "prefetch" not in kwargs:
+                    found[(model, stmt.targets[0].id)] = path
+    return found
+
+
+def test_hot_models_fields_have_their_prefetch_group():
+    found = default_prefetched_fields(_addon_sources())
+    unexpected = {key: path for key, path in found.items()}
+    for key in DEFAULT_PREFETCH_ALLOWED:
+        unexpected.pop(key, None)
+    assert not unexpected, (
+        "stored fields on a model every sale fetches, in Odoo's default "
+        f"prefetch group: {unexpected}; give them prefetch='<addon>' or list "
+        "them in DEFAULT_PREFETCH_ALLOWED with who reads them on every sale"
+    )
+    assert set(DEFAULT_PREFETCH_ALLOWED) <= set(found), (
+        "listed but now in a prefetch group, or gone: "
+        f"{set(DEFAULT_PREFETCH_ALLOWED) - set(found)}"
+    )
+
+
+def _extension(model, *lines):
+    """The source of a class extending ``model`` with these field lines."""
+    body = "".join(f"    {line}\n" for line in lines)
+    return f'class P(models.Model):\n    _inherit = "{model}"\n{body}'
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (
+            _extension("res.partner", 'x_flag = fields.Boolean("Flag")'),
+            {("res.partner", "x_flag")},
+        ),
+        (
+            _extension(
+                "res.partner",
+                'x_flag = fields.Boolean("Flag", prefetch="crm_x")',
+                'x_count = fields.Integer(compute="_c")',
+                'x_ids = fields.One2many("x", "y")',
+            ),
+            set(),
+        ),
+        (
+            _extension(
+                "res.partner", 'x_open = fields.Boolean(compute="_c", store=True)'
+            ),
+            {("res.partner", "x_open")},
+        ),
+        (_extension("sale.order", 'x_flag = fields.Boolean("Flag")'), set()),
+    ],
+)
+def test_the_prefetch_check_finds_default_group_fields(source, expected):
+    found = default_prefetched_fields([("x.py", ast.parse(source))])
+    assert set(found) == expected

@@ -9,7 +9,8 @@ class ResPartner(models.Model):
     # Company-dependent (one jsonb column each): the latest NPS answer in the
     # current company, searchable by a journey's audience or a list filter.
     # Written by the answers only; salespeople's information, not the
-    # customer's.
+    # customer's. A prefetch group of their own keeps them out of the
+    # customer's fetches at every sale.
     nps_last_score = fields.Integer(
         "Last NPS score",
         company_dependent=True,
@@ -18,6 +19,7 @@ class ResPartner(models.Model):
         help="0-10, the customer's latest answer to an NPS survey of this "
         "company. 0 also when the customer never answered: filter on the "
         "category or the date to tell.",
+        prefetch="crm_lifecycle_survey",
     )
     nps_category = fields.Selection(
         CATEGORY_SELECTION,
@@ -27,12 +29,14 @@ class ResPartner(models.Model):
         groups="sales_team.group_sale_salesman",
         help="Promoter (9-10), passive (7-8) or detractor (0-6) by the latest "
         "NPS answer in this company.",
+        prefetch="crm_lifecycle_survey",
     )
     nps_last_date = fields.Date(
         "Last NPS answer",
         company_dependent=True,
         readonly=True,
         groups="sales_team.group_sale_salesman",
+        prefetch="crm_lifecycle_survey",
     )
     nps_score_change = fields.Integer(
         "NPS change",
