@@ -8,6 +8,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
+
 from ..tools import scoring
 from .crm_churn_risk import LEVEL_SELECTION, level_order_sql
 
@@ -725,7 +727,7 @@ class CrmChurnAlert(models.Model):
         self.env["crm.lifecycle.profile"]._flush_facts_inputs()
         self.flush_model()
         partner_filter = (
-            SQL("AND a.partner_id = ANY(%s)", list(partner_ids))
+            SQL("AND a.partner_id = ANY(%s)", int_array(partner_ids))
             if partner_ids is not None
             else SQL()
         )

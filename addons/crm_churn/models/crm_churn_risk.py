@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
-from odoo.addons.crm_lifecycle.bulk_sql import ids_filter
+from odoo.addons.crm_lifecycle.bulk_sql import ids_filter, int_array
 from odoo.addons.crm_lifecycle.tools import snapshot
 from odoo.addons.crm_loyalty.tools import tiers as tier_rules
 
@@ -421,7 +421,7 @@ class CrmChurnRisk(models.Model):
                 as_of=as_of,
                 since=since,
                 type=complaint.id,
-                partners=partner_ids,
+                partners=int_array(partner_ids),
             )
         )
         return {(row[0], row[1]): list(row[2:]) for row in rows}
@@ -456,7 +456,7 @@ class CrmChurnRisk(models.Model):
                 """,
                 year_start=year_start,
                 before=SQL("AND r.create_date < %s", until) if replaying else SQL(),
-                ids=list(partner_ids),
+                ids=int_array(partner_ids),
             )
             if has_rating
             else SQL(
@@ -573,7 +573,7 @@ class CrmChurnRisk(models.Model):
             recent=recent,
             previous=previous,
             expiring=expiring,
-            ids=list(partner_ids),
+            ids=int_array(partner_ids),
             until=until,
             year_start=year_start,
             as_of=as_of,
@@ -630,7 +630,7 @@ class CrmChurnRisk(models.Model):
                   FROM crm_lifecycle_profile pr
                  WHERE pr.partner_id = ANY(%s) AND pr.order_count > 0
                 """,
-                list(partner_ids),
+                int_array(partner_ids),
             )
         rows = [row for row in replay if row["order_count"]]
         for row in rows:

@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from odoo.addons.crm_churn.models.crm_churn_risk import COMPLAINT_RECENT_DAYS
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
 
 # High and Very High: an unresolved one is a critical complaint.
 CRITICAL_PRIORITIES = ("2", "3")
@@ -44,7 +45,7 @@ class CrmChurnRisk(models.Model):
                 as_of=as_of,
                 since=since,
                 critical=CRITICAL_PRIORITIES,
-                partners=list(partner_ids),
+                partners=int_array(partner_ids),
             )
         )
         for partner_id, company_id, open_, recent, critical, name in rows:

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
+
 from ..tools import nps_signals
 
 
@@ -32,7 +34,7 @@ class CrmChurnRisk(models.Model):
                  WHERE rank <= 2
                  ORDER BY partner_id, company_id, rank
                 """,
-                partners=list({fact["partner_id"] for fact in facts}),
+                partners=int_array({fact["partner_id"] for fact in facts}),
                 as_of=as_of,
                 # The previous answer may be older than the window.
                 since=fields.Date.subtract(as_of, years=3),

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
 from odoo.addons.crm_lifecycle.models.crm_lifecycle_profile import (
     SEGMENT_SELECTION,
     STAGE_SELECTION,
@@ -543,7 +544,7 @@ class CrmJourney(models.Model):
                                OR p.entered_on > %(period_start)s))
                 """,
                 company=self.company_id.id,
-                partners=list(partner_ids),
+                partners=int_array(partner_ids),
                 condition=condition,
                 journey=self.id,
                 period_start=as_of - timedelta(days=self.period_days),

@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
+
 # A night runs at most this many steps in a row for a customer (steps that
 # do not wait follow each other at once); a branch looping back stops here
 # and goes on the next night.
@@ -124,7 +126,7 @@ class CrmJourneyParticipant(models.Model):
         open_runs = SQL(
             """p.partner_id = ANY(%s) AND p.state IN ('running', 'waiting')
                AND j.id = p.journey_id AND j.state = 'running'""",
-            list(partner_ids),
+            int_array(partner_ids),
         )
         converted = self.env.execute_query(
             SQL(

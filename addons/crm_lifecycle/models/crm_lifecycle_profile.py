@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..bulk_sql import int_array
 from ..rpc_guards import ensure_existing
 from ..tools import profile as profile_tools
 from ..tools import snapshot
@@ -1021,7 +1022,7 @@ class CrmLifecycleProfile(models.Model):
         statistics not yet updated, a batch then takes many times its usual
         time.
         """
-        return partner_ids if isinstance(partner_ids, SQL) else list(partner_ids)
+        return partner_ids if isinstance(partner_ids, SQL) else int_array(partner_ids)
 
     @api.model
     def _existing_from(self, rows):

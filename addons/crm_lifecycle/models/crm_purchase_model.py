@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang, ormcache
 
-from ..bulk_sql import stream
+from ..bulk_sql import int_array, stream
 from ..rpc_guards import ensure_existing
 from ..tools import clv
 from ..tools.profile import TIME_UNIT_DAYS
@@ -464,7 +464,8 @@ class CrmPurchaseModel(models.Model):
              WHERE pu.day >= %(start)s
             """,
             purchases=self._fit_purchases(
-                end, SQL("AND p.commercial_partner_id = ANY(%s)", partner_ids)
+                end,
+                SQL("AND p.commercial_partner_id = ANY(%s)", int_array(partner_ids)),
             ),
             start=start,
         )

@@ -17,3 +17,4 @@ from . import test_batch_engine
 from . import test_campaign
 from . import test_personal_data
 from . import test_tour_screens
+from . import test_bulk_sql

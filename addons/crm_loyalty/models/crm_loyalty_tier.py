@@ -8,6 +8,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_amount, ormcache
 from odoo.tools.misc import format_date
 
+from odoo.addons.crm_lifecycle.bulk_sql import int_array
+
 from ..tools import tiers as tier_rules
 from ..tools.ledger import MAX_POINTS
 from ..tools.multipliers import MAX_FACTOR
@@ -193,6 +195,8 @@ class CrmLoyaltyTier(models.Model):
 
     def _metrics_query(self, company, partner_ids, start, end):
         """``partner_ids``: commercial partners, a list or an SQL array."""
+        if not isinstance(partner_ids, SQL):
+            partner_ids = int_array(partner_ids)
         basis = company.loyalty_tier_basis
         self.env["crm.loyalty.entry"].flush_model()
         if basis == "earned":
