@@ -769,6 +769,11 @@ def render(r):
             "engine against the code before it, one right after the other."
         ),
         (
+            "- [`BENCHMARKS_ID_ARRAYS.md`](BENCHMARKS_ID_ARRAYS.md): the nightly "
+            "facts statements with a batch's ids as one literal and as a list "
+            "(`tests/benchmarks/bench_id_arrays.py`)."
+        ),
+        (
             "- [`ACCURACY.md`](ACCURACY.md): how well the churn score ranks on "
             "public data (`scripts/accuracy.sh`)."
         ),
