@@ -424,7 +424,7 @@ def default_prefetched_fields(sources):
 
 def test_hot_models_fields_have_their_prefetch_group():
     found = default_prefetched_fields(_addon_sources())
-    unexpected = {key: path for key, path in found.items()}
+    unexpected = dict(found)
     for key in DEFAULT_PREFETCH_ALLOWED:
         unexpected.pop(key, None)
     assert not unexpected, (

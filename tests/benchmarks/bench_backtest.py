@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from datetime import date
 
@@ -58,13 +57,7 @@ def measure(db, addons_path):
 
 def report(rows, args, started):
     machine = benchlib.machine()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    ).stdout.strip()
+    commit = benchlib.code_commit()
     lines = [
         "# Churn backtest benchmark",
         "",

@@ -21,7 +21,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import time
 from datetime import date
 from pathlib import Path
@@ -85,13 +84,7 @@ def measure(env, batches, size):
 
 def report(args, seconds, started, load_start):
     machine = benchlib.machine()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    ).stdout.strip()
+    commit = benchlib.code_commit()
     batches = len(seconds["literal"]["churn facts"])
     lines = [
         "# A batch's ids as one literal",

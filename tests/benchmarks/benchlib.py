@@ -194,6 +194,25 @@ def measure_in_process(script, addons_path, db):
     return parse(done.stdout)
 
 
+def code_commit():
+    """The measured code: the repository's short commit, marked when tracked
+    files differ from it, so that a report never names a commit it did not
+    measure."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"{head} + uncommitted changes" if dirty else head
+
+
 def machine():
     """The machine the figures were taken on."""
     cpu = platform.processor() or platform.machine()

@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import generator
-from benchlib import machine, parse
+from benchlib import code_commit, machine, parse
 from run_all import drop, exists, log, odoo_version
 
 STOCK = "sale_management,point_of_sale,pos_loyalty"
@@ -120,24 +120,6 @@ def databases(args):
             drop_db(db)
         install(db, modules, args.addons_path)
     return stock, suite
-
-
-def commit():
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    ).stdout.strip()
-    return f"{head} + uncommitted changes" if dirty else head
 
 
 def count(db, sql):
@@ -222,7 +204,7 @@ def main():
         "machine": machine(),
         "load_start": os.getloadavg(),
         "odoo": odoo_version(args.addons_path),
-        "commit": args.code_label or commit(),
+        "commit": args.code_label or code_commit(),
         "sync": [],
         "nightly": [],
     }
